@@ -1,0 +1,9 @@
+"""pollsim: a poll-place hardware and tabulation simulator.
+
+A precinct's election day is simulated in SimPy (voters, pollbooks, DRE units with VVPAT printers,
+marking booths, precinct scanners and ballot-marking devices); the devices are emulated down to
+their counters, tapes and event logs; the results flow on to election night, reconciliation
+(Miss. Code §23-15-615) and risk-limiting audits (§23-15-617).
+"""
+
+__version__ = "0.1.0"

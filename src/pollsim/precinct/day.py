@@ -1,0 +1,282 @@
+"""One precinct's election day, as a poll manager sees the room.
+
+Voters line up at the door (some before 7:00). At the pollbook table a poll manager finds each
+voter (paper roster or electronic pollbook) and marks them VOTED, or, when the voter is inactive,
+not on the roll, in the wrong precinct, without photo ID or newly registered, hands over an
+affidavit ballot and envelope. Then, by equipment generation:
+
+- **DRE precinct**: the voter walks to a free DRE unit (or the accessible unit with audio and
+  keypad), votes, reviews the VVPAT record if they choose, and casts. Affidavit voters mark a
+  paper ballot in a privacy booth and seal it in the envelope.
+- **Paper precinct**: the voter marks a paper ballot in a booth (or on the BMD, which prints a
+  ballot card), then feeds it to the precinct scanner. An overvoted ballot comes back: the voter
+  spoils it and re-marks a replacement, or casts it as is.
+
+The polls close at 19:00 (§23-15-581); arrivals stop, everyone already in line votes, and the
+devices close and print their results tapes after the last voter. Each pool of stations is a
+``simpy.Store`` of unit numbers, so a voter knows which unit served them and an incident can take
+a unit out of service (after the voter using it finishes) until a technician has fixed it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import simpy
+
+from pollsim.devices import BMD, DRE, Pollbook, PrecinctScanner, ScanOutcome
+from pollsim.election.definition import Election
+from pollsim.election.roll import VoterNeed
+from pollsim.precinct.draws import VoterDraws, draw_voters
+from pollsim.precinct.result import Outcome, PrecinctResult, collect_result
+from pollsim.scenario.models import Incident, PrecinctSpec, Scenario, clock_minutes, parse_device_id
+
+
+class StationPool:
+    """Identical stations in one line (pollbook tables, DREs, booths, scanners...).
+
+    ``store`` holds the numbers of idle units; a unit taken out of service is kept out of it.
+    """
+
+    def __init__(self, env: simpy.Environment, name: str, units: int):
+        self.env = env
+        self.name = name
+        self.units = units
+        self.store = simpy.Store(env)
+        self.down_after_use: dict[int, simpy.Event] = {}
+        self.out: set[int] = set()
+        self.busy_minutes = [0.0] * units
+
+    def open(self) -> None:
+        self.store.items.extend(u for u in range(self.units) if u not in self.out)
+        self.store._trigger_get(None)
+
+    def release(self, unit: int) -> None:
+        if self.down_after_use and unit in self.down_after_use:
+            self.out.add(unit)
+            self.down_after_use.pop(unit).succeed()
+            return
+        self.store.put(unit)
+
+
+class PrecinctDay:
+    """Builds and runs one precinct's SimPy model; :meth:`run` returns a :class:`PrecinctResult`."""
+
+    def __init__(self, scenario: Scenario, election: Election, precinct: PrecinctSpec, seed: np.random.SeedSequence):
+        self.scenario = scenario
+        self.election = election
+        self.spec = precinct
+        self.rng = np.random.default_rng(seed)
+        self.draws: VoterDraws = draw_voters(self.rng, scenario, election, precinct)
+        self.t_open = clock_minutes(scenario.polls.open)
+        self.t_close = clock_minutes(scenario.polls.close)
+        self.incidents = [i for i in scenario.incidents if i.precinct in (None, precinct.id)]
+
+    # ----------------------------------------------------------------- set-up
+    def _build(self) -> None:
+        eq, el, pid = self.spec.equipment, self.election, self.spec.id
+        t0 = float(min(self.draws.arrival[0], self.t_open) if self.draws.n else self.t_open)
+        self.t_start = t0 - 1.0
+        self.env = env = simpy.Environment(initial_time=self.t_start)
+        dre = eq.kind == "dre"
+        self.pools = {name: StationPool(env, name, eq.units(name)) for name in ("PB", "DRE", "ADA", "BOOTH", "SCAN", "BMD")}
+        rej = self.scenario.behaviour.vvpat_rejections_before_official
+        self.devices = {
+            "DRE": [DRE(f"DRE-{u + 1}", el, precinct=pid, t=self.t_start, rejections_before_official=rej) for u in range(self.pools["DRE"].units)],
+            "ADA": [DRE(f"ADA-{u + 1}", el, precinct=pid, t=self.t_start, accessible=True, rejections_before_official=rej) for u in range(self.pools["ADA"].units)],
+            "SCAN": [PrecinctScanner(f"SCAN-{u + 1}", el, precinct=pid, t=self.t_start) for u in range(self.pools["SCAN"].units)],
+            "BMD": [BMD(f"BMD-{u + 1}", el, precinct=pid, t=self.t_start) for u in range(self.pools["BMD"].units)],
+        }
+        self.device_list = [d for pool in ("DRE", "ADA", "SCAN", "BMD") for d in self.devices[pool]]
+        for d in self.device_list:
+            d.set_for_election(self.t_start)
+        self.device_index = {id(d): i for i, d in enumerate(self.device_list)}
+        self.pollbook = Pollbook("PB", el, electronic=eq.pollbook == "electronic")
+        n = self.draws.n
+        self.rec = {k: [np.nan] * n for k in ("checkin_start", "checkin_end", "vote_start", "vote_end", "exit", "wait")}
+        self.rec_station = {k: [-1] * n for k in ("checkin_station", "voting_station")}
+        self.outcome = [Outcome.REGULAR] * n
+        self.cast_voter: list[int] = []
+        self.cast_device: list[int] = []
+        self.affidavit_voters: list[int] = []
+        self.spoiled = 0
+        self.incident_log: list[dict] = []
+        self.zero_tapes: dict[str, str] = {}
+        self.results_tapes: dict[str, str] = {}
+        self.dre = dre
+
+    def _open_polls(self):
+        yield self.env.timeout(self.t_open - self.t_start)
+        for d in self.device_list:
+            self.zero_tapes[d.device_id] = d.open_polls(self.t_open)
+        for pool in self.pools.values():
+            pool.open()
+
+    def _incident(self, inc: Incident):
+        pool_name, unit = parse_device_id(inc.device)
+        pool = self.pools[pool_name]
+        device = self.devices[pool_name][unit] if pool_name in self.devices else None
+        yield self.env.timeout(clock_minutes(inc.at) - self.t_start)
+        if unit in pool.store.items:
+            pool.store.items.remove(unit)
+            pool.out.add(unit)
+        elif self.env.now < self.t_open:
+            pool.out.add(unit)
+        else:  # the voter at the unit finishes first
+            done = pool.down_after_use[unit] = self.env.event()
+            yield done
+        start = self.env.now
+        if device is not None:
+            device.fail(start, inc.kind)
+        elif self.pollbook.log is not None:
+            self.pollbook.log.append(start, "fault", "failure", inc.kind)
+        yield self.env.timeout(inc.minutes)
+        if device is not None:
+            device.repair(self.env.now, inc.kind)
+        pool.out.discard(unit)
+        if self.env.now >= self.t_open:  # before opening, the unit simply joins the others at 7:00
+            pool.store.put(unit)
+        self.incident_log.append(
+            {"at": inc.at, "device": inc.device, "kind": inc.kind, "out_from": start, "back_at": self.env.now}
+        )
+
+    # ----------------------------------------------------------------- voters
+    def _checkin(self, i: int):
+        """The pollbook step, shared by every voter; yields SimPy events, returns (regular?, wait)."""
+        env, d, pb = self.env, self.draws, self.pools["PB"]
+        t_req = env.now
+        station = yield pb.store.get()
+        t = env.now
+        self.rec["checkin_start"][i] = t
+        self.rec_station["checkin_station"][i] = station
+        regular = self.pollbook.check_in(t, int(d.status[i]))
+        service = d.checkin[i] if regular else d.checkin[i] + d.affidavit[i]
+        yield env.timeout(service)
+        pb.busy_minutes[station] += service
+        pb.release(station)
+        self.rec["checkin_end"][i] = env.now
+        return regular, t - t_req
+
+    def _use(self, pool: StationPool, minutes: float):
+        """Queue for a unit of ``pool`` and hold it ``minutes``; returns (unit, wait, start)."""
+        env = self.env
+        t_req = env.now
+        unit = yield pool.store.get()
+        start = env.now
+        yield env.timeout(minutes)
+        pool.busy_minutes[unit] += minutes
+        return unit, start - t_req, start
+
+    def _affidavit_ballot(self, i: int, wait: float):
+        """Mark a paper affidavit ballot in a booth; it goes into its sealed envelope, not a scanner."""
+        d = self.draws
+        minutes = d.vote[i] if not self.dre else d.remark[i]
+        yield self.env.timeout(d.walk[i])
+        unit, w, start = yield from self._use(self.pools["BOOTH"], minutes)
+        self.pools["BOOTH"].release(unit)
+        self._finish(i, start, "BOOTH", unit, wait + w, Outcome.AFFIDAVIT)
+        self.affidavit_voters.append(i)
+
+    def _finish(self, i: int, vote_start: float, pool: str, unit: int, wait: float, outcome: int) -> None:
+        now = self.env.now
+        self.rec["vote_start"][i] = vote_start
+        self.rec["vote_end"][i] = now
+        self.rec["exit"][i] = now
+        self.rec["wait"][i] = wait
+        self.rec_station["voting_station"][i] = unit
+        self.outcome[i] = outcome
+
+    def _dre_voter(self, i: int):
+        env, d = self.env, self.draws
+        yield env.timeout(d.arrival[i] - self.t_start)
+        regular, wait = yield from self._checkin(i)
+        if not regular:
+            yield from self._affidavit_ballot(i, wait)
+            return
+        yield env.timeout(d.walk[i])
+        pool_name = "ADA" if d.need[i] == VoterNeed.AUDIO else "DRE"
+        pool = self.pools[pool_name]
+        unit, w, start = yield from self._use(pool, d.vote[i])
+        dre = self.devices[pool_name][unit]
+        if d.vvpat_reject[i]:
+            dre.reject_record(env.now)
+        dre.cast(env.now, d.intent[i])
+        self.cast_voter.append(i)
+        self.cast_device.append(self.device_index[id(dre)])
+        pool.release(unit)
+        self._finish(i, start, pool_name, unit, wait + w, Outcome.REGULAR)
+
+    def _paper_voter(self, i: int):
+        env, d = self.env, self.draws
+        yield env.timeout(d.arrival[i] - self.t_start)
+        regular, wait = yield from self._checkin(i)
+        if not regular:
+            yield from self._affidavit_ballot(i, wait)
+            return
+        yield env.timeout(d.walk[i])
+        audio = d.need[i] == VoterNeed.AUDIO
+        mark_pool = self.pools["BMD" if audio else "BOOTH"]
+        unit, w, vote_start = yield from self._use(mark_pool, d.vote[i])
+        wait += w
+        if audio:
+            self.devices["BMD"][unit].print_card(env.now, d.intent[i])
+            ballot = d.intent[i]  # a BMD never overvotes
+        else:
+            ballot = d.intent[i] | d.overmarks[i]
+        mark_pool.release(unit)
+        if not audio and d.spoil_mistake[i]:
+            self.spoiled += 1
+            yield env.timeout(d.spoil_replace[i])
+            unit, w, _ = yield from self._use(mark_pool, d.remark[i])
+            wait += w
+            mark_pool.release(unit)
+        scan_pool = self.pools["SCAN"]
+        unit, w, _ = yield from self._use(scan_pool, d.scan[i])
+        wait += w
+        scanner = self.devices["SCAN"][unit]
+        while (outcome := scanner.scan(env.now, ballot)) != ScanOutcome.CAST:
+            if outcome == ScanOutcome.RETURNED_OVERVOTE and d.spoil_on_return[i]:
+                scan_pool.release(unit)  # back to the table for a replacement, then re-mark and re-feed
+                self.spoiled += 1
+                yield env.timeout(d.spoil_replace[i])
+                booth, w, _ = yield from self._use(mark_pool, d.remark[i])
+                wait += w
+                mark_pool.release(booth)
+                ballot = d.intent[i]
+                unit, w, _ = yield from self._use(scan_pool, d.scan[i])
+                wait += w
+                scanner = self.devices["SCAN"][unit]
+            else:  # "cast as is": the overvoted contest counts for no one; a blank ballot is cast blank
+                yield env.timeout(d.scan[i])
+                scanner.scan(env.now, ballot, override=True)
+                break
+        self.cast_voter.append(i)
+        self.cast_device.append(self.device_index[id(scanner)])
+        scan_pool.release(unit)
+        self._finish(i, vote_start, "SCAN", unit, wait, Outcome.REGULAR)
+
+    # ----------------------------------------------------------------- run
+    def run(self) -> PrecinctResult:
+        self._build()
+        env = self.env
+        env.process(self._open_polls())
+        for inc in self.incidents:
+            env.process(self._incident(inc))
+        voter = self._dre_voter if self.dre else self._paper_voter
+        for i in range(self.draws.n):
+            env.process(voter(i))
+        env.run()
+        t_end = max(self.t_close, max((x for x in self.rec["exit"] if x == x), default=self.t_close))
+        for dev in self.device_list:
+            if dev.faults:
+                for fault in sorted(dev.faults):
+                    dev.repair(t_end, fault)
+            self.results_tapes[dev.device_id] = dev.close_polls(t_end)
+        return collect_result(self, t_end)
+
+
+def simulate_precinct(scenario: Scenario, election: Election, precinct: PrecinctSpec, seed: np.random.SeedSequence) -> PrecinctResult:
+    """Simulate one precinct's election day."""
+    return PrecinctDay(scenario, election, precinct, seed).run()
+
+
+__all__ = ["PrecinctDay", "StationPool", "simulate_precinct"]

@@ -1,0 +1,188 @@
+"""Everything random about a precinct's day, drawn up front as arrays (one row per voter).
+
+Who comes and when, each voter's standing on the roll, needs, service times, and what each voter
+means to vote (the **intent** layer) are drawn here with numpy from the precinct's own seed, before
+the SimPy model runs. The model then only moves voters through lines and devices: no random call
+on the hot path, no Python object per ballot, and the same seed gives the same day.
+
+Arrivals are a non-homogeneous Poisson process: the count in each hour is Poisson with mean
+(expected voters × the hour's share); within an hour, arrival times are uniform (the standard
+construction, given the count). Expected voters = registered voters × turnout.
+
+Selections, per contest on the voter's ballot style (shares normalised within the contest):
+- with probability ``undervote_rate`` the voter marks fewer than N (none when N = 1, otherwise
+  uniformly 0..N-1), else exactly N choices, drawn without replacement by weight (Gumbel top-k);
+- with probability ``overvote_attempt_rate`` a voter who marked N adds one more (the next choice
+  in their own ranking): the mark a DRE warns about and a scanner returns (``overmarks``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pollsim.election.definition import Election
+from pollsim.election.roll import RollStatus, VoterNeed
+from pollsim.scenario.models import ContestSpec, PrecinctSpec, Scenario, ServiceTime, clock_minutes
+
+
+def sample_times(rng: np.random.Generator, spec: ServiceTime, n: int, contests: int = 0) -> np.ndarray:
+    """Draw ``n`` service times (minutes) from a spec; ``per_contest`` lengthens the mean, same CV."""
+    mean = spec.mean + spec.per_contest * contests
+    scale = mean / spec.mean if spec.mean > 0 else 1.0
+    sd = spec.sd * scale
+    d = spec.distribution
+    if n == 0 or mean == 0:
+        return np.zeros(n)
+    if d == "constant" or (sd == 0 and d in ("gamma", "lognormal", "uniform")):
+        return np.full(n, mean)
+    if d == "exponential":
+        return rng.exponential(mean, n)
+    if d == "gamma":
+        return rng.gamma((mean / sd) ** 2, sd * sd / mean, n)
+    if d == "lognormal":
+        s2 = np.log1p((sd / mean) ** 2)
+        return rng.lognormal(np.log(mean) - s2 / 2, np.sqrt(s2), n)
+    half = sd * np.sqrt(3.0)  # uniform
+    return rng.uniform(mean - half, mean + half, n)
+
+
+def arrival_times(rng: np.random.Generator, scenario: Scenario, expected: float) -> np.ndarray:
+    """Sorted arrival times (minutes after midnight) of one precinct's voters."""
+    arr = scenario.arrivals
+    t_open = clock_minutes(scenario.polls.open)
+    weights = np.array([arr.before_opening_share, *arr.hourly_shares], float)
+    weights /= weights.sum()
+    starts = np.concatenate([[t_open - arr.before_opening_minutes], t_open + 60.0 * np.arange(len(arr.hourly_shares))])
+    widths = np.concatenate([[arr.before_opening_minutes], np.full(len(arr.hourly_shares), 60.0)])
+    counts = rng.poisson(expected * weights)
+    times = np.repeat(starts, counts) + rng.random(counts.sum()) * np.repeat(widths, counts)
+    times.sort()
+    return times
+
+
+def _contest_marks(rng: np.random.Generator, spec: ContestSpec, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(intent marks, overvote marks) of ``n`` voters for one contest, columns as in the election."""
+    if spec.type == "measure":
+        weights = np.array([spec.yes_share, 1.0 - spec.yes_share])
+        vote_for = 1
+    else:
+        weights = np.array([c.share for c in spec.choices], float)
+        if spec.write_in:
+            weights = weights / weights.sum() * (1.0 - spec.write_in_share)
+            weights = np.append(weights, spec.write_in_share)
+        vote_for = spec.vote_for
+    k = len(weights)
+    marks = np.zeros((n, k), np.uint8)
+    over = np.zeros((n, k), np.uint8)
+    if n == 0:
+        return marks, over
+    with np.errstate(divide="ignore"):
+        keys = np.log(weights / weights.sum()) + rng.gumbel(size=(n, k))
+    rank = np.argsort(-keys, axis=1, kind="stable")  # each voter's own ordering of the choices
+    under = rng.random(n) < spec.undervote_rate
+    m = np.full(n, vote_for)
+    m[under] = rng.integers(0, vote_for, under.sum()) if vote_for > 1 else 0
+    m = np.minimum(m, (weights > 0).sum())
+    rows = np.arange(n)[:, None]
+    marks[rows, rank] = (np.arange(k)[None, :] < m[:, None]).astype(np.uint8)
+    attempt = (rng.random(n) < spec.overvote_attempt_rate) & (m == vote_for) & (m < k)
+    idx = np.flatnonzero(attempt)
+    over[idx, rank[idx, m[idx]]] = 1
+    return marks, over
+
+
+@dataclass
+class VoterDraws:
+    """The arrays that drive one precinct's day. Row *i* is the *i*-th voter to arrive.
+
+    Columns of ``intent`` and ``overmarks`` follow :attr:`Election.columns`.
+    """
+
+    arrival: np.ndarray  # float64 minutes after midnight, sorted
+    status: np.ndarray  # int8 RollStatus
+    need: np.ndarray  # int8 VoterNeed
+    intent: np.ndarray  # uint8 [n, width]: what the voter means to vote
+    overmarks: np.ndarray  # uint8 [n, width]: the extra mark of an overvote attempt (mostly zero)
+    checkin: np.ndarray  # minutes at the pollbook station
+    affidavit: np.ndarray  # extra minutes of affidavit paperwork at the station
+    walk: np.ndarray  # minutes from the pollbook to the voting station
+    vote: np.ndarray  # minutes at the DRE / booth / BMD (first attempt, all corrections included on a DRE)
+    remark: np.ndarray  # minutes to mark a paper ballot other than the first: a replacement, or an affidavit ballot in a DRE precinct
+    spoil_replace: np.ndarray  # minutes to spoil a ballot and get a replacement
+    scan: np.ndarray  # minutes at the scanner per feed
+    vvpat_reject: np.ndarray  # bool: the voter rejects the first VVPAT record
+    spoil_on_return: np.ndarray  # bool: on an overvote return, spoil and re-mark (else override)
+    spoil_mistake: np.ndarray  # bool: spoils a paper ballot for another mistake
+
+    @property
+    def n(self) -> int:
+        return len(self.arrival)
+
+    @property
+    def overvote_attempt(self) -> np.ndarray:
+        return self.overmarks.any(axis=1)
+
+
+def draw_voters(rng: np.random.Generator, scenario: Scenario, election: Election, precinct: PrecinctSpec) -> VoterDraws:
+    """Draw one precinct's voters from its generator (see the module docstring)."""
+    arrival = arrival_times(rng, scenario, precinct.registered_voters * precinct.turnout)
+    n = len(arrival)
+    roll = precinct.roll
+    p_status = np.zeros(len(RollStatus))
+    p_status[RollStatus.RESTORED] = roll.restored
+    p_status[RollStatus.INACTIVE] = roll.inactive
+    p_status[RollStatus.NOT_ON_ROLL] = roll.not_on_roll
+    p_status[RollStatus.WRONG_PRECINCT] = roll.wrong_precinct
+    p_status[RollStatus.NO_PHOTO_ID] = roll.no_photo_id
+    p_status[RollStatus.NEW_REGISTRANT] = roll.new_registrant
+    p_status[RollStatus.ACTIVE] = max(0.0, 1.0 - p_status.sum())
+    status = rng.choice(len(RollStatus), size=n, p=p_status / p_status.sum()).astype(np.int8)
+    u = rng.random(n)
+    need = np.where(u < precinct.needs.audio, VoterNeed.AUDIO, np.where(u < precinct.needs.audio + precinct.needs.language, VoterNeed.LANGUAGE, VoterNeed.NONE)).astype(np.int8)
+
+    style = election.ballot_style(precinct.ballot_style)
+    intent = np.zeros((n, election.width), np.uint8)
+    overmarks = np.zeros_like(intent)
+    specs = {c.id: c for c in scenario.election.contests}
+    for cid in style.contests:
+        sl = election.contest_slices[cid]
+        intent[:, sl], overmarks[:, sl] = _contest_marks(rng, specs[cid], n)
+
+    st, bh = scenario.service_times, scenario.behaviour
+    n_contests = len(style.contests)
+    checkin_spec = st.checkin_electronic if precinct.equipment.pollbook == "electronic" else st.checkin_paper
+    factor = np.where(need == VoterNeed.AUDIO, st.accessible_factor, np.where(need == VoterNeed.LANGUAGE, st.language_factor, 1.0))
+    dre = precinct.equipment.kind == "dre"
+    attempt = overmarks.any(axis=1)
+    if dre:
+        vote = sample_times(rng, st.dre_vote, n, n_contests) * factor
+        review = rng.random(n) < bh.vvpat_review_share
+        reject = review & (rng.random(n) < bh.vvpat_reject_share)
+        vote += np.where(attempt, sample_times(rng, st.overvote_correction, n), 0.0)
+        vote += np.where(review, sample_times(rng, st.vvpat_review, n), 0.0)
+        vote += np.where(reject, sample_times(rng, st.overvote_correction, n) + sample_times(rng, st.vvpat_review, n), 0.0)
+    else:
+        mark = sample_times(rng, st.paper_mark, n, n_contests)
+        bmd = sample_times(rng, st.dre_vote, n, n_contests)
+        audio = need == VoterNeed.AUDIO
+        vote = np.where(audio, bmd, mark) * factor
+        reject = np.zeros(n, bool)
+    return VoterDraws(
+        arrival=arrival,
+        status=status,
+        need=need,
+        intent=intent,
+        overmarks=overmarks,
+        checkin=sample_times(rng, checkin_spec, n),
+        affidavit=sample_times(rng, st.affidavit_paperwork, n),
+        walk=sample_times(rng, st.walk, n),
+        vote=vote,
+        remark=sample_times(rng, st.paper_mark, n, n_contests) * factor,
+        spoil_replace=sample_times(rng, st.spoil_replace, n),
+        scan=sample_times(rng, st.scan, n),
+        vvpat_reject=reject,
+        spoil_on_return=rng.random(n) < bh.scanner_overvote_spoil_share,
+        spoil_mistake=rng.random(n) < bh.paper_spoil_share,
+    )

@@ -1,0 +1,157 @@
+"""The run directory: what ``pollsim run`` leaves for people and for the later stages.
+
+- ``summary.json``: the run at a glance (see :func:`summary`);
+- ``precincts.csv``: one row per precinct: ballot accounting, waits, last voter out;
+- ``ballots.npz``: the three layers of every regular ballot (``intent``, ``paper``, ``cvr``:
+  ``uint8[n, width]``, columns named in ``columns``), with ``precinct`` (``int32`` index into
+  ``precinct_ids``), ``device`` (``int16`` index into the precinct's devices) and ``voter``
+  (``int32`` row of that precinct's voters), and the sealed ``affidavit`` ballots with
+  ``affidavit_precinct``;
+- ``voters.npz``: the per-voter timings (``VOTER_DTYPE`` fields as arrays) and ``precinct``;
+- ``tapes/PRECINCT/DEVICE-zero.txt`` and ``-results.txt``: the printed tapes.
+
+Same scenario and seed give byte-identical files: JSON keys in a fixed order, no wall-clock
+time anywhere, and npz archives written with fixed zip timestamps.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from pollsim import __version__
+from pollsim.precinct import VOTER_DTYPE
+from pollsim.simulation import ElectionDayRun
+from pollsim.tabulate import tally_dict
+
+
+def hhmm(t: float) -> str:
+    if t != t:
+        return ""
+    m = int(np.ceil(t - 1e-9))
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def wait_stats(waits: np.ndarray) -> dict[str, float]:
+    if len(waits) == 0:
+        return {"mean": 0.0, "p50": 0.0, "p95": 0.0, "max": 0.0}
+    return {
+        "mean": round(float(waits.mean()), 3),
+        "p50": round(float(np.percentile(waits, 50)), 3),
+        "p95": round(float(np.percentile(waits, 95)), 3),
+        "max": round(float(waits.max()), 3),
+    }
+
+
+def all_layers(run: ElectionDayRun) -> dict[str, np.ndarray]:
+    """Every precinct's ballots stacked, with the precinct index of each row."""
+    ps = run.precincts
+    width = run.election.width
+    cat = lambda name: np.concatenate([getattr(p, name) for p in ps]) if ps else np.zeros((0, width), np.uint8)  # noqa: E731
+    return {
+        "intent": cat("intent"),
+        "paper": cat("paper"),
+        "cvr": cat("cvr"),
+        "precinct": np.repeat(np.arange(len(ps), dtype=np.int32), [p.ballots_cast for p in ps]),
+        "device": cat("ballot_device"),
+        "voter": cat("ballot_voter"),
+        "affidavit": cat("affidavit"),
+        "affidavit_precinct": np.repeat(np.arange(len(ps), dtype=np.int32), [len(p.affidavit) for p in ps]),
+    }
+
+
+def summary(run: ElectionDayRun, layers: dict[str, np.ndarray] | None = None) -> dict:
+    """The run's summary: the keys of summary.json, in a fixed order."""
+    layers = layers if layers is not None else all_layers(run)
+    waits = np.concatenate([p.voters["wait"] for p in run.precincts])
+    last = max(p.last_voter_out for p in run.precincts)
+    acc = [p.accounting for p in run.precincts]
+    return {
+        "scenario": run.scenario.scenario,
+        "seed": run.seed,
+        "pollsim_version": __version__,
+        "election": {"id": run.election.id, "definition_sha256": run.election.definition_hash},
+        "precincts": len(run.precincts),
+        "voters": int(sum(a.voters_arrived for a in acc)),
+        "ballots_cast": int(sum(a.regular_ballots_cast for a in acc)),
+        "affidavit_ballots": int(sum(a.affidavit_ballots for a in acc)),
+        "spoiled_ballots": int(sum(a.paper_ballots_spoiled for a in acc)),
+        "wait_minutes": wait_stats(waits),
+        "last_voter_out": hhmm(last),
+        "tally": tally_dict(run.election, layers["cvr"]),
+        "paper_tally": tally_dict(run.election, layers["paper"]),
+        "incidents": [{"precinct": p.precinct, **inc} for p in run.precincts for inc in p.incidents],
+    }
+
+
+PRECINCT_COLUMNS = [
+    "precinct", "county", "equipment", "registered_voters", "voters_arrived", "ballots_cast",
+    "affidavit_ballots", "pollbook_marked_voted", "receipt_book_signatures", "ballots_received",
+    "paper_ballots_voted", "paper_ballots_unused", "paper_ballots_spoiled", "bmd_cards_cast",
+    "electronic_ballots_cast", "total_ballots_cast", "wait_mean", "wait_p95", "wait_max", "last_voter_out",
+]  # fmt: skip
+
+
+def precinct_rows(run: ElectionDayRun) -> list[list]:
+    rows = []
+    for p in run.precincts:
+        a, w = p.accounting, wait_stats(p.voters["wait"])
+        rows.append([
+            p.precinct, p.county, p.kind, p.registered_voters, a.voters_arrived, a.regular_ballots_cast,
+            a.affidavit_ballots, a.pollbook_marked_voted, a.receipt_book_signatures, a.ballots_received,
+            a.paper_ballots_voted, a.paper_ballots_unused, a.paper_ballots_spoiled, a.bmd_cards_cast,
+            a.electronic_ballots_cast, a.total_ballots_cast, w["mean"], w["p95"], w["max"], hhmm(p.last_voter_out),
+        ])  # fmt: skip
+    return rows
+
+
+def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Like ``np.savez_compressed`` but byte-reproducible (fixed member timestamps and order)."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, arr in arrays.items():
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.ascontiguousarray(arr), allow_pickle=False)
+            info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, buf.getvalue())
+    tmp.replace(path)
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def write_run(run: ElectionDayRun, out: Path) -> dict:
+    """Write the run directory (each file atomically: a crash never leaves half a file)."""
+    out.mkdir(parents=True, exist_ok=True)
+    layers = all_layers(run)
+    summ = summary(run, layers)
+    columns = np.array([f"{c.contest}/{c.choice}" for c in run.election.columns])
+    write_npz(out / "ballots.npz", {"columns": columns, "precinct_ids": np.array([p.precinct for p in run.precincts]), **layers})
+    voters = {name: np.concatenate([p.voters[name] for p in run.precincts]) for name in VOTER_DTYPE.names}
+    voters["precinct"] = np.repeat(np.arange(len(run.precincts), dtype=np.int32), [len(p.voters) for p in run.precincts])
+    write_npz(out / "voters.npz", voters)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(PRECINCT_COLUMNS)
+    writer.writerows(precinct_rows(run))
+    _write_text(out / "precincts.csv", buf.getvalue())
+    for p in run.precincts:
+        tapes = out / "tapes" / p.precinct
+        tapes.mkdir(parents=True, exist_ok=True)
+        for dev, text in p.zero_tapes.items():
+            _write_text(tapes / f"{dev}-zero.txt", text)
+        for dev, text in p.results_tapes.items():
+            _write_text(tapes / f"{dev}-results.txt", text)
+    _write_text(out / "election.json", json.dumps(run.election.to_dict(), indent=2) + "\n")
+    _write_text(out / "summary.json", json.dumps(summ, indent=2) + "\n")
+    return summ

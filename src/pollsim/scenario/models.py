@@ -1,0 +1,396 @@
+"""The scenario file, as pydantic models: every field, its default, and where the default comes from.
+
+A scenario is what a trainer or a test team writes to stage an election: the election definition
+(contests, ballot styles), the precincts with their voters and equipment, how voters arrive, how
+long each step takes, how voters behave at the machines, and the incidents of the day. Defaults
+come from ../docs/scenarios.md's sources (parameters table: Edelstein 2010, Spencer & Markovits
+2008, county studies); where nothing is published the default is a documented setting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from pollsim.election.definition import BallotStyle, Choice, Contest, Election
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+Minutes = Annotated[float, Field(ge=0.0)]
+Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*$")]
+ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+
+
+class FieldProblem(ValueError):
+    """A cross-field check that failed, carrying the path (below the validated model) it concerns."""
+
+    def __init__(self, path: tuple, message: str):
+        super().__init__(message)
+        self.path = path
+
+
+def clock_minutes(hhmm: str) -> float:
+    """'07:30' -> 450.0 minutes after midnight."""
+    h, m = hhmm.split(":")
+    return int(h) * 60.0 + int(m)
+
+
+class Strict(BaseModel):
+    """Unknown fields are errors: a misspelt field must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- election
+class ChoiceSpec(Strict):
+    id: Ident
+    name: str
+    party: str = ""
+    share: Annotated[float, Field(gt=0.0)] = 1.0
+    """Relative weight of this choice among the voters' selections (normalised per contest)."""
+
+
+class ContestSpec(Strict):
+    id: Ident
+    title: str
+    type: Literal["candidate", "measure"] = "candidate"
+    vote_for: Annotated[int, Field(ge=1, le=20)] = 1
+    choices: list[ChoiceSpec] = []
+    """Candidates (candidate contests only); a measure's choices are always yes and no."""
+    yes_share: Share = 0.5
+    """Measures only: share of voters who mark yes among those who vote on the measure."""
+    write_in: bool = False
+    write_in_share: Share = 0.002
+    """Share of selections written in (OpenElections MS 2020: write-ins are rare; a setting)."""
+    undervote_rate: Share = 0.01
+    """Share of voters who mark fewer than vote_for choices (skip the contest when vote_for is 1)."""
+    overvote_attempt_rate: Share = 0.002
+    """Share of voters who mark one choice too many: a DRE warns (§23-15-531.1(c)); a scanner returns the ballot."""
+
+    @model_validator(mode="after")
+    def _choices(self) -> ContestSpec:
+        if self.type == "candidate":
+            if len(self.choices) < 1:
+                raise FieldProblem(("choices",), "a candidate contest needs at least one choice")
+            if self.vote_for > len(self.choices) + int(self.write_in):
+                raise FieldProblem(("vote_for",), f"vote for {self.vote_for} exceeds the number of choices")
+            ids = [c.id for c in self.choices]
+            for i, cid in enumerate(ids):
+                if cid in ids[:i] or cid == "write-in":
+                    raise FieldProblem(("choices", i, "id"), f"choice id {cid!r} is used twice (or is reserved)")
+        else:
+            if self.choices:
+                raise FieldProblem(("choices",), "a measure has no choices list (its choices are yes and no)")
+            if self.vote_for != 1:
+                raise FieldProblem(("vote_for",), "a measure is vote for 1")
+        return self
+
+
+class BallotStyleSpec(Strict):
+    id: Ident
+    contests: list[Ident]
+
+
+class ElectionSpec(Strict):
+    id: Ident
+    name: str
+    date: dt.date
+    contests: list[ContestSpec] = Field(min_length=1)
+    ballot_styles: list[BallotStyleSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _refs(self) -> ElectionSpec:
+        ids = [c.id for c in self.contests]
+        for i, cid in enumerate(ids):
+            if cid in ids[:i]:
+                raise FieldProblem(("contests", i, "id"), f"contest id {cid!r} is used twice")
+        for i, style in enumerate(self.ballot_styles):
+            for j, cid in enumerate(style.contests):
+                if cid not in ids:
+                    raise FieldProblem(("ballot_styles", i, "contests", j), f"unknown contest {cid!r}")
+        return self
+
+
+# --------------------------------------------------------------------------- precincts
+class RollMix(Strict):
+    """Shares of the voters arriving at the pollbook by roll status; ACTIVE is the rest.
+
+    Defaults sum to 1.8 % affidavit ballots, the EAC EAVS presidential-year provisional share
+    (EAVS 2018 deep dive; Adams Co. MS Nov 2020: 1.5 %), split as a setting.
+    """
+
+    inactive: Share = 0.008
+    not_on_roll: Share = 0.003
+    wrong_precinct: Share = 0.003
+    no_photo_id: Share = 0.002
+    new_registrant: Share = 0.002
+    restored: Share = 0.002
+    """Voters restored the right of suffrage (2024 bill): regular ballot, not affidavit."""
+
+    @model_validator(mode="after")
+    def _sum(self) -> RollMix:
+        if sum(self.model_dump().values()) > 1.0:
+            raise ValueError("roll status shares add up to more than 1")
+        return self
+
+
+class Needs(Strict):
+    """Shares of voters needing the audio ballot or the alternative-language ballot (§23-15-531.1(f),(g)).
+
+    No published Mississippi figure: settings.
+    """
+
+    audio: Share = 0.005
+    language: Share = 0.005
+
+
+class Equipment(Strict):
+    """What the precinct has. ``kind: dre`` is the AccuVote TSx + AccuView VVPAT generation;
+    ``kind: paper`` is hand-marked paper + precinct scanner + BMD (hardware.md)."""
+
+    kind: Literal["dre", "paper"] = "dre"
+    pollbook: Literal["paper", "electronic"] = "paper"
+    """Paper pollbooks in 62 MS counties, electronic in the rest (Verified Voting 2025)."""
+    pollbook_stations: Annotated[int, Field(ge=1, le=50)] = 2
+    dre_units: Annotated[int, Field(ge=0, le=100)] = 4
+    """Regular DRE units (dre precincts). Rule of thumb 200-250 ballots per DRE (Forrest Co. MS 2020)."""
+    accessible_units: Annotated[int, Field(ge=1, le=10)] = 1
+    """Accessible units with audio and keypad: a DRE (dre) or a BMD (paper); at least one (§23-15-531.1(f))."""
+    marking_booths: Annotated[int, Field(ge=1, le=200)] | None = None
+    """Privacy booths for paper ballots. Default: 8 in paper precincts, 2 in DRE precincts (affidavit ballots)."""
+    scanners: Annotated[int, Field(ge=1, le=10)] = 1
+    """Precinct scanners (paper precincts); a scanner handles over 2,000 ballots a day (Forrest Co. MS 2020)."""
+    ballot_stock: Annotated[int, Field(ge=0)] | None = None
+    """Paper ballots received by the poll managers (§23-15-615(c)). Default: registered voters (paper), 10 % of them (dre)."""
+
+    @model_validator(mode="after")
+    def _units(self) -> Equipment:
+        if self.kind == "dre" and self.dre_units < 1:
+            raise FieldProblem(("dre_units",), "a dre precinct needs at least one DRE unit")
+        return self
+
+    def units(self, pool: str) -> int:
+        """How many units of a pool (DRE, ADA, BOOTH, SCAN, BMD, PB) this precinct has."""
+        dre = self.kind == "dre"
+        return {
+            "PB": self.pollbook_stations,
+            "DRE": self.dre_units if dre else 0,
+            "ADA": self.accessible_units if dre else 0,
+            "BMD": 0 if dre else self.accessible_units,
+            "SCAN": 0 if dre else self.scanners,
+            "BOOTH": self.booths,
+        }[pool]
+
+    @property
+    def booths(self) -> int:
+        if self.marking_booths is not None:
+            return self.marking_booths
+        return 8 if self.kind == "paper" else 2
+
+
+class PrecinctSpec(Strict):
+    id: Ident
+    name: str = ""
+    county: str = ""
+    ballot_style: Ident
+    registered_voters: Annotated[int, Field(ge=0, le=100_000)]
+    turnout: Share = 0.50
+    """Expected share of registered voters voting in person on election day (MS 2020: 1,085,337
+    election-day voters of 2,143,149 registered, 50.6 %, EAC EAVS 2020)."""
+    roll: RollMix = RollMix()
+    needs: Needs = Needs()
+    equipment: Equipment = Equipment()
+
+
+# --------------------------------------------------------------------------- day
+class Polls(Strict):
+    """Polling hours, Miss. Code §23-15-581: 7:00 to 19:00; everyone in line at closing votes."""
+
+    open: ClockTime = "07:00"
+    close: ClockTime = "19:00"
+
+    @model_validator(mode="after")
+    def _order(self) -> Polls:
+        if clock_minutes(self.close) <= clock_minutes(self.open):
+            raise FieldProblem(("close",), "polls must close after they open")
+        return self
+
+
+EDELSTEIN_SHARES = [10, 10, 5, 5, 5, 10, 10, 5, 5, 5, 10, 10, 10]
+"""Edelstein & Edelstein (EVT/WOTE 2010) hourly arrival shares, in %, for a 13-hour day 6:00-19:00."""
+
+
+class Arrivals(Strict):
+    """Non-homogeneous Poisson arrivals: the expected count of each hour is its share of the day.
+
+    Default: Edelstein's 13-hour profile; its first hour (6:00-7:00) becomes the line waiting when
+    the polls open at 7:00 (Stewart's line studies: almost every precinct has a line at opening),
+    its other 12 shares are the hours 7:00-19:00.
+    """
+
+    hourly_shares: list[Annotated[float, Field(ge=0.0)]] = [float(s) for s in EDELSTEIN_SHARES[1:]]
+    """Relative weights, one per hour the polls are open (normalised with before_opening_share)."""
+    before_opening_share: Annotated[float, Field(ge=0.0)] = float(EDELSTEIN_SHARES[0])
+    """Weight of the voters who arrive before the polls open and wait in line."""
+    before_opening_minutes: Annotated[float, Field(gt=0.0, le=240.0)] = 30.0
+    """They arrive uniformly over this many minutes before opening (a setting)."""
+
+
+class ServiceTime(Strict):
+    """A service-time distribution in minutes: mean and standard deviation (gamma by default)."""
+
+    distribution: Literal["gamma", "lognormal", "exponential", "constant", "uniform"] = "gamma"
+    mean: Minutes
+    sd: Minutes = 0.0
+    """Ignored for exponential (sd = mean) and constant; for uniform the range is mean ± sd·√3."""
+    per_contest: Minutes = 0.0
+    """Added to the mean for every contest on the ballot (voting times only): longer ballots take longer."""
+
+    @model_validator(mode="after")
+    def _sd(self) -> ServiceTime:
+        if self.distribution in ("gamma", "lognormal") and self.sd <= 0 and self.mean > 0:
+            raise FieldProblem(("sd",), f"{self.distribution} needs sd > 0")
+        if self.distribution == "uniform" and self.sd * 3**0.5 > self.mean:
+            raise FieldProblem(("sd",), "uniform range mean ± sd·√3 would go below zero")
+        return self
+
+
+def _st(dist: str, mean: float, sd: float = 0.0, per_contest: float = 0.0) -> ServiceTime:
+    return ServiceTime(distribution=dist, mean=mean, sd=sd, per_contest=per_contest)  # type: ignore[arg-type]
+
+
+class ServiceTimes(Strict):
+    """How long each step takes, in minutes. Sources in docs/scenarios.md."""
+
+    checkin_paper: ServiceTime = _st("gamma", 1.875, 0.5)
+    """Paper roster: 1:45-2:00 typical, up to 5-6 min (Lawrence Co. OH 2015; Boone Co. MO)."""
+    checkin_electronic: ServiceTime = _st("gamma", 0.5, 0.15)
+    """Electronic pollbook: 0:15-0:45 (same sources)."""
+    affidavit_paperwork: ServiceTime = _st("gamma", 4.0, 1.5)
+    """Extra time at the table for the affidavit envelope and register: no published value, a setting."""
+    walk: ServiceTime = _st("constant", 0.5)
+    """Walk from the pollbook to the voting station: +30 s (Spencer & Markovits 2008)."""
+    dre_vote: ServiceTime = _st("gamma", 1.5, 1.2, per_contest=0.375)
+    """DRE: mean about 4.5 min for a typical ballot, range 28 s to 19.5 min (Spencer & Markovits 2008):
+    1.5 min + 22.5 s per contest gives 4.5 min for 8 contests."""
+    paper_mark: ServiceTime = _st("gamma", 1.0, 0.8, per_contest=0.25)
+    """Hand-marking: mean about 3 min (Spencer & Markovits 2008): 1 min + 15 s per contest."""
+    scan: ServiceTime = _st("uniform", 0.2083, 0.024)
+    """Precinct scanner: 10-15 s a ballot, about 360 ballots/hour (election observers)."""
+    accessible_factor: Annotated[float, Field(ge=1.0, le=20.0)] = 3.0
+    """Audio ballot time / visual ballot time: no published value (parameters.md), a setting."""
+    language_factor: Annotated[float, Field(ge=1.0, le=5.0)] = 1.1
+    """Alternative-language ballot time / English ballot time: a setting."""
+    overvote_correction: ServiceTime = _st("gamma", 0.5, 0.25)
+    """DRE overvote warning and correction (§23-15-531.1(c)): a setting."""
+    vvpat_review: ServiceTime = _st("gamma", 0.5, 0.25)
+    """Reading the VVPAT record before casting: a setting."""
+    spoil_replace: ServiceTime = _st("gamma", 1.0, 0.4)
+    """Spoiling a paper ballot and getting a replacement from a poll manager: a setting."""
+
+
+class Behaviour(Strict):
+    """How voters behave at the machines (settings unless a source is named)."""
+
+    vvpat_review_share: Share = 0.5
+    """Share of DRE voters who read their VVPAT record before casting."""
+    vvpat_reject_share: Share = 0.01
+    """Share of reviewing voters who reject the printed record and revise (VVSG 1.1 §7.8.2)."""
+    vvpat_rejections_before_official: Annotated[int, Field(ge=0, le=5)] = 3
+    """Rejected records on one machine before an official steps in (VVSG 1.1 §7.8.2 default 3)."""
+    scanner_overvote_spoil_share: Share = 0.8
+    """Of voters whose overvoted ballot the scanner returns: the share who spoil it and re-mark; the rest override."""
+    paper_spoil_share: Share = 0.005
+    """Share of paper voters who spoil a ballot for another mistake and ask for a replacement."""
+
+
+IncidentKind = Literal[
+    "paper_out", "paper_jam", "printer_cover_open", "scanner_jam", "power_loss", "machine_failure", "pollbook_down"
+]
+
+
+class Incident(Strict):
+    """A device out of service from ``at`` for ``minutes`` (a technician repairs it)."""
+
+    at: ClockTime
+    precinct: Ident | None = None
+    """Which precinct (may be left out when the scenario has one precinct)."""
+    device: Ident
+    """Device id as the model names them: DRE-1.., ADA-1.., BOOTH-1.., SCAN-1.., BMD-1.., PB-1.."""
+    kind: IncidentKind
+    minutes: Annotated[float, Field(gt=0.0, le=24 * 60)] = 30.0
+    """Time until the unit is back: the state technician arrives within 30 minutes (MS SOS 2016)."""
+
+
+class Scenario(Strict):
+    """A whole scenario file."""
+
+    scenario: Ident
+    description: str = ""
+    seed: int = 1
+    election: ElectionSpec
+    polls: Polls = Polls()
+    arrivals: Arrivals = Arrivals()
+    service_times: ServiceTimes = ServiceTimes()
+    behaviour: Behaviour = Behaviour()
+    precincts: list[PrecinctSpec] = Field(min_length=1)
+    incidents: list[Incident] = []
+
+    @model_validator(mode="after")
+    def _cross(self) -> Scenario:
+        hours = (clock_minutes(self.polls.close) - clock_minutes(self.polls.open)) / 60.0
+        if len(self.arrivals.hourly_shares) != hours:
+            raise FieldProblem(
+                ("arrivals", "hourly_shares"),
+                f"{len(self.arrivals.hourly_shares)} entries given; expected one per hour the polls are open ({hours:g})",
+            )
+        if sum(self.arrivals.hourly_shares) + self.arrivals.before_opening_share <= 0:
+            raise FieldProblem(("arrivals", "hourly_shares"), "all shares are zero")
+        styles = {s.id for s in self.election.ballot_styles}
+        pids = [p.id for p in self.precincts]
+        for i, p in enumerate(self.precincts):
+            if p.id in pids[:i]:
+                raise FieldProblem(("precincts", i, "id"), f"precinct id {p.id!r} is used twice")
+            if p.ballot_style not in styles:
+                raise FieldProblem(("precincts", i, "ballot_style"), f"unknown ballot style {p.ballot_style!r}")
+        for i, inc in enumerate(self.incidents):
+            if inc.precinct is None and len(self.precincts) > 1:
+                raise FieldProblem(("incidents", i, "precinct"), "required when the scenario has several precincts")
+            if inc.precinct is not None and inc.precinct not in pids:
+                raise FieldProblem(("incidents", i, "precinct"), f"unknown precinct {inc.precinct!r}")
+            precinct = self.precincts[pids.index(inc.precinct)] if inc.precinct else self.precincts[0]
+            try:
+                pool, unit = parse_device_id(inc.device)
+            except ValueError as exc:
+                raise FieldProblem(("incidents", i, "device"), str(exc)) from None
+            if unit >= precinct.equipment.units(pool):
+                raise FieldProblem(("incidents", i, "device"), f"precinct {precinct.id!r} has no {inc.device}")
+        return self
+
+
+_DEVICE_ID = re.compile(r"^(DRE|ADA|BOOTH|SCAN|BMD|PB)-(\d+)$")
+
+
+def parse_device_id(device: str) -> tuple[str, int]:
+    """'DRE-2' -> ('DRE', 1): the pool and the 0-based unit index."""
+    m = _DEVICE_ID.match(device)
+    if not m or int(m.group(2)) < 1:
+        raise ValueError(f"device {device!r} is not one of DRE-n, ADA-n, BOOTH-n, SCAN-n, BMD-n, PB-n")
+    return m.group(1), int(m.group(2)) - 1
+
+
+def build_election(spec: ElectionSpec) -> Election:
+    """The election definition the devices load, from the scenario's election section."""
+    contests = []
+    for c in spec.contests:
+        if c.type == "measure":
+            choices = (Choice("yes", "Yes"), Choice("no", "No"))
+        else:
+            choices = tuple(Choice(ch.id, ch.name, ch.party) for ch in c.choices)
+            if c.write_in:
+                choices += (Choice("write-in", "Write-in"),)
+        contests.append(Contest(c.id, c.title, c.type, c.vote_for, choices))
+    styles = tuple(BallotStyle(s.id, tuple(s.contests)) for s in spec.ballot_styles)
+    return Election(spec.id, spec.name, spec.date.isoformat(), tuple(contests), styles)
