@@ -14,6 +14,9 @@ from pollsim.election.definition import Election
 from pollsim.election.roll import RollStatus
 
 
+_LAST_REGULAR = int(RollStatus.RESTORED)
+
+
 class Pollbook:
     """One precinct's pollbook (all its check-in stations share it).
 
@@ -37,7 +40,7 @@ class Pollbook:
     def check_in(self, t: float, status: int) -> bool:
         """Look the voter up; True if a regular ballot is issued, False for an affidavit ballot."""
         self.by_status[status] += 1
-        if status <= RollStatus.RESTORED:  # ACTIVE or RESTORED
+        if status <= _LAST_REGULAR:  # ACTIVE or RESTORED
             self.marked_voted += 1
             self.receipt_signatures += 1
             if self.log is not None:

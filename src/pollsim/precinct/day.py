@@ -14,11 +14,13 @@ affidavit ballot and envelope. Then, by equipment generation:
 
 The polls close at 19:00 (§23-15-581); arrivals stop, everyone already in line votes, and the
 devices close and print their results tapes after the last voter. Each pool of stations is a
-``simpy.Store`` of unit numbers, so a voter knows which unit served them and an incident can take
-a unit out of service (after the voter using it finishes) until a technician has fixed it.
+:class:`StationPool` of numbered units, so a voter knows which unit served them and an incident can
+take a unit out of service (after the voter using it finishes) until a technician has fixed it.
 """
 
 from __future__ import annotations
+
+from collections import deque
 
 import numpy as np
 import simpy
@@ -31,31 +33,52 @@ from pollsim.precinct.result import Outcome, PrecinctResult, collect_result
 from pollsim.scenario.models import Incident, PrecinctSpec, Scenario, clock_minutes, parse_device_id
 
 
-class StationPool:
-    """Identical stations in one line (pollbook tables, DREs, booths, scanners...).
+_REGULAR, _AFFIDAVIT = int(Outcome.REGULAR), int(Outcome.AFFIDAVIT)  # plain ints: enum lookups are slow
 
-    ``store`` holds the numbers of idle units; a unit taken out of service is kept out of it.
+
+class StationPool:
+    """Identical stations in one line (pollbook tables, DREs, booths, scanners...), first come first served.
+
+    ``idle`` lists the numbers of the free units, longest idle first; ``waiting`` holds the
+    voters' requests in arrival order. A voter who finds a unit free takes it at once (no SimPy
+    event); otherwise :meth:`wait` gives an event that fires with the unit when one is released.
+    A unit taken out of service is kept out of ``idle`` until it is put back.
     """
 
     def __init__(self, env: simpy.Environment, name: str, units: int):
         self.env = env
         self.name = name
         self.units = units
-        self.store = simpy.Store(env)
+        self.idle: list[int] = []
+        self.waiting: deque[simpy.Event] = deque()
         self.down_after_use: dict[int, simpy.Event] = {}
         self.out: set[int] = set()
         self.busy_minutes = [0.0] * units
 
     def open(self) -> None:
-        self.store.items.extend(u for u in range(self.units) if u not in self.out)
-        self.store._trigger_get(None)
+        for unit in range(self.units):
+            if unit not in self.out:
+                self.put_back(unit)
+
+    def wait(self) -> simpy.Event:
+        """An event that fires with a unit number once a unit is free for this voter."""
+        event = simpy.Event(self.env)
+        self.waiting.append(event)
+        return event
+
+    def put_back(self, unit: int) -> None:
+        if self.waiting:
+            self.waiting.popleft().succeed(unit)
+        else:
+            self.idle.append(unit)
 
     def release(self, unit: int) -> None:
+        """The voter leaves the unit: it serves the next in line, or goes out of service if due."""
         if self.down_after_use and unit in self.down_after_use:
             self.out.add(unit)
             self.down_after_use.pop(unit).succeed()
             return
-        self.store.put(unit)
+        self.put_back(unit)
 
 
 class PrecinctDay:
@@ -67,6 +90,15 @@ class PrecinctDay:
         self.spec = precinct
         self.rng = np.random.default_rng(seed)
         self.draws: VoterDraws = draw_voters(self.rng, scenario, election, precinct)
+        d = self.draws
+        # Python lists of Python numbers: SimPy schedules faster with floats than numpy scalars.
+        self.arrival, self.checkin, self.affidavit = d.arrival.tolist(), d.checkin.tolist(), d.affidavit.tolist()
+        self.walk, self.vote, self.remark = d.walk.tolist(), d.vote.tolist(), d.remark.tolist()
+        self.spoil_replace, self.scan = d.spoil_replace.tolist(), d.scan.tolist()
+        self.status = d.status.tolist()
+        self.audio = (d.need == VoterNeed.AUDIO).tolist()
+        self.vvpat_reject = d.vvpat_reject.tolist()
+        self.spoil_on_return, self.spoil_mistake = d.spoil_on_return.tolist(), d.spoil_mistake.tolist()
         self.t_open = clock_minutes(scenario.polls.open)
         self.t_close = clock_minutes(scenario.polls.close)
         self.incidents = [i for i in scenario.incidents if i.precinct in (None, precinct.id)]
@@ -89,11 +121,16 @@ class PrecinctDay:
         self.device_list = [d for pool in ("DRE", "ADA", "SCAN", "BMD") for d in self.devices[pool]]
         for d in self.device_list:
             d.set_for_election(self.t_start)
-        self.device_index = {id(d): i for i, d in enumerate(self.device_list)}
+        index = {id(d): i for i, d in enumerate(self.device_list)}
+        self.device_index = {pool: [index[id(d)] for d in devs] for pool, devs in self.devices.items()}
         self.pollbook = Pollbook("PB", el, electronic=eq.pollbook == "electronic")
         n = self.draws.n
         self.rec = {k: [np.nan] * n for k in ("checkin_start", "checkin_end", "vote_start", "vote_end", "exit", "wait")}
         self.rec_station = {k: [-1] * n for k in ("checkin_station", "voting_station")}
+        self.checkin_start, self.checkin_end = self.rec["checkin_start"], self.rec["checkin_end"]
+        self.vote_start, self.vote_end, self.exit = self.rec["vote_start"], self.rec["vote_end"], self.rec["exit"]
+        self.waits = self.rec["wait"]
+        self.checkin_station, self.voting_station = self.rec_station["checkin_station"], self.rec_station["voting_station"]
         self.outcome = [Outcome.REGULAR] * n
         self.cast_voter: list[int] = []
         self.cast_device: list[int] = []
@@ -116,8 +153,8 @@ class PrecinctDay:
         pool = self.pools[pool_name]
         device = self.devices[pool_name][unit] if pool_name in self.devices else None
         yield self.env.timeout(clock_minutes(inc.at) - self.t_start)
-        if unit in pool.store.items:
-            pool.store.items.remove(unit)
+        if unit in pool.idle:
+            pool.idle.remove(unit)
             pool.out.add(unit)
         elif self.env.now < self.t_open:
             pool.out.add(unit)
@@ -134,7 +171,7 @@ class PrecinctDay:
             device.repair(self.env.now, inc.kind)
         pool.out.discard(unit)
         if self.env.now >= self.t_open:  # before opening, the unit simply joins the others at 7:00
-            pool.store.put(unit)
+            pool.put_back(unit)
         self.incident_log.append(
             {"at": inc.at, "device": inc.device, "kind": inc.kind, "out_from": start, "back_at": self.env.now}
         )
@@ -142,25 +179,25 @@ class PrecinctDay:
     # ----------------------------------------------------------------- voters
     def _checkin(self, i: int):
         """The pollbook step, shared by every voter; yields SimPy events, returns (regular?, wait)."""
-        env, d, pb = self.env, self.draws, self.pools["PB"]
+        env, pb = self.env, self.pools["PB"]
         t_req = env.now
-        station = yield pb.store.get()
+        station = pb.idle.pop(0) if pb.idle else (yield pb.wait())
         t = env.now
-        self.rec["checkin_start"][i] = t
-        self.rec_station["checkin_station"][i] = station
-        regular = self.pollbook.check_in(t, int(d.status[i]))
-        service = d.checkin[i] if regular else d.checkin[i] + d.affidavit[i]
+        self.checkin_start[i] = t
+        self.checkin_station[i] = station
+        regular = self.pollbook.check_in(t, self.status[i])
+        service = self.checkin[i] if regular else self.checkin[i] + self.affidavit[i]
         yield env.timeout(service)
         pb.busy_minutes[station] += service
         pb.release(station)
-        self.rec["checkin_end"][i] = env.now
+        self.checkin_end[i] = env.now
         return regular, t - t_req
 
     def _use(self, pool: StationPool, minutes: float):
         """Queue for a unit of ``pool`` and hold it ``minutes``; returns (unit, wait, start)."""
         env = self.env
         t_req = env.now
-        unit = yield pool.store.get()
+        unit = pool.idle.pop(0) if pool.idle else (yield pool.wait())
         start = env.now
         yield env.timeout(minutes)
         pool.busy_minutes[unit] += minutes
@@ -168,54 +205,57 @@ class PrecinctDay:
 
     def _affidavit_ballot(self, i: int, wait: float):
         """Mark a paper affidavit ballot in a booth; it goes into its sealed envelope, not a scanner."""
-        d = self.draws
-        minutes = d.vote[i] if not self.dre else d.remark[i]
-        yield self.env.timeout(d.walk[i])
+        minutes = self.remark[i] if self.dre else self.vote[i]
+        yield self.env.timeout(self.walk[i])
         unit, w, start = yield from self._use(self.pools["BOOTH"], minutes)
         self.pools["BOOTH"].release(unit)
-        self._finish(i, start, "BOOTH", unit, wait + w, Outcome.AFFIDAVIT)
+        self._finish(i, start, unit, wait + w, _AFFIDAVIT)
         self.affidavit_voters.append(i)
 
-    def _finish(self, i: int, vote_start: float, pool: str, unit: int, wait: float, outcome: int) -> None:
+    def _finish(self, i: int, vote_start: float, unit: int, wait: float, outcome: int) -> None:
         now = self.env.now
-        self.rec["vote_start"][i] = vote_start
-        self.rec["vote_end"][i] = now
-        self.rec["exit"][i] = now
-        self.rec["wait"][i] = wait
-        self.rec_station["voting_station"][i] = unit
+        self.vote_start[i] = vote_start
+        self.vote_end[i] = now
+        self.exit[i] = now
+        self.waits[i] = wait
+        self.voting_station[i] = unit
         self.outcome[i] = outcome
 
     def _dre_voter(self, i: int):
-        env, d = self.env, self.draws
-        yield env.timeout(d.arrival[i] - self.t_start)
+        env = self.env
+        yield env.timeout(self.arrival[i] - self.t_start)
         regular, wait = yield from self._checkin(i)
         if not regular:
             yield from self._affidavit_ballot(i, wait)
             return
-        yield env.timeout(d.walk[i])
-        pool_name = "ADA" if d.need[i] == VoterNeed.AUDIO else "DRE"
+        yield env.timeout(self.walk[i])
+        pool_name = "ADA" if self.audio[i] else "DRE"
         pool = self.pools[pool_name]
-        unit, w, start = yield from self._use(pool, d.vote[i])
+        t_req = env.now
+        unit = pool.idle.pop(0) if pool.idle else (yield pool.wait())
+        start = env.now
+        yield env.timeout(self.vote[i])
+        pool.busy_minutes[unit] += env.now - start
         dre = self.devices[pool_name][unit]
-        if d.vvpat_reject[i]:
+        if self.vvpat_reject[i]:
             dre.reject_record(env.now)
-        dre.cast(env.now, d.intent[i])
+        dre.cast(env.now, self.draws.intent[i])
         self.cast_voter.append(i)
-        self.cast_device.append(self.device_index[id(dre)])
+        self.cast_device.append(self.device_index[pool_name][unit])
         pool.release(unit)
-        self._finish(i, start, pool_name, unit, wait + w, Outcome.REGULAR)
+        self._finish(i, start, unit, wait + start - t_req, _REGULAR)
 
     def _paper_voter(self, i: int):
         env, d = self.env, self.draws
-        yield env.timeout(d.arrival[i] - self.t_start)
+        yield env.timeout(self.arrival[i] - self.t_start)
         regular, wait = yield from self._checkin(i)
         if not regular:
             yield from self._affidavit_ballot(i, wait)
             return
-        yield env.timeout(d.walk[i])
-        audio = d.need[i] == VoterNeed.AUDIO
+        yield env.timeout(self.walk[i])
+        audio = self.audio[i]
         mark_pool = self.pools["BMD" if audio else "BOOTH"]
-        unit, w, vote_start = yield from self._use(mark_pool, d.vote[i])
+        unit, w, vote_start = yield from self._use(mark_pool, self.vote[i])
         wait += w
         if audio:
             self.devices["BMD"][unit].print_card(env.now, d.intent[i])
@@ -223,36 +263,36 @@ class PrecinctDay:
         else:
             ballot = d.intent[i] | d.overmarks[i]
         mark_pool.release(unit)
-        if not audio and d.spoil_mistake[i]:
+        if not audio and self.spoil_mistake[i]:
             self.spoiled += 1
-            yield env.timeout(d.spoil_replace[i])
-            unit, w, _ = yield from self._use(mark_pool, d.remark[i])
+            yield env.timeout(self.spoil_replace[i])
+            unit, w, _ = yield from self._use(mark_pool, self.remark[i])
             wait += w
             mark_pool.release(unit)
         scan_pool = self.pools["SCAN"]
-        unit, w, _ = yield from self._use(scan_pool, d.scan[i])
+        unit, w, _ = yield from self._use(scan_pool, self.scan[i])
         wait += w
         scanner = self.devices["SCAN"][unit]
         while (outcome := scanner.scan(env.now, ballot)) != ScanOutcome.CAST:
-            if outcome == ScanOutcome.RETURNED_OVERVOTE and d.spoil_on_return[i]:
+            if outcome == ScanOutcome.RETURNED_OVERVOTE and self.spoil_on_return[i]:
                 scan_pool.release(unit)  # back to the table for a replacement, then re-mark and re-feed
                 self.spoiled += 1
-                yield env.timeout(d.spoil_replace[i])
-                booth, w, _ = yield from self._use(mark_pool, d.remark[i])
+                yield env.timeout(self.spoil_replace[i])
+                booth, w, _ = yield from self._use(mark_pool, self.remark[i])
                 wait += w
                 mark_pool.release(booth)
                 ballot = d.intent[i]
-                unit, w, _ = yield from self._use(scan_pool, d.scan[i])
+                unit, w, _ = yield from self._use(scan_pool, self.scan[i])
                 wait += w
                 scanner = self.devices["SCAN"][unit]
             else:  # "cast as is": the overvoted contest counts for no one; a blank ballot is cast blank
-                yield env.timeout(d.scan[i])
+                yield env.timeout(self.scan[i])
                 scanner.scan(env.now, ballot, override=True)
                 break
         self.cast_voter.append(i)
-        self.cast_device.append(self.device_index[id(scanner)])
+        self.cast_device.append(self.device_index["SCAN"][unit])
         scan_pool.release(unit)
-        self._finish(i, vote_start, "SCAN", unit, wait, Outcome.REGULAR)
+        self._finish(i, vote_start, unit, wait, _REGULAR)
 
     # ----------------------------------------------------------------- run
     def run(self) -> PrecinctResult:

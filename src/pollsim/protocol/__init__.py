@@ -1,0 +1,75 @@
+"""The serial protocol between a host (the county's reader) and an emulated voting device.
+
+Layers, bottom up, one module each:
+
+* :mod:`~pollsim.protocol.cobs`: byte stuffing, so 0x00 can mark where frames end;
+* :mod:`~pollsim.protocol.frame`: the frame (header, payload, CRC-32C) and a streaming decoder;
+* :mod:`~pollsim.protocol.link`: stop-and-wait reliable delivery (ACK, NAK, retransmission);
+* :mod:`~pollsim.protocol.messages`: message types, error codes and payload layouts;
+* :mod:`~pollsim.protocol.client` and :mod:`~pollsim.protocol.server`: the two ends of the
+  conversation; :mod:`~pollsim.protocol.auth`: signed results;
+* :mod:`~pollsim.protocol.testing`: a lossy in-memory cable and a pty to test them on.
+
+docs/protocol.md is the specification; firmware_stubs/ holds a C implementation of it.
+"""
+
+from pollsim.protocol.auth import (
+    AlteredResult,
+    ForgedResult,
+    ReplayedResult,
+    ResultAuthError,
+    counter_of,
+    sign,
+    verify,
+)
+from pollsim.protocol.client import Client
+from pollsim.protocol.cobs import FrameError, FrameFault
+from pollsim.protocol.frame import BROADCAST_ID, MAX_PAYLOAD, VERSION, Frame, FrameDecoder
+from pollsim.protocol.link import Link, LinkError, LinkStats, SerialPort
+from pollsim.protocol.messages import (
+    Counters,
+    ErrorCode,
+    Identity,
+    LogEvent,
+    MarksChunk,
+    MessageType,
+    PayloadError,
+    PollState,
+    RequestRefused,
+    Status,
+)
+from pollsim.protocol.server import DeviceHandler, DeviceServer
+
+__all__ = [
+    "BROADCAST_ID",
+    "MAX_PAYLOAD",
+    "VERSION",
+    "AlteredResult",
+    "Client",
+    "Counters",
+    "DeviceHandler",
+    "DeviceServer",
+    "ErrorCode",
+    "ForgedResult",
+    "Frame",
+    "FrameDecoder",
+    "FrameError",
+    "FrameFault",
+    "Identity",
+    "Link",
+    "LinkError",
+    "LinkStats",
+    "LogEvent",
+    "MarksChunk",
+    "MessageType",
+    "PayloadError",
+    "PollState",
+    "ReplayedResult",
+    "RequestRefused",
+    "ResultAuthError",
+    "SerialPort",
+    "Status",
+    "counter_of",
+    "sign",
+    "verify",
+]

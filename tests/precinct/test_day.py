@@ -1,0 +1,190 @@
+"""One precinct's day: who votes what kind of ballot, what the counts must satisfy, the clock."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pollsim.election.roll import RollStatus, VoterNeed
+from pollsim.precinct import Outcome, simulate_precinct
+from pollsim.scenario import build_election
+from pollsim.simulation import precinct_seed
+from pollsim.tabulate import tally_votes
+from tests.conftest import scenario_from
+
+
+def busy_precinct(base: dict, kind: str, **precinct_changes) -> dict:
+    """The training precinct with more voters and more of every unusual case, for stronger checks."""
+    p = dict(base["precincts"][0])
+    p.update(registered_voters=3000, turnout=0.6)
+    p["roll"] = {"inactive": 0.03, "not_on_roll": 0.01, "wrong_precinct": 0.01, "no_photo_id": 0.01, "new_registrant": 0.01, "restored": 0.02}
+    p["needs"] = {"audio": 0.02, "language": 0.02}
+    if kind == "dre":
+        p["equipment"] = {"kind": "dre", "pollbook_stations": 6, "dre_units": 12, "accessible_units": 1}
+    else:
+        p["equipment"] = {"kind": "paper", "pollbook_stations": 6, "marking_booths": 20, "scanners": 2, "accessible_units": 1, "ballot_stock": 3000}
+    p.update(precinct_changes)
+    return p
+
+
+@pytest.fixture(scope="module", params=["dre", "paper"])
+def day(request, training_dict):
+    kind = request.param
+    contests = [dict(c, overvote_attempt_rate=0.05) for c in training_dict["election"]["contests"]]
+    election = dict(training_dict["election"], contests=contests)
+    behaviour = {"vvpat_reject_share": 0.2, "paper_spoil_share": 0.02}
+    scenario = scenario_from(training_dict, election=election, behaviour=behaviour, precincts=[busy_precinct(training_dict, kind)])
+    el = build_election(scenario.election)
+    return scenario, el, simulate_precinct(scenario, el, scenario.precincts[0], precinct_seed(5, 0))
+
+
+def test_every_arriving_voter_ends_in_exactly_one_outcome(day):
+    _, _, r = day
+    v = r.voters
+    assert len(v) == r.accounting.voters_arrived > 1000
+    assert set(np.unique(v["outcome"])) <= {Outcome.REGULAR, Outcome.AFFIDAVIT}
+    regular = v["outcome"] == Outcome.REGULAR
+    assert regular.sum() == r.ballots_cast == len(r.cvr)
+    assert (~regular).sum() == r.accounting.affidavit_ballots == len(r.affidavit)
+    assert sorted(r.ballot_voter.tolist()) == np.flatnonzero(regular).tolist()  # each voter's ballot once
+    assert not np.isnan(v["exit"]).any()
+
+
+def test_roll_status_decides_regular_or_affidavit(day):
+    v = day[2].voters
+    regular_status = np.isin(v["status"], [RollStatus.ACTIVE, RollStatus.RESTORED])
+    assert (regular_status == (v["outcome"] == Outcome.REGULAR)).all()
+    for status in (RollStatus.INACTIVE, RollStatus.NOT_ON_ROLL, RollStatus.NEW_REGISTRANT, RollStatus.RESTORED):
+        assert (v["status"] == status).any(), f"the busy precinct should see {status.name}"
+
+
+def test_the_clock_of_each_voter_runs_forward(day):
+    v = day[2].voters
+    for a, b in [("arrival", "checkin_start"), ("checkin_start", "checkin_end"), ("checkin_end", "vote_start"), ("vote_start", "vote_end"), ("vote_end", "exit")]:
+        assert (v[b] >= v[a] - 1e-9).all(), (a, b)
+    assert (v["wait"] >= -1e-9).all()
+    assert (v["wait"] <= v["exit"] - v["arrival"] + 1e-9).all()
+
+
+def test_polls_open_at_seven_and_everyone_in_line_at_seven_pm_votes(day):
+    _, _, r = day
+    v = r.voters
+    assert v["checkin_start"].min() >= 7 * 60
+    assert (v["arrival"] < 7 * 60).any(), "a line is waiting at opening"
+    assert v["arrival"].max() < 19 * 60
+    assert r.polls_closed >= 19 * 60 and r.polls_closed == pytest.approx(max(19 * 60, v["exit"].max()))
+
+
+def test_arrivals_follow_the_hourly_profile(day):
+    scenario, _, r = day
+    hours = np.floor((r.voters["arrival"] - 7 * 60) / 60).astype(int)
+    counts = np.bincount(hours[hours >= 0], minlength=12)
+    shares = np.array(scenario.arrivals.hourly_shares)
+    expected = len(r.voters) * shares / (shares.sum() + scenario.arrivals.before_opening_share)
+    chi2 = float(((counts - expected) ** 2 / expected).sum())
+    assert chi2 < 32.9, chi2  # chi-square 99.95th percentile, 11 degrees of freedom
+
+
+def test_pollbook_and_ballot_accounting_balance(day):
+    _, _, r = day
+    a = r.accounting
+    assert a.pollbook_marked_voted == a.receipt_book_signatures == a.regular_ballots_cast
+    assert a.paper_ballots_voted + a.paper_ballots_unused + a.paper_ballots_spoiled == a.ballots_received
+    assert a.total_ballots_cast == a.regular_ballots_cast + a.affidavit_ballots
+    publics = {d.device_id: d.public_count for d in r.devices}
+    if r.kind == "dre":
+        assert a.electronic_ballots_cast == a.regular_ballots_cast == sum(publics.values())
+        assert a.paper_ballots_voted == a.affidavit_ballots
+    else:
+        assert a.electronic_ballots_cast == 0
+        scanned = sum(n for dev, n in publics.items() if dev.startswith("SCAN"))
+        assert scanned == a.regular_ballots_cast
+        assert a.bmd_cards_cast == sum(n for dev, n in publics.items() if dev.startswith("BMD")) > 0
+        assert a.paper_ballots_spoiled > 0
+
+
+def test_each_device_cast_the_ballots_it_counted(day):
+    _, _, r = day
+    for k, dev in enumerate(r.devices):
+        if dev.kind != "bmd":
+            assert (r.ballot_device == k).sum() == dev.public_count
+        assert dev.protective_count == dev.public_count  # no test ballots on election day
+
+
+def test_audio_voters_use_the_accessible_unit(day):
+    _, _, r = day
+    v = r.voters
+    audio_ballots = v["need"][r.ballot_voter] == VoterNeed.AUDIO
+    kinds = np.array([d.device_id.split("-")[0] for d in r.devices])[r.ballot_device]
+    if r.kind == "dre":
+        assert (kinds[audio_ballots] == "ADA").all() and (kinds[~audio_ballots] == "DRE").all()
+    else:
+        assert (kinds == "SCAN").all()
+
+
+def test_without_faults_paper_and_electronic_records_agree(day):
+    _, _, r = day
+    assert np.array_equal(r.paper, r.cvr)
+
+
+def test_a_dre_never_records_an_overvote_but_an_override_on_paper_does(day):
+    _, el, r = day
+    over = np.zeros(len(r.cvr), bool)
+    for c in el.contests:
+        over |= r.cvr[:, el.contest_slices[c.id]].sum(axis=1) > c.vote_for
+    if r.kind == "dre":
+        assert not over.any()
+        assert np.array_equal(r.cvr, r.intent)  # the voter corrected every overvote
+    else:
+        overrides = sum(d.overrides for d in r.devices)
+        assert 0 < over.sum() <= overrides
+        assert np.array_equal(r.cvr[~over], r.intent[~over])
+        # an overvoted contest counts for no one, and the ballot's other contests count as meant
+        cvr_votes = tally_votes(el, r.cvr)
+        for c in el.contests:
+            sl = el.contest_slices[c.id]
+            over_here = r.cvr[:, sl].sum(axis=1) > c.vote_for
+            assert np.array_equal(cvr_votes[sl], r.intent[~over_here][:, sl].sum(axis=0))
+
+
+def test_vvpat_rejections_are_counted_and_officials_called(day):
+    _, _, r = day
+    rejected = sum(d.vvpat_records_rejected for d in r.devices)
+    printed = sum(d.vvpat_records_printed for d in r.devices)
+    if r.kind == "dre":
+        assert rejected > 0
+        assert printed == r.ballots_cast + rejected
+    else:  # no VVPAT printers in a paper precinct
+        assert printed == rejected == 0
+
+
+def test_zero_and_results_tapes_carry_the_definition_hash_and_counts(day):
+    _, el, r = day
+    dev = r.devices[0]
+    zero, results = r.zero_tapes[dev.device_id], r.results_tapes[dev.device_id]
+    for tape in (zero, results):
+        assert el.definition_hash[:16] in tape and el.definition_hash[16:] in tape
+    assert "PUBLIC COUNT             0" in zero
+    assert f"PUBLIC COUNT      {dev.public_count:>8}" in results
+
+
+def test_an_incident_takes_the_unit_out_of_service_until_repaired(training_dict):
+    incidents = [{"at": "09:30", "device": "DRE-2", "kind": "paper_out", "minutes": 90}]
+    scenario = scenario_from(training_dict, incidents=incidents)
+    el = build_election(scenario.election)
+    r = simulate_precinct(scenario, el, scenario.precincts[0], precinct_seed(3, 0))
+    [inc] = r.incidents
+    assert inc["out_from"] >= 9 * 60 + 30 and inc["back_at"] == pytest.approx(inc["out_from"] + 90)
+    v = r.voters
+    on_unit = v[r.ballot_voter][r.ballot_device == 1]  # DRE-2 is device index 1
+    during = (on_unit["vote_start"] < inc["back_at"]) & (on_unit["vote_end"] > inc["out_from"])
+    assert not during.any()
+
+
+def test_same_seed_same_day_and_another_seed_another(training, election):
+    p = training.precincts[0]
+    a = simulate_precinct(training, election, p, precinct_seed(7, 0))
+    b = simulate_precinct(training, election, p, precinct_seed(7, 0))
+    c = simulate_precinct(training, election, p, precinct_seed(8, 0))
+    assert a.voters.tobytes() == b.voters.tobytes() and np.array_equal(a.cvr, b.cvr)
+    assert a.voters.tobytes() != c.voters.tobytes()
