@@ -40,28 +40,36 @@ def clock_minutes(hhmm: str) -> float:
 class Strict(BaseModel):
     """Unknown fields are errors: a misspelt field must not be silently ignored."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 # --------------------------------------------------------------------------- election
 class ChoiceSpec(Strict):
     id: Ident
+    """Choice id, unique in its contest (letters, digits, - _ . and spaces); ``write-in`` is reserved."""
     name: str
+    """Name as printed on the ballot."""
     party: str = ""
+    """Party label printed on the ballot (empty for nonpartisan contests)."""
     share: Annotated[float, Field(gt=0.0)] = 1.0
     """Relative weight of this choice among the voters' selections (normalised per contest)."""
 
 
 class ContestSpec(Strict):
     id: Ident
+    """Contest id, unique in the election."""
     title: str
+    """Office or measure title as printed."""
     type: Literal["candidate", "measure"] = "candidate"
+    """``candidate`` (choices listed) or ``measure`` (yes/no)."""
     vote_for: Annotated[int, Field(ge=1, le=20)] = 1
+    """Seats to fill: a voter may mark up to this many choices (vote for N)."""
     choices: list[ChoiceSpec] = []
     """Candidates (candidate contests only); a measure's choices are always yes and no."""
     yes_share: Share = 0.5
     """Measures only: share of voters who mark yes among those who vote on the measure."""
     write_in: bool = False
+    """Whether the contest has a write-in line (an extra column ``write-in``)."""
     write_in_share: Share = 0.002
     """Share of selections written in (OpenElections MS 2020: write-ins are rare; a setting)."""
     undervote_rate: Share = 0.01
@@ -90,15 +98,22 @@ class ContestSpec(Strict):
 
 class BallotStyleSpec(Strict):
     id: Ident
+    """Ballot style id, named by precincts."""
     contests: list[Ident]
 
 
+    """The contests on this style's ballot."""
 class ElectionSpec(Strict):
     id: Ident
+    """Election id, carried into every export."""
     name: str
+    """Election name printed on tapes."""
     date: dt.date
+    """Election day (YYYY-MM-DD)."""
     contests: list[ContestSpec] = Field(min_length=1)
+    """The contests, in ballot order (this order fixes the ballot matrix columns)."""
     ballot_styles: list[BallotStyleSpec] = Field(min_length=1)
+    """The ballot styles precincts use."""
 
     @model_validator(mode="after")
     def _refs(self) -> ElectionSpec:
@@ -151,9 +166,11 @@ class Equipment(Strict):
     ``kind: paper`` is hand-marked paper + precinct scanner + BMD (hardware.md)."""
 
     kind: Literal["dre", "paper"] = "dre"
+    """Equipment generation: ``dre`` (DRE + VVPAT) or ``paper`` (paper + scanner + BMD)."""
     pollbook: Literal["paper", "electronic"] = "paper"
     """Paper pollbooks in 62 MS counties, electronic in the rest (Verified Voting 2025)."""
     pollbook_stations: Annotated[int, Field(ge=1, le=50)] = 2
+    """Check-in stations (poll managers at the pollbook table): a setting."""
     dre_units: Annotated[int, Field(ge=0, le=100)] = 4
     """Regular DRE units (dre precincts). Rule of thumb 200-250 ballots per DRE (Forrest Co. MS 2020)."""
     accessible_units: Annotated[int, Field(ge=1, le=10)] = 1
@@ -192,16 +209,24 @@ class Equipment(Strict):
 
 class PrecinctSpec(Strict):
     id: Ident
+    """Precinct id, unique in the scenario."""
     name: str = ""
+    """Polling place name."""
     county: str = ""
+    """County name (Census spelling, e.g. DeSoto)."""
     ballot_style: Ident
+    """The ballot style this precinct votes."""
     registered_voters: Annotated[int, Field(ge=0, le=100_000)]
+    """Registered voters (active + inactive) in the precinct's pollbook."""
     turnout: Share = 0.50
     """Expected share of registered voters voting in person on election day (MS 2020: 1,085,337
     election-day voters of 2,143,149 registered, 50.6 %, EAC EAVS 2020)."""
     roll: RollMix = RollMix()
+    """Shares of arriving voters by roll status."""
     needs: Needs = Needs()
+    """Shares of voters needing the audio or alternative-language ballot."""
     equipment: Equipment = Equipment()
+    """What the polling place has."""
 
 
 # --------------------------------------------------------------------------- day
@@ -209,7 +234,9 @@ class Polls(Strict):
     """Polling hours, Miss. Code §23-15-581: 7:00 to 19:00; everyone in line at closing votes."""
 
     open: ClockTime = "07:00"
+    """Polls open (HH:MM), §23-15-581."""
     close: ClockTime = "19:00"
+    """Polls close (HH:MM): arrivals stop; everyone in line votes."""
 
     @model_validator(mode="after")
     def _order(self) -> Polls:
@@ -242,7 +269,9 @@ class ServiceTime(Strict):
     """A service-time distribution in minutes: mean and standard deviation (gamma by default)."""
 
     distribution: Literal["gamma", "lognormal", "exponential", "constant", "uniform"] = "gamma"
+    """Shape of the distribution; gamma is the usual service-time model (SimOpt Ohio model)."""
     mean: Minutes
+    """Mean minutes (before per_contest)."""
     sd: Minutes = 0.0
     """Ignored for exponential (sd = mean) and constant; for uniform the range is mean ± sd·√3."""
     per_contest: Minutes = 0.0
@@ -315,11 +344,13 @@ class Incident(Strict):
     """A device out of service from ``at`` for ``minutes`` (a technician repairs it)."""
 
     at: ClockTime
+    """When it happens (HH:MM); a unit in use goes out when its voter finishes."""
     precinct: Ident | None = None
     """Which precinct (may be left out when the scenario has one precinct)."""
     device: Ident
     """Device id as the model names them: DRE-1.., ADA-1.., BOOTH-1.., SCAN-1.., BMD-1.., PB-1.."""
     kind: IncidentKind
+    """What went wrong (logged on the device as a fault)."""
     minutes: Annotated[float, Field(gt=0.0, le=24 * 60)] = 30.0
     """Time until the unit is back: the state technician arrives within 30 minutes (MS SOS 2016)."""
 
@@ -328,15 +359,25 @@ class Scenario(Strict):
     """A whole scenario file."""
 
     scenario: Ident
+    """Scenario id (the default run directory is runs/ID)."""
     description: str = ""
+    """Free text for people."""
     seed: int = 1
+    """Root seed when ``pollsim run`` is given no --seed."""
     election: ElectionSpec
+    """The election definition."""
     polls: Polls = Polls()
+    """Polling hours."""
     arrivals: Arrivals = Arrivals()
+    """How voters arrive over the day."""
     service_times: ServiceTimes = ServiceTimes()
+    """How long each step takes."""
     behaviour: Behaviour = Behaviour()
+    """How voters behave at the machines."""
     precincts: list[PrecinctSpec] = Field(min_length=1)
+    """The precincts, each simulated with its own seed (its position in this list)."""
     incidents: list[Incident] = []
+    """Devices out of service during the day."""
 
     @model_validator(mode="after")
     def _cross(self) -> Scenario:
