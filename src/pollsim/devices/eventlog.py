@@ -54,15 +54,18 @@ class ChainBreak:
 class EventLog:
     """An append-only event log for one device."""
 
-    def __init__(self, device: str, genesis: str):
+    def __init__(self, device: str, genesis: str, persist=None, restored: tuple[list[LogEntry], list[str]] | None = None):
         self.device = device
         self.genesis = genesis  # the election definition hash
-        self.entries: list[LogEntry] = []
-        self._hashes: list[str] = []
+        self.entries: list[LogEntry] = list(restored[0]) if restored else []
+        self._hashes: list[str] = list(restored[1]) if restored else []
+        self._persist = persist  # called with (entry, hash) for each new entry by a crash-safe store
 
     def append(self, time: float, type: str, disposition: str = Disposition.SUCCESS, details: str = "") -> LogEntry:
         entry = LogEntry(len(self.entries) + 1, time, self.device, type, disposition, details)
         self.entries.append(entry)
+        if self._persist is not None:
+            self._persist(entry, self.hashes()[-1])
         return entry
 
     def __len__(self) -> int:

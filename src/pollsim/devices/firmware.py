@@ -18,12 +18,13 @@ The firmware knows no clock and no disk: times are passed in, memory is a store.
 
 from __future__ import annotations
 
+import hashlib
 from enum import Enum
 
 import numpy as np
 
 from pollsim.devices.eventlog import Disposition, EventLog
-from pollsim.devices.store import MemoryStore
+from pollsim.devices.store import MemoryFull, MemoryStore, SQLiteStore
 from pollsim.election.definition import Election
 from pollsim.errors import DeviceError
 from pollsim.tabulate.tally import tally_votes
@@ -48,6 +49,25 @@ _ALLOWED = {
     PollState.POLLS_CLOSED: {PollState.RESULTS_EXPORTED},
     PollState.RESULTS_EXPORTED: set(),
 }
+
+
+#: Faults that stop a device from casting until repaired (hardware.md).
+BLOCKING_FAULTS = frozenset({
+    "paper_out", "paper_jam", "printer_cover_open", "scanner_jam", "power_loss", "machine_failure",
+    "memory_full", "memory_unreadable", "pollbook_down",
+})  # fmt: skip
+#: Faults that let the device go on casting, wrongly: they act between the ballot's layers.
+SILENT_FAULTS = frozenset({"calibration_drift", "misrecording"})
+
+
+def ballot_fraction(*key) -> float:
+    """A deterministic number in [0, 1) for one ballot: which ballots a share-based fault hits.
+
+    Hashing (device, ballot number, fault) instead of drawing from a generator keeps the
+    simulator and the emulator in step and makes a restarted device behave as before.
+    """
+    digest = hashlib.sha256("|".join(map(str, key)).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
 
 
 class IllegalTransition(DeviceError):
@@ -79,22 +99,33 @@ class VotingDevice:
 
     kind = "dre"
 
-    def __init__(self, device_id: str, election: Election, store: MemoryStore | None = None, *, precinct: str = "", t: float = 0.0):
+    def __init__(self, device_id: str, election: Election, store: MemoryStore | SQLiteStore | None = None, *, precinct: str = "", t: float = 0.0):
         self.device_id = device_id
         self.election = election
         self.precinct = precinct
         self.store = store if store is not None else MemoryStore(election.width)
-        self.state = PollState.PRE_ELECTION
-        self.log = EventLog(device_id, election.definition_hash)
+        persistent = not isinstance(self.store, MemoryStore)
+        restored = self.store.saved_log() if persistent else None
+        self.log = EventLog(device_id, election.definition_hash, persist=self.store.save_log if persistent else None, restored=restored)
         self.faults: set[str] = set()
-        self.log.append(t, "election-definition-loaded", details=f"sha256={election.definition_hash}")
+        self.misrecording: tuple[str, float, str | None] | None = None  # (contest, share, to choice)
+        self.calibration_drift = 0.0  # share of touches that land on the neighbouring choice
+        self.state = PollState(self.store.state) if self.store.state else PollState.PRE_ELECTION
+        if not self.log.entries:
+            self.log.append(t, "election-definition-loaded", details=f"sha256={election.definition_hash}")
+        else:
+            self.log.append(t, "power-on", details=f"state={self.state.value}")
+            if self.state is PollState.POLLS_OPEN:  # came back from a power loss: polls stay suspended
+                self._move(t, PollState.SUSPENDED)
 
     # ---------------------------------------------------------------- states
     def _move(self, t: float, new: PollState) -> None:
         if new not in _ALLOWED[self.state]:
             self.log.append(t, "illegal-transition", Disposition.FAILURE, f"{self.state.value}->{new.value}")
             raise IllegalTransition(f"{self.device_id}: cannot go from {self.state.value} to {new.value}")
-        self.log.append(t, f"state-{new.value}", details=f"from={self.state.value}")
+        with self.store.transaction():
+            self.log.append(t, f"state-{new.value}", details=f"from={self.state.value}")
+            self.store.save_state(new.value)
         self.state = new
 
     def enter_test_mode(self, t: float) -> None:
@@ -102,9 +133,11 @@ class VotingDevice:
 
     def set_for_election(self, t: float) -> None:
         """Leave test mode (or pre-election) ready for the polls: test ballots are cleared."""
-        self._move(t, PollState.READY)
-        self.store.clear_test_ballots()
-        self.store.public = 0
+        with self.store.transaction():
+            self._move(t, PollState.READY)
+            self.store.clear_test_ballots()
+            self.store.public = 0
+            self.store.save_counters()
 
     def open_polls(self, t: float) -> str:
         """Open the polls and return the zero tape (refused unless the public counter is 0)."""
@@ -129,26 +162,92 @@ class VotingDevice:
         self._move(t, PollState.RESULTS_EXPORTED)
 
     # ---------------------------------------------------------------- faults
-    def fail(self, t: float, fault: str) -> None:
+    def fail(self, t: float, fault: str, **params) -> None:
+        """A fault starts. Blocking faults stop casting; silent ones alter what is recorded.
+
+        ``misrecording`` takes ``contest``, ``share`` and optionally ``to`` (a choice id):
+        that share of ballots has the contest's electronic record changed to ``to`` (or to the
+        next choice) while the paper keeps the voter's choice. ``calibration_drift`` takes
+        ``share``: that share of ballots has each contest's touch land on the next choice, on
+        screen, on paper and in memory alike.
+        """
+        if fault not in BLOCKING_FAULTS | SILENT_FAULTS:
+            raise DeviceError(f"{self.device_id}: unknown fault {fault!r}")
+        if fault == "misrecording":
+            contest = params["contest"]
+            if contest not in self.election.contest_slices:
+                raise DeviceError(f"{self.device_id}: misrecording names unknown contest {contest!r}")
+            self.misrecording = (contest, float(params.get("share", 1.0)), params.get("to"))
+        elif fault == "calibration_drift":
+            self.calibration_drift = float(params.get("share", 1.0))
         self.faults.add(fault)
-        self.log.append(t, "fault", Disposition.FAILURE, fault)
+        detail = fault + "".join(f" {k}={v}" for k, v in sorted(params.items()))
+        self.log.append(t, "fault", Disposition.FAILURE, detail)
 
     def repair(self, t: float, fault: str) -> None:
         self.faults.discard(fault)
+        if fault == "misrecording":
+            self.misrecording = None
+        elif fault == "calibration_drift":
+            self.calibration_drift = 0.0
         self.log.append(t, "fault-cleared", details=fault)
+
+    @property
+    def blocked_by(self) -> list[str]:
+        return sorted(self.faults & BLOCKING_FAULTS)
+
+    def _shift(self, row: np.ndarray, contest: str, to: str | None) -> None:
+        """Move a contest's marks in ``row`` (in place) to choice ``to``, or each to the next choice."""
+        sl = self.election.contest_slices[contest]
+        block = row[sl]
+        if not block.any():
+            return
+        if to is not None:
+            moved = np.zeros_like(block)
+            moved[self.election.column_of(contest, to) - sl.start] = 1
+        else:
+            moved = np.roll(block, 1)
+        row[sl] = moved
+
+    def _apply_silent_faults(self, selections) -> tuple[np.ndarray, np.ndarray]:
+        """(paper row, electronic row) of a ballot after calibration drift and misrecording."""
+        paper = np.array(selections, np.uint8)
+        n = self.store.protective
+        if self.calibration_drift:
+            for contest in self.election.contest_slices:
+                if ballot_fraction(self.device_id, n, "drift", contest) < self.calibration_drift:
+                    self._shift(paper, contest, None)
+        electronic = paper
+        if self.misrecording is not None:
+            contest, share, to = self.misrecording
+            if ballot_fraction(self.device_id, n, "misrecord") < share:
+                electronic = paper.copy()
+                self._shift(electronic, contest, to)
+        return paper, electronic
 
     # ---------------------------------------------------------------- ballots
     def _record(self, t: float, cvr_row, paper_row) -> int:
-        """Store a cast ballot (live or test by the state) and log it, never how it was voted."""
+        """Store a cast ballot (live or test by the state) and log it, never how it was voted.
+
+        Ballot, counters and log entry are one transaction of the store: all or nothing.
+        """
         test = self.state is PollState.TEST_MODE
         if not test and self.state is not PollState.POLLS_OPEN:
             self.log.append(t, "ballot-refused", Disposition.FAILURE, f"state={self.state.value}")
             raise BallotRefused(f"{self.device_id}: polls are not open ({self.state.value})")
+        if self.faults and self.blocked_by:
+            self.log.append(t, "ballot-refused", Disposition.FAILURE, "fault=" + ",".join(self.blocked_by))
+            raise BallotRefused(f"{self.device_id}: out of service ({', '.join(self.blocked_by)})")
         if self.faults:
-            self.log.append(t, "ballot-refused", Disposition.FAILURE, "fault=" + ",".join(sorted(self.faults)))
-            raise BallotRefused(f"{self.device_id}: out of service ({', '.join(sorted(self.faults))})")
-        i = self.store.record_ballot(t, cvr_row, paper_row, test)
-        self.log.append(t, "test-ballot-cast" if test else "ballot-cast")
+            paper_row, cvr_row = self._apply_silent_faults(paper_row)
+        try:
+            with self.store.transaction():
+                i = self.store.record_ballot(t, cvr_row, paper_row, test)
+                self.log.append(t, "test-ballot-cast" if test else "ballot-cast")
+        except MemoryFull:
+            self.faults.add("memory_full")
+            self.log.append(t, "ballot-refused", Disposition.FAILURE, "fault=memory_full")
+            raise
         return i
 
     @property

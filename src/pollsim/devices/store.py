@@ -8,7 +8,22 @@ commits each cast ballot (record, counters, paper record, log entry) in one tran
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+
 import numpy as np
+
+from pollsim.devices.eventlog import LogEntry
+from pollsim.errors import DeviceError
+
+
+class MemoryFull(DeviceError):
+    """The device's memory cannot hold another ballot."""
+
+
+class MemoryUnreadable(DeviceError):
+    """The device's memory (card) cannot be read."""
 
 
 class MemoryStore:
@@ -23,8 +38,10 @@ class MemoryStore:
         public, protective: the two counters (hardware.md rules).
     """
 
-    def __init__(self, width: int, capacity: int = 256):
+    def __init__(self, width: int, capacity: int = 256, limit: int | None = None):
         self.width = width
+        self.limit = limit  # ballots the memory can hold (None: unlimited); over it: MemoryFull
+        self.state: str | None = None  # the poll state last saved (a restarted device resumes from it)
         self.n = 0
         self.cvr = np.zeros((max(capacity, 1), width), np.uint8)
         self.paper = np.zeros_like(self.cvr)
@@ -44,6 +61,8 @@ class MemoryStore:
     def record_ballot(self, time: float, cvr_row, paper_row, test: bool) -> int:
         """Store one cast ballot and bump the counters; returns its row index."""
         i = self.n
+        if self.limit is not None and i >= self.limit:
+            raise MemoryFull(f"memory full ({self.limit} ballots)")
         if i == len(self.cast_time):
             self._grow()
         self.cvr[i] = cvr_row
@@ -72,3 +91,141 @@ class MemoryStore:
         if sel.all():
             return self.cvr[: self.n], self.paper[: self.n], self.cast_time[: self.n]
         return self.cvr[: self.n][sel], self.paper[: self.n][sel], self.cast_time[: self.n][sel]
+
+    # The firmware calls these around every change; in memory they cost nothing.
+    def transaction(self):
+        return nullcontext()
+
+    def save_state(self, state: str) -> None:
+        self.state = state
+
+    def save_counters(self) -> None:
+        pass
+
+    def save_log(self, entry: LogEntry, digest: str) -> None:
+        pass
+
+    def saved_log(self) -> tuple[list[LogEntry], list[str]]:
+        return [], []
+
+
+class SQLiteStore:
+    """Crash-safe device memory in one SQLite file (the emulator's memory card).
+
+    A cast ballot (CVR, paper record, counters) and its log entry are written in one transaction,
+    so killing the process at any instant leaves either the whole ballot or none of it. The
+    device's poll state and log are kept too, so a restarted device resumes where it was.
+    Tables: ``meta(key, value)``, ``ballots(row, time, test, cvr, paper)``,
+    ``log(seq, time, device, type, disposition, details, hash)``.
+    """
+
+    def __init__(self, path: str | Path, width: int, definition_hash: str, limit: int | None = None):
+        self.path = Path(path)
+        self.width = width
+        self.limit = limit
+        try:
+            self.db = sqlite3.connect(self.path, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a killed process
+            self.db.executescript(
+                """
+                CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS ballots (row INTEGER PRIMARY KEY, time REAL NOT NULL,
+                    test INTEGER NOT NULL, cvr BLOB NOT NULL, paper BLOB NOT NULL);
+                CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY, time REAL NOT NULL, device TEXT NOT NULL,
+                    type TEXT NOT NULL, disposition TEXT NOT NULL, details TEXT NOT NULL, hash TEXT NOT NULL);
+                """
+            )
+            meta = dict(self.db.execute("SELECT key, value FROM meta"))
+        except sqlite3.DatabaseError as exc:
+            raise MemoryUnreadable(f"{self.path}: device memory unreadable ({exc})") from None
+        if meta.get("definition_hash", definition_hash) != definition_hash:
+            raise DeviceError(f"{self.path}: memory holds another election definition ({meta['definition_hash'][:16]}...)")
+        if meta.get("width", str(width)) != str(width):
+            raise DeviceError(f"{self.path}: memory holds ballots {meta['width']} columns wide, not {width}")
+        self.public = int(meta.get("public", 0))
+        self.protective = int(meta.get("protective", 0))
+        self.state = meta.get("state")
+        self.n = self.db.execute("SELECT COUNT(*) FROM ballots").fetchone()[0]
+        self._depth = 0
+        with self.transaction():
+            self._put("definition_hash", definition_hash)
+            self._put("width", width)
+
+    def _put(self, key: str, value) -> None:
+        self.db.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, str(value)))
+
+    @contextmanager
+    def transaction(self):
+        """Everything written inside commits together, or not at all."""
+        outer = self._depth == 0
+        if outer:
+            self.db.execute("BEGIN IMMEDIATE")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._depth -= 1
+            if outer:
+                self.db.execute("ROLLBACK")
+                self._reload_counts()
+            raise
+        self._depth -= 1
+        if outer:
+            self.db.execute("COMMIT")
+
+    def _reload_counts(self) -> None:
+        meta = dict(self.db.execute("SELECT key, value FROM meta"))
+        self.public, self.protective = int(meta.get("public", 0)), int(meta.get("protective", 0))
+        self.n = self.db.execute("SELECT COUNT(*) FROM ballots").fetchone()[0]
+
+    def record_ballot(self, time: float, cvr_row, paper_row, test: bool) -> int:
+        if self.limit is not None and self.n >= self.limit:
+            raise MemoryFull(f"memory full ({self.limit} ballots)")
+        with self.transaction():
+            i = self.n
+            self.db.execute(
+                "INSERT INTO ballots(row, time, test, cvr, paper) VALUES (?, ?, ?, ?, ?)",
+                (i, time, int(test), np.asarray(cvr_row, np.uint8).tobytes(), np.asarray(paper_row, np.uint8).tobytes()),
+            )
+            self.n = i + 1
+            self.protective += 1
+            if not test:
+                self.public += 1
+            self.save_counters()
+        return i
+
+    def save_counters(self) -> None:
+        with self.transaction():
+            self._put("public", self.public)
+            self._put("protective", self.protective)
+
+    def save_state(self, state: str) -> None:
+        with self.transaction():
+            self.state = state
+            self._put("state", state)
+
+    def save_log(self, entry: LogEntry, digest: str) -> None:
+        with self.transaction():
+            self.db.execute("INSERT INTO log VALUES (?, ?, ?, ?, ?, ?, ?)", (*entry, digest))
+
+    def saved_log(self) -> tuple[list[LogEntry], list[str]]:
+        rows = self.db.execute("SELECT seq, time, device, type, disposition, details, hash FROM log ORDER BY seq").fetchall()
+        return [LogEntry(*r[:6]) for r in rows], [r[6] for r in rows]
+
+    def clear_test_ballots(self) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM ballots WHERE test = 1")
+            rows = [r[0] for r in self.db.execute("SELECT row FROM ballots ORDER BY row")]
+            for new, old in enumerate(rows):
+                self.db.execute("UPDATE ballots SET row = ? WHERE row = ?", (new, old))
+            self.n = len(rows)
+
+    def ballots(self, test: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rows = self.db.execute("SELECT cvr, paper, time FROM ballots WHERE test = ? ORDER BY row", (int(test),)).fetchall()
+        cvr = np.frombuffer(b"".join(r[0] for r in rows), np.uint8).reshape(len(rows), self.width)
+        paper = np.frombuffer(b"".join(r[1] for r in rows), np.uint8).reshape(len(rows), self.width)
+        return cvr, paper, np.array([r[2] for r in rows], float)
+
+    def close(self) -> None:
+        self.db.close()
