@@ -188,3 +188,21 @@ def test_same_seed_same_day_and_another_seed_another(training, election):
     c = simulate_precinct(training, election, p, precinct_seed(8, 0))
     assert a.voters.tobytes() == b.voters.tobytes() and np.array_equal(a.cvr, b.cvr)
     assert a.voters.tobytes() != c.voters.tobytes()
+
+
+def test_a_vvpat_roll_that_runs_out_stops_the_unit_until_paper_is_replaced(training_dict):
+    p = dict(training_dict["precincts"][0])
+    p["equipment"] = dict(p["equipment"], vvpat_roll_feet=40.0)  # 40 ft: 53 records of an 8-contest ballot
+    scenario = scenario_from(training_dict, precincts=[p])
+    el = build_election(scenario.election)
+    r = simulate_precinct(scenario, el, scenario.precincts[0], precinct_seed(3, 0))
+    outs = [inc for inc in r.incidents if inc["kind"] == "paper_out"]
+    assert outs, "busy units must run out of a 40-ft roll"
+    v = r.voters
+    for inc in outs:
+        k = [d.device_id for d in r.devices].index(inc["device"])
+        on_unit = v[r.ballot_voter][r.ballot_device == k]
+        assert not ((on_unit["vote_start"] < inc["back_at"] - 1e-9) & (on_unit["vote_end"] > inc["out_from"] + 1e-9)).any()
+    assert r.ballots_cast == r.accounting.pollbook_marked_voted  # nobody's ballot was lost
+    for d in r.devices:
+        assert d.vvpat_records_printed == d.public_count + d.vvpat_records_rejected

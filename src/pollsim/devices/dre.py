@@ -13,12 +13,36 @@ from __future__ import annotations
 from pollsim.devices.firmware import VotingDevice
 
 
+VVPAT_ROLL_FEET = 290.0
+"""Thermal roll of the AccuVote TSx AccuView printer (VoteTrustUSA 2005)."""
+
+
+def records_per_roll(contests: int, roll_feet: float = VVPAT_ROLL_FEET) -> int:
+    """Records a roll holds: about 3 in of header and footer plus 0.75 in per contest.
+
+    No published per-record length was found: this estimate is a setting (docs/scenarios.md).
+    """
+    return max(1, int(roll_feet * 12 / (3.0 + 0.75 * contests)))
+
+
 class VVPATPrinter:
     """The paper roll behind the window: accepted records, and rejected (VOID) ones."""
 
-    def __init__(self) -> None:
+    def __init__(self, capacity: int | None = None) -> None:
+        self.capacity = capacity  # records per roll (None: never runs out)
+        self.on_roll = 0  # records printed on the current roll
         self.records_printed = 0
         self.records_rejected = 0
+        self.rolls_replaced = 0
+
+    @property
+    def out_of_paper(self) -> bool:
+        return self.capacity is not None and self.on_roll >= self.capacity
+
+    def print_record(self, rejected: bool = False) -> None:
+        self.on_roll += 1
+        self.records_printed += 1
+        self.records_rejected += rejected
 
 
 class DRE(VotingDevice):
@@ -26,24 +50,38 @@ class DRE(VotingDevice):
 
     kind = "dre"
 
-    def __init__(self, *args, accessible: bool = False, rejections_before_official: int = 3, **kwargs):
+    def __init__(self, *args, accessible: bool = False, rejections_before_official: int = 3, roll_records: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.accessible = accessible
-        self.printer = VVPATPrinter()
+        self.printer = VVPATPrinter(roll_records)
         self.rejections_before_official = rejections_before_official
         self.official_calls = 0
 
     def reject_record(self, t: float) -> None:
         """The voter rejected the printed record: it is voided on the roll."""
-        self.printer.records_printed += 1
-        self.printer.records_rejected += 1
+        self.printer.print_record(rejected=True)
         self.log.append(t, "vvpat-record-rejected")
+        self._check_paper(t)
         if self.rejections_before_official and self.printer.records_rejected % self.rejections_before_official == 0:
             self.official_calls += 1
             self.log.append(t, "official-called", details=f"rejections={self.printer.records_rejected}")
 
     def cast(self, t: float, selections) -> int:
-        """Print the accepted VVPAT record and cast the ballot; returns the ballot's row in memory."""
+        """Print the accepted VVPAT record and cast the ballot; returns the ballot's row in memory.
+
+        With the printer out of paper the ballot is refused (no record, no cast).
+        """
         i = self._record(t, selections, selections)
-        self.printer.records_printed += 1
+        self.printer.print_record()
+        self._check_paper(t)
         return i
+
+    def _check_paper(self, t: float) -> None:
+        if self.printer.out_of_paper and "paper_out" not in self.faults:
+            self.fail(t, "paper_out")
+
+    def replace_paper(self, t: float) -> None:
+        """A poll manager loads a new roll (supervisor card); the unit may cast again."""
+        self.printer.on_roll = 0
+        self.printer.rolls_replaced += 1
+        self.repair(t, "paper_out")

@@ -26,6 +26,8 @@ import numpy as np
 import simpy
 
 from pollsim.devices import BMD, DRE, Pollbook, PrecinctScanner, ScanOutcome
+from pollsim.devices.dre import records_per_roll
+from pollsim.devices.firmware import clock_text
 from pollsim.election.definition import Election
 from pollsim.election.roll import VoterNeed
 from pollsim.precinct.draws import VoterDraws, draw_voters
@@ -95,6 +97,7 @@ class PrecinctDay:
         self.arrival, self.checkin, self.affidavit = d.arrival.tolist(), d.checkin.tolist(), d.affidavit.tolist()
         self.walk, self.vote, self.remark = d.walk.tolist(), d.vote.tolist(), d.remark.tolist()
         self.spoil_replace, self.scan = d.spoil_replace.tolist(), d.scan.tolist()
+        self.paper_replace = d.paper_replace.tolist()
         self.status = d.status.tolist()
         self.audio = (d.need == VoterNeed.AUDIO).tolist()
         self.vvpat_reject = d.vvpat_reject.tolist()
@@ -112,9 +115,12 @@ class PrecinctDay:
         dre = eq.kind == "dre"
         self.pools = {name: StationPool(env, name, eq.units(name)) for name in ("PB", "DRE", "ADA", "BOOTH", "SCAN", "BMD")}
         rej = self.scenario.behaviour.vvpat_rejections_before_official
+        contests = len(el.ballot_style(self.spec.ballot_style).contests)
+        roll = records_per_roll(contests, eq.vvpat_roll_feet) if eq.vvpat_roll_feet else None
+        dre_opts = {"precinct": pid, "t": self.t_start, "rejections_before_official": rej, "roll_records": roll}
         self.devices = {
-            "DRE": [DRE(f"DRE-{u + 1}", el, precinct=pid, t=self.t_start, rejections_before_official=rej) for u in range(self.pools["DRE"].units)],
-            "ADA": [DRE(f"ADA-{u + 1}", el, precinct=pid, t=self.t_start, accessible=True, rejections_before_official=rej) for u in range(self.pools["ADA"].units)],
+            "DRE": [DRE(f"DRE-{u + 1}", el, **dre_opts) for u in range(self.pools["DRE"].units)],
+            "ADA": [DRE(f"ADA-{u + 1}", el, accessible=True, **dre_opts) for u in range(self.pools["ADA"].units)],
             "SCAN": [PrecinctScanner(f"SCAN-{u + 1}", el, precinct=pid, t=self.t_start) for u in range(self.pools["SCAN"].units)],
             "BMD": [BMD(f"BMD-{u + 1}", el, precinct=pid, t=self.t_start) for u in range(self.pools["BMD"].units)],
         }
@@ -149,31 +155,43 @@ class PrecinctDay:
             pool.open()
 
     def _incident(self, inc: Incident):
+        """A scripted incident: at its time the unit goes out of service (after its voter)."""
         pool_name, unit = parse_device_id(inc.device)
+        yield self.env.timeout(clock_minutes(inc.at) - self.t_start)
+        yield from self._out_of_service(pool_name, unit, inc.kind, inc.minutes, scripted=inc.at)
+
+    def _out_of_service(self, pool_name: str, unit: int, kind: str, minutes: float, scripted: str | None = None, after: simpy.Event | None = None):
+        """Take a unit out (now if idle or polls not open; else when its voter leaves), repair, put back.
+
+        ``after``: the voter at the unit has already registered its release as this event.
+        """
         pool = self.pools[pool_name]
         device = self.devices[pool_name][unit] if pool_name in self.devices else None
-        yield self.env.timeout(clock_minutes(inc.at) - self.t_start)
-        if unit in pool.idle:
+        if after is None and unit in pool.idle:
             pool.idle.remove(unit)
             pool.out.add(unit)
-        elif self.env.now < self.t_open:
+        elif after is None and self.env.now < self.t_open:
             pool.out.add(unit)
-        else:  # the voter at the unit finishes first
-            done = pool.down_after_use[unit] = self.env.event()
-            yield done
+        else:
+            if after is None:
+                after = pool.down_after_use[unit] = self.env.event()
+            yield after
         start = self.env.now
+        if device is not None and kind not in device.faults:
+            device.fail(start, kind)
+        elif device is None and self.pollbook.log is not None:
+            self.pollbook.log.append(start, "fault", "failure", kind)
+        yield self.env.timeout(minutes)
         if device is not None:
-            device.fail(start, inc.kind)
-        elif self.pollbook.log is not None:
-            self.pollbook.log.append(start, "fault", "failure", inc.kind)
-        yield self.env.timeout(inc.minutes)
-        if device is not None:
-            device.repair(self.env.now, inc.kind)
+            if kind == "paper_out" and isinstance(device, DRE):
+                device.replace_paper(self.env.now)
+            else:
+                device.repair(self.env.now, kind)
         pool.out.discard(unit)
         if self.env.now >= self.t_open:  # before opening, the unit simply joins the others at 7:00
             pool.put_back(unit)
         self.incident_log.append(
-            {"at": inc.at, "device": inc.device, "kind": inc.kind, "out_from": start, "back_at": self.env.now}
+            {"at": scripted or clock_text(start)[:5], "device": f"{pool_name}-{unit + 1}", "kind": kind, "out_from": start, "back_at": self.env.now}
         )
 
     # ----------------------------------------------------------------- voters
@@ -242,6 +260,10 @@ class PrecinctDay:
         dre.cast(env.now, self.draws.intent[i])
         self.cast_voter.append(i)
         self.cast_device.append(self.device_index[pool_name][unit])
+        if dre.faults:  # the roll ran out with this record: a poll manager replaces it
+            minutes = self.paper_replace.pop() if self.paper_replace else 5.0
+            released = pool.down_after_use[unit] = env.event()
+            env.process(self._out_of_service(pool_name, unit, "paper_out", minutes, after=released))
         pool.release(unit)
         self._finish(i, start, unit, wait + start - t_req, _REGULAR)
 

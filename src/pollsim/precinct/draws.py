@@ -112,6 +112,7 @@ class VoterDraws:
     remark: np.ndarray  # minutes to mark a paper ballot other than the first: a replacement, or an affidavit ballot in a DRE precinct
     spoil_replace: np.ndarray  # minutes to spoil a ballot and get a replacement
     scan: np.ndarray  # minutes at the scanner per feed
+    paper_replace: np.ndarray  # minutes to replace empty VVPAT rolls, in the order rolls run out
     vvpat_reject: np.ndarray  # bool: the voter rejects the first VVPAT record
     spoil_on_return: np.ndarray  # bool: on an overvote return, spoil and re-mark (else override)
     spoil_mistake: np.ndarray  # bool: spoils a paper ballot for another mistake
@@ -182,6 +183,7 @@ def draw_voters(rng: np.random.Generator, scenario: Scenario, election: Election
         remark=sample_times(rng, st.paper_mark, n, n_contests) * factor,
         spoil_replace=sample_times(rng, st.spoil_replace, n),
         scan=sample_times(rng, st.scan, n),
+        paper_replace=sample_times(rng, st.vvpat_paper_replace, 64),
         vvpat_reject=reject,
         spoil_on_return=rng.random(n) < bh.scanner_overvote_spoil_share,
         spoil_mistake=rng.random(n) < bh.paper_spoil_share,

@@ -57,15 +57,15 @@ class FrameError(PollsimError):
 
 
 _RUN = 254  # data bytes a single code can cover
-_LOOP_BUDGET = 16  # below this many runs (plus one per 64 bytes) a Python loop wins over numpy
+_SHORT = 256  # inputs shorter than this are encoded by the loop: numpy's overhead would dominate
+_LOOP_RUNS = 32  # the decoding loop gives up on numpy once it has seen this many runs ...
+_LOOP_MEAN_RUN = 32  # ... averaging fewer bytes than this: too many runs for a Python loop
 _DOUBLINGS = 6  # the numpy decoder walks the code chain in strides of 2**6 codes
 
 
 def encode(data: bytes) -> bytes:
     """Return the COBS encoding of ``data``: no zero bytes, at most ``len//254 + 1`` longer."""
-    if data.count(0) < _LOOP_BUDGET + len(data) // 64:
-        return _encode_runs(data)
-    return _encode_array(data)
+    return _encode_runs(data) if len(data) < _SHORT else _encode_array(data)
 
 
 def decode(encoded: bytes) -> bytes:
@@ -74,12 +74,12 @@ def decode(encoded: bytes) -> bytes:
         raise FrameError(FrameFault.BAD_COBS, f"zero byte at offset {encoded.index(0)}")
     if not encoded:
         raise FrameError(FrameFault.BAD_COBS, "empty input")
-    decoded = _decode_runs(encoded, budget=_LOOP_BUDGET + len(encoded) // 64)
+    decoded = _decode_runs(encoded)
     return decoded if decoded is not None else _decode_array(encoded)
 
 
 def _encode_runs(data: bytes) -> bytes:
-    """Encode with a loop over the zero-separated runs (fast when there are few)."""
+    """Encode with a loop over the zero-separated runs."""
     out = bytearray()
     runs = data.split(b"\x00")
     for run in runs:
@@ -106,11 +106,15 @@ def _encode_array(data: bytes) -> bytes:
     out[0] = 0
     out[1:] = np.frombuffer(data, np.uint8)
     starts = np.flatnonzero(out == 0)
-    lengths = np.diff(starts, append=size + 1) - 1
-    out[starts] = np.minimum(lengths + 1, 0xFF)
+    lengths = np.empty_like(starts)
+    np.subtract(starts[1:], starts[:-1], out=lengths[:-1])
+    lengths[-1] = size + 1 - starts[-1]
+    lengths -= 1
     long_runs = np.flatnonzero(lengths >= _RUN)
     if long_runs.size == 0:
+        out[starts] = (lengths + 1).astype(np.uint8)
         return out.tobytes()
+    out[starts] = np.minimum(lengths + 1, 0xFF).astype(np.uint8)
     extra = lengths[long_runs] // _RUN
     if lengths[-1] >= _RUN and lengths[-1] % _RUN == 0:
         extra[-1] -= 1  # a final full run closes without a code
@@ -121,15 +125,15 @@ def _encode_array(data: bytes) -> bytes:
     return np.insert(out, where, codes).tobytes()
 
 
-def _decode_runs(encoded: bytes, budget: int) -> bytes | None:
-    """Decode by following the codes in Python; None if there are more than ``budget`` of them."""
+def _decode_runs(encoded: bytes) -> bytes | None:
+    """Decode by following the codes in Python; None if the runs prove too many for a loop."""
     out = bytearray()
     size = len(encoded)
-    pos = 0
+    pos = runs = 0
     while pos < size:
-        if budget == 0:
+        runs += 1
+        if runs > _LOOP_RUNS and pos < _LOOP_MEAN_RUN * runs:
             return None
-        budget -= 1
         code = encoded[pos]
         end = pos + code
         if end > size:

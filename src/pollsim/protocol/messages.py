@@ -302,9 +302,18 @@ class LogEvent:
     """"success", "failure", "na" or "other"."""
     description: str
 
+    def to_json(self) -> bytes:
+        """The entry as a compact JSON object, as it appears in an EVENT_LOG chunk."""
+        return _json(self)
 
 
-_LOG_EVENT = {"sequence": int, "timestamp": str, "event_id": str, "disposition": str, "description": str}
+_LOG_EVENT = {
+    "sequence": int,
+    "timestamp": str,
+    "event_id": str,
+    "disposition": str,
+    "description": str,
+}
 
 
 # --- binary payloads --------------------------------------------------------------------------

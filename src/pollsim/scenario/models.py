@@ -179,6 +179,10 @@ class Equipment(Strict):
     """Privacy booths for paper ballots. Default: 8 in paper precincts, 2 in DRE precincts (affidavit ballots)."""
     scanners: Annotated[int, Field(ge=1, le=10)] = 1
     """Precinct scanners (paper precincts); a scanner handles over 2,000 ballots a day (Forrest Co. MS 2020)."""
+    vvpat_roll_feet: Annotated[float, Field(gt=0.0)] | None = 290.0
+    """VVPAT thermal roll length (AccuView: 290 ft, VoteTrustUSA 2005); about 3 in + 0.75 in per contest a record
+    (an estimate: no published figure). When a roll runs out the unit refuses ballots until a poll manager
+    replaces it. ``null``: rolls never run out."""
     ballot_stock: Annotated[int, Field(ge=0)] | None = None
     """Paper ballots received by the poll managers (§23-15-615(c)). Default: registered voters (paper), 10 % of them (dre)."""
 
@@ -316,6 +320,8 @@ class ServiceTimes(Strict):
     """DRE overvote warning and correction (§23-15-531.1(c)): a setting."""
     vvpat_review: ServiceTime = _st("gamma", 0.5, 0.25)
     """Reading the VVPAT record before casting: a setting."""
+    vvpat_paper_replace: ServiceTime = _st("gamma", 5.0, 2.0)
+    """Replacing an empty VVPAT roll (supervisor card, new roll, test print): no published value, a setting."""
     spoil_replace: ServiceTime = _st("gamma", 1.0, 0.4)
     """Spoiling a paper ballot and getting a replacement from a poll manager: a setting."""
 
