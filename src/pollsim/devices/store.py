@@ -26,6 +26,9 @@ class MemoryUnreadable(DeviceError):
     """The device's memory (card) cannot be read."""
 
 
+_NO_TRANSACTION = nullcontext()
+
+
 class MemoryStore:
     """In-memory device memory with room for ``capacity`` ballots (it grows if needed).
 
@@ -94,7 +97,7 @@ class MemoryStore:
 
     # The firmware calls these around every change; in memory they cost nothing.
     def transaction(self):
-        return nullcontext()
+        return _NO_TRANSACTION
 
     def save_state(self, state: str) -> None:
         self.state = state
