@@ -12,7 +12,15 @@ import numpy as np
 import numpy.typing as npt
 
 from pollsim.errors import DeviceError
-from pollsim.protocol import Counters, ErrorCode, Identity, LogEvent, PollState, RequestRefused, Status
+from pollsim.protocol import (
+    Counters,
+    ErrorCode,
+    Identity,
+    LogEvent,
+    PollState,
+    RequestRefused,
+    Status,
+)
 
 ELECTION_CODE = "MS-2024-GEN"
 
@@ -29,12 +37,16 @@ class FakeScanner:
         self.protective = 1000 + len(self.records)
         self.faults: list[str] = []
         self.log = [
-            LogEvent(i, f"2024-11-05T07:{i % 60:02d}:00-06:00", f"E{i:04d}", "success", f"event {i}")
+            LogEvent(
+                i, f"2024-11-05T07:{i % 60:02d}:00-06:00", f"E{i:04d}", "success", f"event {i}"
+            )
             for i in range(1, 4)
         ]
 
     def identify(self) -> Identity:
-        return Identity(self.device_id, "scan-single", "FakeScan 1", f"SN{self.device_id:05d}", "1.0")
+        return Identity(
+            self.device_id, "scan-single", "FakeScan 1", f"SN{self.device_id:05d}", "1.0"
+        )
 
     def status(self) -> Status:
         return Status(self.polls, self.test_mode, self.clock, tuple(self.faults))

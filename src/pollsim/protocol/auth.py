@@ -88,4 +88,5 @@ def verify(key: bytes, last_counter: int, signed: bytes) -> bytes:
 
 def counter_of(signed: bytes) -> int:
     """The counter of an envelope that :func:`verify` accepted, to remember as the last one."""
-    return _HEADER.unpack_from(signed)[1]
+    counter: int = _HEADER.unpack_from(signed)[1]
+    return counter

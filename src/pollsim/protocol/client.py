@@ -47,9 +47,19 @@ __all__ = ["Client"]
 class Client:
     """Asks a device on ``port`` questions; one method per request type."""
 
-    def __init__(self, port: SerialPort, *, ack_timeout: float = 0.5, retries: int = 10):
+    def __init__(
+        self,
+        port: SerialPort,
+        *,
+        ack_timeout: float = 0.5,
+        retries: int = 10,
+        max_chunk: int = 0xFFFF,
+    ):
+        """``max_chunk`` caps the records asked for per chunk: lower it on slow lines so that
+        each reply frame arrives within the device's ``ack_timeout``."""
         self.link = Link(port, ack_timeout=ack_timeout, retries=retries)
         """The reliable link underneath (its ``stats`` count retransmissions and errors)."""
+        self.max_chunk = max_chunk
 
     def call(self, request: MessageType, payload: bytes = b"") -> bytes:
         """Send one request; return the reply's payload or raise the device's refusal."""
@@ -73,7 +83,9 @@ class Client:
 
     def set_clock(self, clock: int) -> Status:
         """Set the device clock to ``clock`` Unix seconds (UTC)."""
-        return Status.from_payload(self.call(MessageType.SET_CLOCK, ClockSetting(clock).to_payload()))
+        return Status.from_payload(
+            self.call(MessageType.SET_CLOCK, ClockSetting(clock).to_payload())
+        )
 
     def open_polls(self, election_code: str) -> Status:
         payload = PollsOpening(election_code).to_payload()
@@ -106,7 +118,7 @@ class Client:
         """The whole event log, oldest entry first."""
         events: list[LogEvent] = []
         while True:
-            request = ChunkRequest(len(events)).to_payload()
+            request = ChunkRequest(len(events), self.max_chunk).to_payload()
             chunk = LogChunk.from_payload(self.call(MessageType.EVENT_LOG, request))
             _check_offset(chunk.offset, len(events))
             events.extend(chunk.events)
@@ -132,7 +144,8 @@ class Client:
 
     def _marks_chunks(self, request: MessageType, offset: int) -> Iterator[MarksChunk]:
         while True:
-            chunk = MarksChunk.from_payload(self.call(request, ChunkRequest(offset).to_payload()))
+            payload = ChunkRequest(offset, self.max_chunk).to_payload()
+            chunk = MarksChunk.from_payload(self.call(request, payload))
             _check_offset(chunk.offset, offset)
             yield chunk
             offset += chunk.marks.shape[0]

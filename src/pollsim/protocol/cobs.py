@@ -18,8 +18,7 @@ closing 01.
 Speed matters here: a precinct's cast vote records are mostly zero bytes (a choice not marked),
 and a loop over every zero in Python would manage a few MB/s. So both directions have a loop
 for short or zero-poor data and a numpy path that does the work in a few array operations for
-long, zero-dense data. The numpy decoder finds the chain of codes (each code points to the
-next) by pointer doubling. Both paths give the same bytes; the tests hold them to it.
+long, zero-dense data. Both paths give the same bytes; the tests hold them to it.
 
 This module also defines :class:`FrameError`, the error for bytes that cannot be a frame,
 because COBS is the first layer to reject them.
@@ -60,7 +59,6 @@ _RUN = 254  # data bytes a single code can cover
 _SHORT = 256  # inputs shorter than this are encoded by the loop: numpy's overhead would dominate
 _LOOP_RUNS = 32  # the decoding loop gives up on numpy once it has seen this many runs ...
 _LOOP_MEAN_RUN = 32  # ... averaging fewer bytes than this: too many runs for a Python loop
-_DOUBLINGS = 6  # the numpy decoder walks the code chain in strides of 2**6 codes
 
 
 def encode(data: bytes) -> bytes:
@@ -148,43 +146,42 @@ def _decode_runs(encoded: bytes) -> bytes | None:
 def _decode_array(encoded: bytes) -> bytes:
     """Decode with numpy: find every code's offset, turn codes into zeros, drop the 0xFF ones."""
     data = np.frombuffer(encoded, np.uint8)
-    codes = _code_offsets(data)
-    out = data.copy()
-    out[codes] = 0
-    after_full_run = codes[1:][data[codes[:-1]] == 0xFF]
-    if after_full_run.size:
-        out = np.delete(out, after_full_run)
+    is_code = _code_mask(data, encoded)
+    out = np.where(is_code, np.uint8(0), data)
+    if 0xFF in encoded:  # a zero follows every run except a full one (code 0xFF): drop those
+        after_full = np.flatnonzero(is_code & (data == 0xFF)) + 0xFF
+        after_full = after_full[after_full < data.size]
+        if after_full.size:
+            out = np.delete(out, after_full)
     return out[1:].tobytes()
 
 
-def _code_offsets(data: np.ndarray) -> np.ndarray:
-    """Offsets of the chain of codes 0 -> 0 + data[0] -> ..., found by pointer doubling.
+def _code_mask(data: np.ndarray, encoded: bytes) -> np.ndarray:
+    """Which offsets hold codes: the chain 0 -> 0 + data[0] -> ... up to the end.
 
-    ``jump[k][i]`` is where 2**k codes from offset i lead. Walk the chain in big strides in
-    Python, then refine each stride with the smaller jump tables, in array operations.
-    Offset ``size`` is the proper end; ``size + 1`` stands for overrunning it.
+    An offset that no earlier byte's run reaches over, reading every byte as if it were a
+    code, is surely a code; a prefix maximum finds them all at once. The chain may also pass
+    through offsets that some data byte only seems to reach over; those are found by following
+    the chain from the sure codes in Python, a few steps for data of small values such as 0/1
+    marks, where only the header bytes mislead.
     """
     size = data.size
-    nxt = np.empty(size + 2, np.int32)  # int32 halves the memory traffic of each take()
-    np.add(np.arange(size, dtype=np.int32), data, out=nxt[:size])
-    np.minimum(nxt[:size], size + 1, out=nxt[:size])
-    nxt[size:] = (size, size + 1)
-    jump = [nxt]
-    for _ in range(_DOUBLINGS):
-        jump.append(jump[-1].take(jump[-1]))
-    stride = jump.pop()
-    strides = []
-    pos = 0
-    while pos < size:
-        strides.append(pos)
-        pos = stride.item(pos)
-    offsets = np.array(strides, np.int32)
-    for table in reversed(jump):
-        finer = np.empty(2 * offsets.size, np.int32)
-        finer[0::2] = offsets
-        finer[1::2] = table.take(offsets)
-        offsets = finer
-    offsets = offsets[offsets < size]
-    if nxt[offsets[-1]] != size:
-        raise FrameError(FrameFault.BAD_COBS, f"code at offset {offsets[-1]} overruns the end")
-    return offsets
+    offsets = np.arange(size)  # intp: numpy's accumulate and indexing are fastest on it
+    ends = offsets + data
+    sure = np.empty(size + 0x100, bool)  # room for every end, overruns included
+    sure[0] = True
+    np.less_equal(np.maximum.accumulate(ends)[:-1], offsets[1:], out=sure[1:size])
+    sure[size] = True  # the chain may end here
+    sure[size + 1 :] = False
+    stuck = np.flatnonzero(sure[:size] & ~sure[ends])
+    if stuck.size == 0:
+        return sure[:size]
+    found = bytearray(sure[:size].view(np.uint8))
+    for code_at in stuck.tolist():
+        pos = code_at + encoded[code_at]
+        while pos < size and not found[pos]:
+            found[pos] = 1
+            code_at, pos = pos, pos + encoded[pos]
+        if pos > size:
+            raise FrameError(FrameFault.BAD_COBS, f"code at offset {code_at} overruns the end")
+    return np.frombuffer(found, bool)

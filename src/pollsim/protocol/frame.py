@@ -6,7 +6,7 @@ version, which device, what kind of message, a sequence number and the number of
 envelope received), the contents, and a CRC-32C seal over both. The envelope is then COBS
 encoded so it holds no zero byte, and a zero byte is put before and after it:
 
-    00 | COBS( header[10] | payload[0..16384] | CRC-32C[4] ) | 00
+    00 | COBS( header[10] | payload[0..65535] | CRC-32C[4] ) | 00
 
 A zero always ends a frame, so a reader that lost its place in line noise finds it again at
 the next zero. Header layout (all big-endian; see docs/protocol.md):
@@ -16,7 +16,7 @@ the next zero. Header layout (all big-endian; see docs/protocol.md):
     offset 3  u8   message type    see pollsim.protocol.messages.MessageType
     offset 4  u16  sequence        1..65535 for data frames (then wraps to 1); 0 on ACK/NAK
     offset 6  u16  acknowledgement last sequence received from the peer; 0 if none
-    offset 8  u16  payload length  0..16384
+    offset 8  u16  payload length  0..65535
 
 :class:`FrameDecoder` does the reading: it takes bytes in whatever pieces the port hands out
 and returns whole frames, or a :class:`FrameError` for each run of bytes that is not a frame.
@@ -46,8 +46,9 @@ VERSION = 1
 """The protocol version this module speaks (header byte 0)."""
 BROADCAST_ID = 0xFFFF
 """Device id meaning "any device": a host that has not yet asked the device who it is uses it."""
-MAX_PAYLOAD = 16384
-"""Largest payload in bytes; a whole frame then fits in a Linux pty's kernel buffer (~18 KB)."""
+MAX_PAYLOAD = 0xFFFF
+"""Largest payload in bytes: what the u16 length field can say. Bulk replies are cut into
+chunks of at most this size; on slow lines readers ask for smaller chunks (docs/protocol.md)."""
 
 _HEADER = struct.Struct(">BHBHHH")
 HEADER_SIZE = _HEADER.size
@@ -106,16 +107,17 @@ def decode_frame(encoded: bytes) -> Frame:
         raise FrameError(FrameFault.TOO_SHORT, f"{len(raw)} bytes")
     body, (crc,) = raw[:-4], _CRC.unpack_from(raw, len(raw) - 4)
     if crc32c.crc32c(body) != crc:
-        raise FrameError(FrameFault.BAD_CRC, f"received {crc:08x}, computed {crc32c.crc32c(body):08x}")
+        raise FrameError(
+            FrameFault.BAD_CRC, f"received {crc:08x}, computed {crc32c.crc32c(body):08x}"
+        )
     version, device_id, msg_type, seq, ack, length = _HEADER.unpack_from(body)
     if version != VERSION:
         raise FrameError(FrameFault.BAD_VERSION, f"version {version}, expected {VERSION}")
     if length != len(body) - HEADER_SIZE:
         raise FrameError(
-            FrameFault.LENGTH_MISMATCH, f"header says {length}, frame holds {len(body) - HEADER_SIZE}"
+            FrameFault.LENGTH_MISMATCH,
+            f"header says {length}, frame holds {len(body) - HEADER_SIZE}",
         )
-    if length > MAX_PAYLOAD:
-        raise FrameError(FrameFault.OVERSIZE, f"payload of {length} bytes > {MAX_PAYLOAD}")
     return Frame(msg_type, body[HEADER_SIZE:], device_id, seq, ack)
 
 
@@ -133,6 +135,25 @@ class FrameDecoder:
         """Bytes received since the last zero."""
         self._overflowed = 0
         """Bytes dropped from the current run because it grew too long."""
+
+    @property
+    def buffered(self) -> int:
+        """Bytes held while waiting for the next zero (never more than the largest frame)."""
+        return len(self._partial)
+
+    @property
+    def wanted(self) -> int:
+        """How many more bytes the frame now arriving needs at the least (1 if not known).
+
+        Once its header has arrived, a reader can ask the port for that many bytes at once
+        instead of taking them piece by piece. A damaged header only makes the guess wrong.
+        """
+        header = _decoded_prefix(self._partial, HEADER_SIZE)
+        if header is None:
+            return 1
+        length = int.from_bytes(header[-2:], "big")
+        # COBS adds at least one byte; the closing zero is one more
+        return max(1, HEADER_SIZE + length + _CRC.size + 2 - len(self._partial))
 
     def feed(self, data: bytes) -> list[Frame | FrameError]:
         """Take the next bytes of the stream; return the frames and errors they complete."""
@@ -158,6 +179,19 @@ class FrameDecoder:
         run = bytes(self._partial)
         self._partial.clear()
         return _finish(run)
+
+
+def _decoded_prefix(run: bytearray, size: int) -> bytes | None:
+    """The first ``size`` bytes that the start of a COBS run decodes to, if it holds that many."""
+    out = bytearray()
+    pos = 0
+    while len(out) < size and pos < len(run):
+        code = run[pos]
+        out += run[pos + 1 : pos + code]
+        pos += code
+        if code < 0xFF and pos <= len(run):
+            out.append(0)
+    return bytes(out[:size]) if len(out) >= size else None
 
 
 def _finish(run: bytes) -> Frame | FrameError | None:

@@ -81,6 +81,8 @@ class LinkStats:
     """Runs of bytes rejected as frames (each answered with NAK)."""
     ignored: int = 0
     """Intact frames addressed to another device."""
+    abandoned: int = 0
+    """Data frames given up on after every retransmission (each raised :class:`LinkError`)."""
 
 
 class Link:
@@ -99,8 +101,9 @@ class Link:
         """Take over ``port``; its ``timeout`` is set to ``tick``, the polling interval.
 
         ``device_id`` stamps outgoing frames and filters incoming ones. ``ack_timeout`` must
-        exceed the time to send the largest frame both ways at the line's speed (16 KiB at
-        115200 baud takes 1.4 s: raise it on slow lines).
+        exceed the time the peer needs to receive and check our largest frame: on a pty,
+        milliseconds; at 115200 baud 64 KiB take 5.7 s, so on slow lines send smaller frames
+        (readers ask for smaller chunks) or raise it.
         """
         self.port = port
         port.timeout = tick
@@ -143,6 +146,7 @@ class Link:
             if not self._awaiting:
                 return seq
         self._awaiting = 0
+        self.stats.abandoned += 1
         raise LinkError(
             self.name,
             seq,
@@ -150,19 +154,23 @@ class Link:
         )
 
     def receive(self, timeout: float | None = None) -> Frame | None:
-        """The next data frame from the peer, or None if none came within ``timeout`` seconds."""
-        deadline = None if timeout is None else time.monotonic() + timeout
+        """The next data frame from the peer, or None if the line stayed silent for ``timeout`` s.
+
+        The wait restarts whenever bytes arrive, so a long frame on a slow line is not cut off.
+        """
+        heard = time.monotonic()
         while not self._inbox:
-            if deadline is not None and time.monotonic() >= deadline:
+            if self._pump():
+                heard = time.monotonic()
+            elif timeout is not None and time.monotonic() - heard >= timeout:
                 return None
-            self._pump()
         return self._inbox.popleft()
 
     def request(self, msg_type: int, payload: bytes = b"", timeout: float | None = None) -> Frame:
         """Send a request and return the peer's next data frame, its reply.
 
-        ``timeout`` bounds the wait for the reply once the request is acknowledged; by default
-        the time the peer needs to exhaust its own retransmissions.
+        ``timeout`` bounds the silence while waiting for the reply once the request is
+        acknowledged; by default the time the peer needs to exhaust its own retransmissions.
         """
         seq = self.send(msg_type, payload)
         wait = self.ack_timeout * (self.retries + 1) if timeout is None else timeout
@@ -171,15 +179,17 @@ class Link:
             raise LinkError(self.name, seq, f"no reply to type 0x{msg_type:02x} within {wait:g} s")
         return reply
 
-    def _pump(self) -> None:
-        """Read what the port has (waiting at most one tick) and act on every frame in it."""
-        data = self.port.read(self.port.in_waiting or 1)
+    def _pump(self) -> bool:
+        """Read what the port has (waiting at most one tick), act on every frame in it; tell
+        whether any byte came."""
+        data = self.port.read(max(self.port.in_waiting, self._decoder.wanted))
         for item in self._decoder.feed(data):
             if isinstance(item, FrameError):
                 self.stats.corrupt += 1
                 self._write_control(MessageType.NAK, self._last_delivered)
             else:
                 self._on_frame(item)
+        return bool(data)
 
     def _on_frame(self, frame: Frame) -> None:
         if self.device_id != BROADCAST_ID and frame.device_id not in (self.device_id, BROADCAST_ID):

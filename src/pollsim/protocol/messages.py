@@ -113,16 +113,17 @@ class PayloadError(PollsimError):
 
 
 class RequestRefused(PollsimError):
-    """A device refused a request: raised by device handlers, and by the client on an ERROR reply."""
+    """A device refused a request: raised by device handlers, and by the client on ERROR replies."""
 
     _LAYOUT = struct.Struct(">H")
 
-    def __init__(self, code: ErrorCode, detail: str = ""):
+    def __init__(self, code: ErrorCode | int, detail: str = ""):
         self.code = code
-        """The error code the device sent."""
+        """The error code the device sent (a plain int for codes newer than this reader)."""
         self.detail = detail
         """The device's explanation, one sentence."""
-        super().__init__(f"{code.name}: {detail}" if detail else code.name)
+        name = code.name if isinstance(code, ErrorCode) else f"error code {code}"
+        super().__init__(f"{name}: {detail}" if detail else name)
 
     def to_payload(self) -> bytes:
         """ERROR payload: code (u16), then the detail in UTF-8."""
@@ -134,17 +135,20 @@ class RequestRefused(PollsimError):
             raise PayloadError(f"ERROR payload of {len(payload)} bytes, need at least 2")
         (code,) = cls._LAYOUT.unpack_from(payload)
         try:
-            return cls(ErrorCode(code), payload[2:].decode())
-        except (ValueError, UnicodeDecodeError) as error:
+            detail = payload[2:].decode()
+        except UnicodeDecodeError as error:
             raise PayloadError(f"ERROR payload: {error}") from None
+        try:
+            return cls(ErrorCode(code), detail)
+        except ValueError:  # a code newer than this reader: still a refusal
+            return cls(code, detail)
 
 
 # --- JSON records -----------------------------------------------------------------------------
 
 
-def _json(value: object) -> bytes:
-    """Compact UTF-8 JSON of a record (a dataclass) or of plain data."""
-    data = asdict(value) if hasattr(value, "__dataclass_fields__") else value  # type: ignore[arg-type]
+def _json(data: object) -> bytes:
+    """Compact UTF-8 JSON."""
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -189,7 +193,7 @@ class Identity:
     firmware: str
 
     def to_payload(self) -> bytes:
-        return _json(self)
+        return _json(asdict(self))
 
     @classmethod
     def from_payload(cls, payload: bytes) -> Identity:
@@ -209,7 +213,7 @@ class Status:
     """Conditions now active, by name ("paper_out", "printer_cover_open", ...)."""
 
     def to_payload(self) -> bytes:
-        return _json(self)
+        return _json(asdict(self))
 
     @classmethod
     def from_payload(cls, payload: bytes) -> Status:
@@ -233,7 +237,7 @@ class Counters:
     """Every ballot, test or real, since manufacture; never reset."""
 
     def to_payload(self) -> bytes:
-        return _json(self)
+        return _json(asdict(self))
 
     @classmethod
     def from_payload(cls, payload: bytes) -> Counters:
@@ -248,7 +252,7 @@ class ClockSetting:
     clock: int
 
     def to_payload(self) -> bytes:
-        return _json(self)
+        return _json(asdict(self))
 
     @classmethod
     def from_payload(cls, payload: bytes) -> ClockSetting:
@@ -263,7 +267,7 @@ class PollsOpening:
     election_code: str
 
     def to_payload(self) -> bytes:
-        return _json(self)
+        return _json(asdict(self))
 
     @classmethod
     def from_payload(cls, payload: bytes) -> PollsOpening:
@@ -304,7 +308,7 @@ class LogEvent:
 
     def to_json(self) -> bytes:
         """The entry as a compact JSON object, as it appears in an EVENT_LOG chunk."""
-        return _json(self)
+        return _json(asdict(self))
 
 
 _LOG_EVENT = {
@@ -334,13 +338,15 @@ class ChunkRequest:
     @classmethod
     def from_payload(cls, payload: bytes) -> ChunkRequest:
         if len(payload) != cls._LAYOUT.size:
-            raise PayloadError(f"chunk request of {len(payload)} bytes, expected {cls._LAYOUT.size}")
+            raise PayloadError(
+                f"chunk request of {len(payload)} bytes, expected {cls._LAYOUT.size}"
+            )
         return cls(*cls._LAYOUT.unpack(payload))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class MarksChunk:
-    """CVRS and PAPER_RECORDS reply: rows ``offset .. offset+count`` of ``total``, one byte per choice."""
+    """CVRS and PAPER_RECORDS reply: records ``offset .. offset+count`` of ``total``."""
 
     offset: int
     total: int
@@ -357,13 +363,20 @@ class MarksChunk:
     @classmethod
     def from_payload(cls, payload: bytes) -> MarksChunk:
         if len(payload) < cls.HEADER.size:
-            raise PayloadError(f"records chunk of {len(payload)} bytes, header needs {cls.HEADER.size}")
+            raise PayloadError(
+                f"records chunk of {len(payload)} bytes, header needs {cls.HEADER.size}"
+            )
         offset, total, count, width = cls.HEADER.unpack_from(payload)
         body = payload[cls.HEADER.size :]
         if len(body) != count * width:
-            raise PayloadError(f"records chunk: {count} rows of {width} need {count * width} bytes, got {len(body)}")
+            raise PayloadError(
+                f"records chunk: {count} rows of {width} need {count * width} bytes, "
+                f"got {len(body)}"
+            )
         if offset + count > total:
-            raise PayloadError(f"records chunk: rows {offset}..{offset + count} beyond total {total}")
+            raise PayloadError(
+                f"records chunk: rows {offset}..{offset + count} beyond total {total}"
+            )
         return cls(offset, total, np.frombuffer(body, np.uint8).reshape(count, width))
 
 
@@ -385,13 +398,17 @@ class LogChunk:
     @classmethod
     def from_payload(cls, payload: bytes) -> LogChunk:
         if len(payload) < cls.HEADER.size:
-            raise PayloadError(f"event log chunk of {len(payload)} bytes, header needs {cls.HEADER.size}")
+            raise PayloadError(
+                f"event log chunk of {len(payload)} bytes, header needs {cls.HEADER.size}"
+            )
         offset, total, count = cls.HEADER.unpack_from(payload)
         entries = _parse(payload[cls.HEADER.size :], "event log chunk")
         if not isinstance(entries, list) or len(entries) != count:
             raise PayloadError(f"event log chunk: expected a JSON array of {count} events")
         if offset + count > total:
-            raise PayloadError(f"event log chunk: entries {offset}..{offset + count} beyond total {total}")
+            raise PayloadError(
+                f"event log chunk: entries {offset}..{offset + count} beyond total {total}"
+            )
         events = tuple(LogEvent(**_fields(entry, "event", _LOG_EVENT)) for entry in entries)
         return cls(offset, total, events)
 
@@ -402,7 +419,11 @@ _TALLY_COUNT = struct.Struct(">H")
 def encode_tally(totals: npt.ArrayLike) -> bytes:
     """TALLY reply: number of choices (u16), then each choice's total (u32)."""
     values = np.asarray(totals)
-    if values.ndim != 1 or values.size > 0xFFFF or (values.size and (values.min() < 0 or values.max() > 0xFFFFFFFF)):
+    if (
+        values.ndim != 1
+        or values.size > 0xFFFF
+        or (values.size and (values.min() < 0 or values.max() > 0xFFFFFFFF))
+    ):
         raise PayloadError("a tally is at most 65535 totals, each 0..2**32-1")
     return _TALLY_COUNT.pack(values.size) + values.astype(">u4").tobytes()
 

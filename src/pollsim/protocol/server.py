@@ -3,8 +3,8 @@
 A real voting device has a small piece of firmware behind its service port: it waits for a
 request, checks it is well formed and allowed, asks the rest of the machine (counters, memory,
 printer) for the answer, and sends it back. :class:`DeviceServer` is that piece. The machine
-behind it is any object with the methods of :class:`DeviceHandler`; the device models in
-pollsim.devices provide one, and the tests use a small fake.
+behind it is any object with the methods of :class:`DeviceHandler`: the device models of
+pollsim.devices are meant to provide one, and the tests use a small fake.
 
 The server, not the handler, enforces the protocol's own rules, so no device can forget them:
 test-mode-only requests are refused outside test mode, chunked readouts are cut to fit a frame,
@@ -15,6 +15,7 @@ and a malformed request is answered with BAD_REQUEST. A handler refuses a reques
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
@@ -24,7 +25,7 @@ import numpy.typing as npt
 
 from pollsim.errors import DeviceError
 from pollsim.protocol.frame import MAX_PAYLOAD, Frame
-from pollsim.protocol.link import Link
+from pollsim.protocol.link import Link, LinkError
 from pollsim.protocol.messages import (
     ChunkRequest,
     ClockSetting,
@@ -149,11 +150,16 @@ class DeviceServer:
             return MessageType.ERROR, RequestRefused(ErrorCode.BAD_STATE, str(error)).to_payload()
 
     def serve_one(self, timeout: float | None = None) -> bool:
-        """Answer the next request if one arrives within ``timeout`` s; tell whether one did."""
+        """Answer the next request if one arrives within ``timeout`` s; tell whether one did.
+
+        A reply the host never acknowledges is abandoned (counted in ``link.stats``), as a
+        real device would: the host may have been unplugged, and may come back.
+        """
         request = self.link.receive(timeout)
         if request is None:
             return False
-        self.link.send(*self.answer(request))
+        with contextlib.suppress(LinkError):  # the link counts it as abandoned
+            self.link.send(*self.answer(request))
         return True
 
     def serve_forever(self, stop: threading.Event, poll: float = 0.05) -> None:

@@ -53,18 +53,19 @@ class _Direction:
         self._last_release = 0.0
 
     def put(self, data: bytes) -> None:
+        """Pass one write on; every write makes the same draws, whatever befalls it."""
         imp = self._impairments
-        lost, doubled, *corrupted = self._rng.random(4) < (
-            imp.loss,
-            imp.duplication,
-            imp.corruption,
-            imp.corruption,
-        )
-        bits = self._rng.integers(0, 8 * max(len(data), 1), size=2)
-        delays = self._rng.uniform(0.0, imp.max_delay, size=2)
-        if lost or not data:
-            return
         with self._ready:
+            lost, doubled, *corrupted = self._rng.random(4) < (
+                imp.loss,
+                imp.duplication,
+                imp.corruption,
+                imp.corruption,
+            )
+            bits = self._rng.integers(0, 8 * max(len(data), 1), size=2)
+            delays = self._rng.uniform(0.0, imp.max_delay, size=2)
+            if lost or not data:
+                return
             for copy in range(2 if doubled else 1):
                 chunk = _flip(data, int(bits[copy])) if corrupted[copy] else data
                 release = max(self._last_release, time.monotonic() + delays[copy])
@@ -106,7 +107,7 @@ def _flip(data: bytes, bit: int) -> bytes:
 
 
 class ChannelEnd:
-    """One end of a :func:`lossy_pair`, with the part of the ``serial.Serial`` interface a Link uses."""
+    """One end of a :func:`lossy_pair`: the part of ``serial.Serial`` that a Link uses."""
 
     def __init__(self, name: str, incoming: _Direction, outgoing: _Direction):
         self.name = name
@@ -158,7 +159,7 @@ class PseudoTerminal:
 
     @property
     def in_waiting(self) -> int:
-        (count,) = struct.unpack("i", fcntl.ioctl(self._fd, termios.FIONREAD, b"\0\0\0\0"))
+        count: int = struct.unpack("i", fcntl.ioctl(self._fd, termios.FIONREAD, b"\0\0\0\0"))[0]
         return count
 
     def read(self, size: int = 1) -> bytes:

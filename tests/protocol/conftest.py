@@ -1,0 +1,55 @@
+"""Fixtures for the protocol tests: a fake device served over an in-memory cable."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+
+from pollsim.protocol import Client, DeviceServer, Link
+from pollsim.protocol.testing import Impairments, lossy_pair
+from tests.protocol.fake_device import FakeScanner
+
+CLEAN_LINE = Impairments()
+
+
+@pytest.fixture
+def ballots() -> np.ndarray:
+    """1000 ballots of 40 choices, about one choice in five marked."""
+    return (np.random.default_rng(11).random((1000, 40)) < 0.2).astype(np.uint8)
+
+
+@pytest.fixture
+def scanner(ballots: np.ndarray) -> FakeScanner:
+    return FakeScanner(ballots)
+
+
+@pytest.fixture
+def served(scanner: FakeScanner) -> Iterator[tuple[Client, DeviceServer]]:
+    """A client talking to ``scanner`` through a clean in-memory cable."""
+    with serving(scanner) as pair:
+        yield pair
+
+
+@contextmanager
+def serving(
+    handler: FakeScanner,
+    impairments: Impairments = CLEAN_LINE,
+    seed: int = 0,
+    ack_timeout: float = 0.05,
+) -> Iterator[tuple[Client, DeviceServer]]:
+    """A DeviceServer for ``handler`` in a thread, and a Client on the other end of the cable."""
+    host, device = lossy_pair(seed, impairments)
+    link = Link(device, device_id=handler.device_id, ack_timeout=ack_timeout)
+    server = DeviceServer(link, handler)
+    stop = threading.Event()
+    thread = threading.Thread(target=server.serve_forever, args=(stop, 0.01))
+    thread.start()
+    try:
+        yield Client(host, ack_timeout=ack_timeout), server
+    finally:
+        stop.set()
+        thread.join()
