@@ -29,5 +29,8 @@ test: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	@$(PY) -m pytest benchmarks --benchmark-only -p no:randomly
 
+firmware:
+	@$(MAKE) -s -C firmware_stubs
+
 clean:
 	rm -rf $(VENV) runs build src/*.egg-info
