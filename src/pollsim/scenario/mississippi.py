@@ -1,0 +1,155 @@
+"""Mississippi's real numbers: counties, registered voters, equipment, and the 2020 presidential count.
+
+The bundled files (``pollsim/data``, sources in ``pollsim/data/SOURCES.md``) give, per county, the
+certified 2020 presidential totals (OpenElections county file = certified results), EAVS 2020
+registration, the equipment in use in 2020 and in 2025, and the precinct-level 2020 returns.
+
+**The replay rule.** The certified county totals are authoritative (§23-15-603: certified county
+vote totals are the final results). The precinct file gives the split within each county but does
+not add up to the county totals everywhere (Hinds is 1,397 short; Amite and Coahoma are over). So
+each county's certified Trump and Biden totals, and its other-candidates total (certified total
+minus the two), are apportioned to its precincts in proportion to the precinct file by the
+largest-remainder method (Hamilton's method: floor of each exact quota, then the leftover votes
+one each to the largest remainders, ties to the earlier precinct in file order). The
+other-candidates total is first split among the seven minor candidates in proportion to their
+county sums in the precinct file, and each minor candidate's share is then apportioned to the
+precincts the same way. The statewide result is then exactly the certified 1,313,759 votes
+(Trump 756,764; Biden 539,398).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import numpy as np
+
+TRUMP, BIDEN = "Donald J. Trump", "Joseph R. Biden"
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with resources.files("pollsim.data").joinpath(name).open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@dataclass(frozen=True)
+class County:
+    name: str
+    fips: str
+    precincts_2020: int
+    precincts_2024: int
+    registered: int  # EAVS 2020 A1a (active + inactive)
+    registered_inactive: int
+    votes_2020: int
+    trump_2020: int
+    biden_2020: int
+    election_day_2020: int  # EAVS F1b: voted at a physical polling place
+    votes_2024: int
+    trump_2024: int
+    harris_2024: int
+    equipment_2020: str
+    pollbook_2020: str
+    scanner_2025: str
+    bmd_2025: str
+    pollbook_2025: str
+
+    @property
+    def dre_in_2020(self) -> bool:
+        """AccuVote TSx DREs at the polling places in 2020 (Verified Voting 2020)."""
+        return "DRE" in self.equipment_2020
+
+
+@cache
+def counties() -> tuple[County, ...]:
+    """The 82 counties, in file (alphabetical) order."""
+    sup = {r["county"]: r for r in _rows("ms_county_supplement.csv")}
+    eq = {r["county"]: r for r in _rows("ms_county_equipment.csv")}
+    out = []
+    for r in _rows("ms_counties.csv"):
+        s, e = sup[r["county"]], eq[r["county"]]
+        out.append(
+            County(
+                name=r["county"], fips=r["fips"], precincts_2020=int(r["precincts"]), precincts_2024=int(s["precincts_2024"]),
+                registered=int(r["registered_voters"]), registered_inactive=int(s["registered_inactive_2020"]),
+                votes_2020=int(r["votes_2020_total"]), trump_2020=int(r["trump_2020"]), biden_2020=int(r["biden_2020"]),
+                election_day_2020=int(s["eavs_election_day_2020"]), votes_2024=int(s["votes_2024_total"]),
+                trump_2024=int(s["trump_2024"]), harris_2024=int(s["harris_2024"]),
+                equipment_2020=e["polling_place_equipment_2020"], pollbook_2020=e["pollbook_2020"],
+                scanner_2025=e["precinct_scanner_2025"], bmd_2025=e["bmd_2025"], pollbook_2025=e["pollbook_2025"],
+            )
+        )  # fmt: skip
+    return tuple(out)
+
+
+def largest_remainder(total: int, weights) -> np.ndarray:
+    """Split ``total`` whole votes in proportion to ``weights`` (Hamilton's method), exactly.
+
+    Each share gets the floor of its quota; the votes left over go one each to the largest
+    remainders, ties to the earlier position. All-zero weights split as evenly as possible.
+    """
+    w = np.asarray(weights, dtype=np.int64)
+    if total < 0 or (w < 0).any():
+        raise ValueError("votes and weights must not be negative")
+    if len(w) == 0:
+        if total:
+            raise ValueError("cannot apportion votes to nothing")
+        return w
+    if w.sum() == 0:
+        w = np.ones_like(w)
+    num = total * w  # exact integer quotas: num / w.sum()
+    base = num // w.sum()
+    rem = num - base * w.sum()
+    left = total - int(base.sum())
+    order = np.lexsort((np.arange(len(w)), -rem))  # largest remainder first, then file order
+    base[order[:left]] += 1
+    return base
+
+
+@dataclass(frozen=True)
+class PrecinctReturns:
+    """One precinct's replayed 2020 presidential votes."""
+
+    county: str
+    precinct: str
+    votes: dict[str, int]  # candidate -> votes (certified county totals apportioned)
+
+    @property
+    def total(self) -> int:
+        return sum(self.votes.values())
+
+
+@cache
+def president_2020_candidates() -> tuple[str, ...]:
+    """The 9 candidates, Trump and Biden first, the others in order of their statewide file votes."""
+    tot: dict[str, int] = {}
+    for r in _rows("ms_precincts_2020_president.csv"):
+        tot[r["candidate"]] = tot.get(r["candidate"], 0) + int(r["votes"])
+    minors = sorted((c for c in tot if c not in (TRUMP, BIDEN)), key=lambda c: (-tot[c], c))
+    return (TRUMP, BIDEN, *minors)
+
+
+@cache
+def president_2020_by_precinct() -> tuple[PrecinctReturns, ...]:
+    """Every precinct's replayed 2020 presidential votes (see the module docstring)."""
+    cands = president_2020_candidates()
+    minors = cands[2:]
+    file: dict[str, dict[str, dict[str, int]]] = {}
+    for r in _rows("ms_precincts_2020_president.csv"):
+        file.setdefault(r["county"], {}).setdefault(r["precinct"], {})[r["candidate"]] = int(r["votes"])
+    out = []
+    for county in counties():
+        precincts = list(file[county.name])
+        votes = {c: np.array([file[county.name][p].get(c, 0) for p in precincts]) for c in cands}
+        shares = {
+            TRUMP: largest_remainder(county.trump_2020, votes[TRUMP]),
+            BIDEN: largest_remainder(county.biden_2020, votes[BIDEN]),
+        }
+        other = county.votes_2020 - county.trump_2020 - county.biden_2020
+        minor_totals = largest_remainder(other, [votes[c].sum() for c in minors])
+        for c, t in zip(minors, minor_totals, strict=True):
+            shares[c] = largest_remainder(int(t), votes[c])
+        for i, p in enumerate(precincts):
+            out.append(PrecinctReturns(county.name, p, {c: int(shares[c][i]) for c in cands}))
+    return tuple(out)
