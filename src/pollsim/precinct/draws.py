@@ -48,30 +48,38 @@ def sample_times(rng: np.random.Generator, spec: ServiceTime, n: int, contests: 
     return rng.uniform(mean - half, mean + half, n)
 
 
-def arrival_times(rng: np.random.Generator, scenario: Scenario, expected: float) -> np.ndarray:
-    """Sorted arrival times (minutes after midnight) of one precinct's voters."""
+def arrival_times(rng: np.random.Generator, scenario: Scenario, expected: float, count: int | None = None) -> np.ndarray:
+    """Sorted arrival times (minutes after midnight) of one precinct's voters.
+
+    With ``count`` the number of voters is fixed and spread over the hours by the same profile
+    (the Poisson process conditioned on its total).
+    """
     arr = scenario.arrivals
     t_open = clock_minutes(scenario.polls.open)
     weights = np.array([arr.before_opening_share, *arr.hourly_shares], float)
     weights /= weights.sum()
     starts = np.concatenate([[t_open - arr.before_opening_minutes], t_open + 60.0 * np.arange(len(arr.hourly_shares))])
     widths = np.concatenate([[arr.before_opening_minutes], np.full(len(arr.hourly_shares), 60.0)])
-    counts = rng.poisson(expected * weights)
+    counts = rng.poisson(expected * weights) if count is None else rng.multinomial(count, weights)
     times = np.repeat(starts, counts) + rng.random(counts.sum()) * np.repeat(widths, counts)
     times.sort()
     return times
 
 
-def _contest_marks(rng: np.random.Generator, spec: ContestSpec, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(intent marks, overvote marks) of ``n`` voters for one contest, columns as in the election."""
+def _contest_marks(rng: np.random.Generator, spec: ContestSpec, n: int, override: dict[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(intent marks, overvote marks) of ``n`` voters for one contest, columns as in the election.
+
+    ``override``: per-precinct weights by choice id (a choice left out keeps its election weight).
+    """
+    override = override or {}
     if spec.type == "measure":
-        weights = np.array([spec.yes_share, 1.0 - spec.yes_share])
+        weights = np.array([override.get("yes", spec.yes_share), override.get("no", 1.0 - spec.yes_share)])
         vote_for = 1
     else:
-        weights = np.array([c.share for c in spec.choices], float)
+        weights = np.array([override.get(c.id, c.share) for c in spec.choices], float)
         if spec.write_in:
             weights = weights / weights.sum() * (1.0 - spec.write_in_share)
-            weights = np.append(weights, spec.write_in_share)
+            weights = np.append(weights, override.get("write-in", spec.write_in_share))
         vote_for = spec.vote_for
     k = len(weights)
     marks = np.zeros((n, k), np.uint8)
@@ -126,10 +134,7 @@ class VoterDraws:
         return self.overmarks.any(axis=1)
 
 
-def draw_voters(rng: np.random.Generator, scenario: Scenario, election: Election, precinct: PrecinctSpec) -> VoterDraws:
-    """Draw one precinct's voters from its generator (see the module docstring)."""
-    arrival = arrival_times(rng, scenario, precinct.registered_voters * precinct.turnout)
-    n = len(arrival)
+def _statuses(rng: np.random.Generator, precinct: PrecinctSpec, n: int) -> np.ndarray:
     roll = precinct.roll
     p_status = np.zeros(len(RollStatus))
     p_status[RollStatus.RESTORED] = roll.restored
@@ -139,7 +144,49 @@ def draw_voters(rng: np.random.Generator, scenario: Scenario, election: Election
     p_status[RollStatus.NO_PHOTO_ID] = roll.no_photo_id
     p_status[RollStatus.NEW_REGISTRANT] = roll.new_registrant
     p_status[RollStatus.ACTIVE] = max(0.0, 1.0 - p_status.sum())
-    status = rng.choice(len(RollStatus), size=n, p=p_status / p_status.sum()).astype(np.int8)
+    return rng.choice(len(RollStatus), size=n, p=p_status / p_status.sum()).astype(np.int8)
+
+
+def _replayed_voters(rng: np.random.Generator, scenario: Scenario, precinct: PrecinctSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(arrival, status, replayed choice index or -1) for a replay precinct.
+
+    The regular voters are exactly the replayed votes; affidavit voters come on top, as many as
+    the roll mix implies (their ballots are sealed, not counted, so the count stays exact).
+    """
+    replay = precinct.replay
+    assert replay is not None
+    spec = next(c for c in scenario.election.contests if c.id == replay.contest)
+    ids = [c.id for c in spec.choices]
+    regular = sum(replay.votes.values())
+    roll = precinct.roll
+    aff_share = roll.inactive + roll.not_on_roll + roll.wrong_precinct + roll.no_photo_id + roll.new_registrant
+    n_aff = int(rng.poisson(regular * aff_share / (1.0 - aff_share))) if aff_share < 1.0 else 0
+    n = regular + n_aff
+    arrival = arrival_times(rng, scenario, 0.0, count=n)
+    status = np.zeros(n, np.int8)
+    is_aff = np.zeros(n, bool)
+    is_aff[rng.choice(n, n_aff, replace=False)] = True
+    if n_aff:
+        weights = np.array([roll.inactive, roll.not_on_roll, roll.wrong_precinct, roll.no_photo_id, roll.new_registrant])
+        kinds = [RollStatus.INACTIVE, RollStatus.NOT_ON_ROLL, RollStatus.WRONG_PRECINCT, RollStatus.NO_PHOTO_ID, RollStatus.NEW_REGISTRANT]
+        status[is_aff] = np.array(kinds, np.int8)[rng.choice(5, n_aff, p=weights / weights.sum())]
+    restored = roll.restored / max(1e-12, 1.0 - aff_share)
+    status[~is_aff] = np.where(rng.random(regular) < restored, RollStatus.RESTORED, RollStatus.ACTIVE)
+    choice = np.full(n, -1, np.int64)
+    votes = np.repeat(np.arange(len(ids)), [replay.votes.get(c, 0) for c in ids])
+    choice[~is_aff] = rng.permutation(votes)
+    return arrival, status, choice
+
+
+def draw_voters(rng: np.random.Generator, scenario: Scenario, election: Election, precinct: PrecinctSpec) -> VoterDraws:
+    """Draw one precinct's voters from its generator (see the module docstring)."""
+    if precinct.replay is None:
+        arrival = arrival_times(rng, scenario, precinct.registered_voters * precinct.turnout)
+        status = _statuses(rng, precinct, len(arrival))
+        replayed = None
+    else:
+        arrival, status, replayed = _replayed_voters(rng, scenario, precinct)
+    n = len(arrival)
     u = rng.random(n)
     need = np.where(u < precinct.needs.audio, VoterNeed.AUDIO, np.where(u < precinct.needs.audio + precinct.needs.language, VoterNeed.LANGUAGE, VoterNeed.NONE)).astype(np.int8)
 
@@ -149,7 +196,12 @@ def draw_voters(rng: np.random.Generator, scenario: Scenario, election: Election
     specs = {c.id: c for c in scenario.election.contests}
     for cid in style.contests:
         sl = election.contest_slices[cid]
-        intent[:, sl], overmarks[:, sl] = _contest_marks(rng, specs[cid], n)
+        intent[:, sl], overmarks[:, sl] = _contest_marks(rng, specs[cid], n, precinct.shares.get(cid))
+        if replayed is not None and cid == precinct.replay.contest:
+            rows = np.flatnonzero(replayed >= 0)
+            intent[rows, sl] = 0
+            overmarks[rows, sl] = 0
+            intent[rows, sl.start + replayed[rows]] = 1
 
     st, bh = scenario.service_times, scenario.behaviour
     n_contests = len(style.contests)

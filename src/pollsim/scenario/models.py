@@ -211,6 +211,20 @@ class Equipment(Strict):
         return 8 if self.kind == "paper" else 2
 
 
+class Replay(Strict):
+    """Replay mode: the precinct's regular voters are exactly these votes in one contest.
+
+    The number of regular ballots is the sum of ``votes``; each of those voters marks exactly one
+    choice of ``contest`` as given (no undervote or overvote there). Affidavit voters come on top,
+    with the precinct's roll mix. Other contests are drawn as usual.
+    """
+
+    contest: Ident
+    """The replayed contest (vote for 1)."""
+    votes: dict[str, Annotated[int, Field(ge=0)]]
+    """Choice id -> votes."""
+
+
 class PrecinctSpec(Strict):
     id: Ident
     """Precinct id, unique in the scenario."""
@@ -231,6 +245,10 @@ class PrecinctSpec(Strict):
     """Shares of voters needing the audio or alternative-language ballot."""
     equipment: Equipment = Equipment()
     """What the polling place has."""
+    shares: dict[str, dict[str, Annotated[float, Field(ge=0.0)]]] = {}
+    """Per-precinct choice weights, contest id -> choice id -> weight, replacing the election's ``share``s."""
+    replay: Replay | None = None
+    """Replay mode (see Replay): regular voters reproduce given votes exactly."""
 
 
 # --------------------------------------------------------------------------- day
@@ -361,6 +379,39 @@ class Incident(Strict):
     """Time until the unit is back: the state technician arrives within 30 minutes (MS SOS 2016)."""
 
 
+class Mississippi(Strict):
+    """Generate the precincts from the bundled Mississippi data (``pollsim/data``, see SOURCES.md).
+
+    Each county's precincts get its registered voters (EAVS 2020) in proportion to their 2020 votes,
+    its equipment (2020: AccuVote TSx DRE + VVPAT where Verified Voting lists it, otherwise paper +
+    scanner; 2025: paper + precinct scanner + BMD everywhere) and its pollbook (paper or electronic).
+    Unit counts are sized from the expected ballots with the ``ballots_per_*`` settings.
+    """
+
+    precincts: Literal[2020, 2024] = 2020
+    """Which precinct set: the 1,765 precincts of the 2020 returns, or the 1,736 of 2024."""
+    equipment: Literal[2020, 2025] = 2020
+    """Which equipment generation (Verified Voting 2020, or 2025 data)."""
+    replay: Literal["president-2020"] | None = None
+    """Replay the certified 2020 presidential returns (2020 precincts only): each precinct's regular
+    voters are its apportioned votes (pollsim.scenario.mississippi), so the statewide tally is exact."""
+    contest: Ident = "president"
+    """The presidential contest's id: its choices' names must be the candidates' names in the data."""
+    counties: list[str] = []
+    """Only these counties (Census names); empty: all 82."""
+    ballot_style: Ident = "statewide"
+    """The ballot style every generated precinct votes."""
+    ballots_per_dre: Annotated[float, Field(gt=0)] = 150.0
+    """Expected ballots per DRE unit (Forrest Co. MS 2020 rule of thumb: 200-250 a day without extended
+    waits; 150 keeps a 4.5-min DRE ballot under 80 % busy over 12 hours)."""
+    ballots_per_pollbook_station: Annotated[float, Field(gt=0)] = 350.0
+    """Expected ballots per check-in station: a setting."""
+    ballots_per_booth: Annotated[float, Field(gt=0)] = 80.0
+    """Expected ballots per marking booth (paper precincts): a setting."""
+    ballots_per_scanner: Annotated[float, Field(gt=0)] = 1500.0
+    """Expected ballots per precinct scanner (over 2,000 a day possible, Forrest Co. MS 2020)."""
+
+
 class Scenario(Strict):
     """A whole scenario file."""
 
@@ -384,6 +435,17 @@ class Scenario(Strict):
     """The precincts, each simulated with its own seed (its position in this list)."""
     incidents: list[Incident] = []
     """Devices out of service during the day."""
+    mississippi: Mississippi | None = None
+    """Generate ``precincts`` from the bundled Mississippi data instead of listing them."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _generate(cls, data):
+        if isinstance(data, dict) and data.get("mississippi") is not None and "precincts" not in data:
+            from pollsim.scenario.generate import mississippi_precincts
+
+            data = {**data, "precincts": mississippi_precincts(data)}
+        return data
 
     @model_validator(mode="after")
     def _cross(self) -> Scenario:
@@ -402,6 +464,24 @@ class Scenario(Strict):
                 raise FieldProblem(("precincts", i, "id"), f"precinct id {p.id!r} is used twice")
             if p.ballot_style not in styles:
                 raise FieldProblem(("precincts", i, "ballot_style"), f"unknown ballot style {p.ballot_style!r}")
+        contests = {c.id: c for c in self.election.contests}
+        for i, p in enumerate(self.precincts):
+            for cid, weights in p.shares.items():
+                if cid not in contests:
+                    raise FieldProblem(("precincts", i, "shares", cid), f"unknown contest {cid!r}")
+                known = {ch.id for ch in contests[cid].choices} | ({"write-in"} if contests[cid].write_in else set())
+                if contests[cid].type == "measure":
+                    known = {"yes", "no"}
+                for ch in weights:
+                    if ch not in known:
+                        raise FieldProblem(("precincts", i, "shares", cid, ch), f"unknown choice {ch!r}")
+            if p.replay is not None:
+                c = contests.get(p.replay.contest)
+                if c is None or c.type != "candidate" or c.vote_for != 1:
+                    raise FieldProblem(("precincts", i, "replay", "contest"), "must name a vote-for-1 candidate contest")
+                for ch in p.replay.votes:
+                    if ch not in {x.id for x in c.choices}:
+                        raise FieldProblem(("precincts", i, "replay", "votes", ch), f"unknown choice {ch!r}")
         for i, inc in enumerate(self.incidents):
             if inc.precinct is None and len(self.precincts) > 1:
                 raise FieldProblem(("incidents", i, "precinct"), "required when the scenario has several precincts")
