@@ -81,3 +81,22 @@ def test_a_bad_scenario_is_refused_without_touching_an_earlier_run(runs, tmp_pat
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "precincts[0].turnout" in proc.stderr and f"{bad}:" in proc.stderr
     assert (runs["A"] / "summary.json").read_bytes() == before
+
+
+def test_saved_event_logs_recompute_to_each_devices_log_head(runs, election):
+    import csv
+
+    from pollsim.devices.eventlog import LogEntry, chain_next
+
+    z = np.load(runs["C"] / "eventlog.npz")
+    heads = {f"{r['precinct']}/{r['device_id']}": r["log_head"] for r in csv.DictReader((runs["C"] / "devices.csv").open())}
+    assert heads and set(heads) <= set(z["device_ids"])
+    for di, dev in enumerate(z["device_ids"]):
+        rows = np.flatnonzero(z["device"] == di)
+        h = election.definition_hash
+        for r in rows:
+            e = LogEntry(int(z["sequence"][r]), float(z["time"][r]), str(dev).split("/")[-1], str(z["types"][z["type"][r]]), str(z["dispositions"][z["disposition"][r]]), str(z["details_text"][z["details"][r]]))
+            h = chain_next(h, e)
+        if dev in heads:
+            assert h == heads[dev]
+    assert "ballot-cast" in set(z["types"]) and not any("trump" in t or "ellis" in t for t in z["details_text"])

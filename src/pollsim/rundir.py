@@ -8,6 +8,12 @@
   (``int32`` row of that precinct's voters), and the sealed ``affidavit`` ballots with
   ``affidavit_precinct``;
 - ``voters.npz``: the per-voter timings (``VOTER_DTYPE`` fields as arrays) and ``precinct``;
+- ``devices.csv``: one row per device: precinct, device index (as in ``ballots.npz``), id, kind,
+  counters, log length and the hash of its last log entry;
+- ``eventlog.npz``: every device's event log as arrays, one row per entry in log order per
+  device: ``precinct``, ``device`` (row of ``device_ids``), ``sequence``, ``time``, ``type`` and
+  ``disposition`` (indexes into ``types``/``dispositions``), ``details`` (index into
+  ``details_text``); the hash chain is recomputed from these and the election definition hash;
 - ``tapes/PRECINCT/DEVICE-zero.txt`` and ``-results.txt``: the printed tapes.
 
 Same scenario and seed give byte-identical files: JSON keys in a fixed order, no wall-clock
@@ -110,6 +116,42 @@ def precinct_rows(run: ElectionDayRun) -> list[list]:
     return rows
 
 
+DEVICE_COLUMNS = ["precinct", "index", "device_id", "kind", "public_count", "protective_count", "log_entries", "log_head"]
+
+
+def device_rows(run: ElectionDayRun) -> list[list]:
+    return [
+        [p.precinct, k, d.device_id, d.kind, d.public_count, d.protective_count, d.log_entries, d.log_head]
+        for p in run.precincts
+        for k, d in enumerate(p.devices)
+    ]
+
+
+def event_log_arrays(run: ElectionDayRun) -> dict[str, np.ndarray]:
+    """All event logs as the arrays of ``eventlog.npz`` (see the module docstring)."""
+    codes: dict[str, dict[str, int]] = {"types": {}, "dispositions": {}, "details_text": {"": 0}}
+    device_ids: list[str] = []
+    cols: dict[str, list] = {k: [] for k in ("precinct", "device", "sequence", "time", "type", "disposition", "details")}
+    for pi, p in enumerate(run.precincts):
+        for dev_id, log in p.logs.items():
+            di = len(device_ids)
+            device_ids.append(f"{p.precinct}/{dev_id}")
+            n = len(log.entries)
+            cols["precinct"].append(np.full(n, pi, np.int32))
+            cols["device"].append(np.full(n, di, np.int32))
+            seq, time, typ, disp, det = zip(*((e.sequence, e.time, e.type, e.disposition, e.details) for e in log.entries), strict=True) if n else ((),) * 5
+            cols["sequence"].append(np.array(seq, np.int64))
+            cols["time"].append(np.array(time, np.float64))
+            for name, values in (("type", typ), ("disposition", disp), ("details", det)):
+                table = codes["types" if name == "type" else "dispositions" if name == "disposition" else "details_text"]
+                cols[name].append(np.array([table.setdefault(v, len(table)) for v in values], np.int32))
+    out = {k: np.concatenate(v) if v else np.zeros(0) for k, v in cols.items()}
+    out["device_ids"] = np.array(device_ids)
+    for name, table in codes.items():
+        out[name] = np.array(list(table))
+    return out
+
+
 def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Like ``np.savez_compressed`` but byte-reproducible (fixed member timestamps and order)."""
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -145,6 +187,12 @@ def write_run(run: ElectionDayRun, out: Path) -> dict:
     writer.writerow(PRECINCT_COLUMNS)
     writer.writerows(precinct_rows(run))
     _write_text(out / "precincts.csv", buf.getvalue())
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(DEVICE_COLUMNS)
+    writer.writerows(device_rows(run))
+    _write_text(out / "devices.csv", buf.getvalue())
+    write_npz(out / "eventlog.npz", event_log_arrays(run))
     for p in run.precincts:
         tapes = out / "tapes" / p.precinct
         tapes.mkdir(parents=True, exist_ok=True)

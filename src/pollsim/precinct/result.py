@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pollsim.devices.eventlog import EventLog
+
 if TYPE_CHECKING:
     from pollsim.precinct.day import PrecinctDay
 
@@ -108,6 +110,7 @@ class PrecinctResult:
     results_tapes: dict[str, str] = field(default_factory=dict)
     incidents: list[dict] = field(default_factory=list)
     utilisation: dict[str, float] = field(default_factory=dict)
+    logs: dict[str, EventLog] = field(default_factory=dict)  # device id -> its event log (electronic pollbook included)
 
     @property
     def ballots_cast(self) -> int:
@@ -209,4 +212,6 @@ def collect_result(day: PrecinctDay, t_end: float) -> PrecinctResult:
         results_tapes=day.results_tapes,
         incidents=sorted(day.incident_log, key=lambda x: (x["out_from"], x["device"])),
         utilisation=utilisation,
+        logs={dev.device_id: dev.log for dev in day.device_list}
+        | ({day.pollbook.device_id: day.pollbook.log} if day.pollbook.log is not None else {}),
     )
