@@ -379,6 +379,47 @@ class Incident(Strict):
     """Time until the unit is back: the state technician arrives within 30 minutes (MS SOS 2016)."""
 
 
+class Night(Strict):
+    """Election night: closing, transport of memory cards, county read-in, unofficial results.
+
+    No published Mississippi timings were found: every value is a setting. A state staff member can
+    reach any precinct within 30 minutes (MS SOS 2016), which bounds the technician's trip.
+    """
+
+    closing: ServiceTime = _st("gamma", 30.0, 10.0)
+    """Closing procedure after the last voter: results tapes, counters against the pollbook, cards sealed."""
+    transport: ServiceTime = _st("gamma", 40.0, 20.0)
+    """Drive from the polling place to the county office with the sealed cards."""
+    transport_by_county: dict[str, ServiceTime] = {}
+    """Per-county transport times (county name -> distribution), replacing ``transport``."""
+    readers_per_county: Annotated[int, Field(ge=1, le=100)] = 2
+    """Card readers at each county office."""
+    read_setup: ServiceTime = _st("gamma", 2.0, 0.5)
+    """Per card: unseal, log, insert, verify the results signature."""
+    read_bytes_per_second: Annotated[float, Field(gt=0)] = 9216.0
+    """Read-in throughput: the serial protocol at 115200 baud, 80 % of 11,520 bytes/s (docs/performance.md)."""
+    publish_every: Annotated[float, Field(gt=0)] = 30.0
+    """Minutes between publications of unofficial results, from the first after polls close."""
+    unreadable_card_rate: Share = 0.002
+    """Share of cards that cannot be read: the county re-reads the device over serial, or hand counts its paper."""
+    hand_count_share: Share = 0.25
+    """Of unreadable cards: share whose paper is hand counted instead of re-read over serial."""
+    reread_minutes: ServiceTime = _st("gamma", 45.0, 15.0)
+    """Fetching the device and reading it over serial."""
+    hand_count_ballots_per_hour: Annotated[float, Field(gt=0)] = 300.0
+    """A counting team's pace on one contest (a setting)."""
+    duplicate_card_rate: Share = 0.001
+    """Share of cards delivered twice (counted once: same device, election and results hash)."""
+    missing_card_rate: Share = 0.0005
+    """Share of cards never delivered on election night (the precinct is flagged missing)."""
+    forged_result_rate: Share = 0.0
+    """Share of results payloads failing authentication (rejected and flagged; the device is re-read)."""
+    late_precinct_rate: Share = 0.01
+    """Share of precincts whose transport takes ``late_factor`` times as long."""
+    late_factor: Annotated[float, Field(ge=1.0)] = 3.0
+    """How much longer a late precinct's transport takes."""
+
+
 class Mississippi(Strict):
     """Generate the precincts from the bundled Mississippi data (``pollsim/data``, see SOURCES.md).
 
@@ -437,6 +478,8 @@ class Scenario(Strict):
     """Devices out of service during the day."""
     mississippi: Mississippi | None = None
     """Generate ``precincts`` from the bundled Mississippi data instead of listing them."""
+    night: Night = Night()
+    """Election night (run after the day when there is more than one precinct, or with --night)."""
 
     @model_validator(mode="before")
     @classmethod
