@@ -14,7 +14,9 @@
   device: ``precinct``, ``device`` (row of ``device_ids``), ``sequence``, ``time``, ``type`` and
   ``disposition`` (indexes into ``types``/``dispositions``), ``details`` (index into
   ``details_text``); the hash chain is recomputed from these and the election definition hash;
-- ``tapes/PRECINCT/DEVICE-zero.txt`` and ``-results.txt``: the printed tapes.
+- ``tapes/PRECINCT/DEVICE-zero.txt`` and ``-results.txt``: the printed tapes;
+- with election night: ``reporting.csv`` (each publication of unofficial results: time, share of
+  precincts and of ballots reported) and summary.json's ``reporting`` section.
 
 Same scenario and seed give byte-identical files: JSON keys in a fixed order, no wall-clock
 time anywhere, and npz archives written with fixed zip timestamps.
@@ -33,6 +35,7 @@ import numpy as np
 from pollsim import __version__
 from pollsim.precinct import VOTER_DTYPE
 from pollsim.simulation import ElectionDayRun
+from pollsim.tabulate.night import NightResult
 from pollsim.tabulate import tally_dict
 
 
@@ -172,11 +175,35 @@ def _write_text(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def write_run(run: ElectionDayRun, out: Path) -> dict:
+def reporting(night: NightResult) -> dict:
+    """The ``reporting`` section of summary.json: when the unofficial results reached 50/90/100 %."""
+    at = {f"{int(s * 100)}%": (hhmm(t) if (t := night.ballots_reported_by(s)) is not None else None) for s in (0.5, 0.9, 1.0)}
+    return {
+        "ballots_reported_at": at,
+        "counted_ballots": night.counted_ballots,
+        "total_ballots": night.total_ballots,
+        "missing_precincts": night.missing_precincts,
+        "incidents": [{**i, "time": hhmm(i["time"])} for i in night.incidents],
+    }
+
+
+def reporting_csv(night: NightResult) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["time", "share_of_precincts", "share_of_ballots"])
+    for t, p, b in night.publications:
+        w.writerow([hhmm(t), f"{p:.6f}", f"{b:.6f}"])
+    return buf.getvalue()
+
+
+def write_run(run: ElectionDayRun, out: Path, night: NightResult | None = None) -> dict:
     """Write the run directory (each file atomically: a crash never leaves half a file)."""
     out.mkdir(parents=True, exist_ok=True)
     layers = all_layers(run)
     summ = summary(run, layers)
+    if night is not None:
+        summ["reporting"] = reporting(night)
+        _write_text(out / "reporting.csv", reporting_csv(night))
     columns = np.array([f"{c.contest}/{c.choice}" for c in run.election.columns])
     write_npz(out / "ballots.npz", {"columns": columns, "precinct_ids": np.array([p.precinct for p in run.precincts]), **layers})
     voters = {name: np.concatenate([p.voters[name] for p in run.precincts]) for name in VOTER_DTYPE.names}
