@@ -35,7 +35,7 @@ from pollsim.precinct.result import Outcome, PrecinctResult, collect_result
 from pollsim.scenario.models import Incident, PrecinctSpec, Scenario, clock_minutes, parse_device_id
 
 
-_REGULAR, _AFFIDAVIT = int(Outcome.REGULAR), int(Outcome.AFFIDAVIT)  # plain ints: enum lookups are slow
+_REGULAR, _AFFIDAVIT, _LOST = int(Outcome.REGULAR), int(Outcome.AFFIDAVIT), int(Outcome.BALLOT_LOST)  # plain ints: enum lookups are slow
 
 
 class StationPool:
@@ -142,6 +142,11 @@ class PrecinctDay:
         self.cast_device: list[int] = []
         self.affidavit_voters: list[int] = []
         self.spoiled = 0
+        self.spoiled_unrecorded = 0  # injected errors (scenario ``errors``)
+        self.stock_recorded_extra = 0
+        lost = sum(e.count for e in self.scenario.errors if e.precinct == self.spec.id and e.kind == "lost_paper_ballot")
+        candidates = [i for i in range(n) if self.status[i] <= 1 and not self.audio[i]]  # regular, hand-marked
+        self.lost_voters = set(candidates[len(candidates) - lost :]) if lost else set()
         self.incident_log: list[dict] = []
         self.zero_tapes: dict[str, str] = {}
         self.results_tapes: dict[str, str] = {}
@@ -285,6 +290,9 @@ class PrecinctDay:
         else:
             ballot = d.intent[i] | d.overmarks[i]
         mark_pool.release(unit)
+        if self.lost_voters and i in self.lost_voters:  # the ballot goes missing before the scanner
+            self._finish(i, vote_start, unit, wait, _LOST)
+            return
         if not audio and self.spoil_mistake[i]:
             self.spoiled += 1
             yield env.timeout(self.spoil_replace[i])
@@ -333,7 +341,25 @@ class PrecinctDay:
                 for fault in sorted(dev.faults):
                     dev.repair(t_end, fault)
             self.results_tapes[dev.device_id] = dev.close_polls(t_end)
+        self._inject_errors()
         return collect_result(self, t_end)
+
+    def _inject_errors(self) -> None:
+        """Poll-worker and device errors (scenario ``errors``): the records, not the voters, go wrong."""
+        for err in self.scenario.errors:
+            if err.precinct != self.spec.id:
+                continue
+            if err.kind == "pollbook_not_marked":
+                self.pollbook.marked_voted -= min(err.count, self.pollbook.marked_voted)
+            elif err.kind == "receipt_not_signed":
+                self.pollbook.receipt_signatures -= min(err.count, self.pollbook.receipt_signatures)
+            elif err.kind == "ballot_stock_miscounted":
+                self.stock_recorded_extra += err.count
+            elif err.kind == "spoiled_not_recorded":
+                self.spoiled_unrecorded += min(err.count, self.spoiled)
+            elif err.kind == "dre_counter_glitch":
+                self.devices["DRE"][0].store.public += err.count
+            # lost_paper_ballot is planned before the day (see _build): those voters' ballots never reach the scanner
 
 
 def simulate_precinct(scenario: Scenario, election: Election, precinct: PrecinctSpec, seed: np.random.SeedSequence) -> PrecinctResult:

@@ -33,6 +33,7 @@ class Outcome(IntEnum):
 
     REGULAR = 0  # a regular ballot cast on a DRE or the scanner
     AFFIDAVIT = 1  # an affidavit ballot sealed in its envelope
+    BALLOT_LOST = 2  # checked in and marked a paper ballot that was lost before counting (injected error)
 
 
 VOTER_DTYPE = np.dtype(
@@ -179,10 +180,10 @@ def collect_result(day: PrecinctDay, t_end: float) -> PrecinctResult:
         voters_arrived=n,
         pollbook_marked_voted=day.pollbook.marked_voted,
         receipt_book_signatures=day.pollbook.receipt_signatures,
-        ballots_received=stock,
+        ballots_received=stock + day.stock_recorded_extra,
         paper_ballots_voted=paper_voted,
-        paper_ballots_unused=stock - paper_voted - day.spoiled,
-        paper_ballots_spoiled=day.spoiled,
+        paper_ballots_unused=stock - paper_voted - day.spoiled - len(day.lost_voters),
+        paper_ballots_spoiled=day.spoiled - day.spoiled_unrecorded,
         bmd_cards_cast=bmd_cards,
         electronic_ballots_cast=sum(dev.public_count for dev in dres),
         affidavit_ballots=n_aff,

@@ -92,3 +92,23 @@ def reconcile(c: PrecinctCounts) -> Reconciliation:
     limit = thresholds(totals["f_total_cast"])
     flags = {k: np.abs(v) >= limit for k, v in diffs.items()}
     return Reconciliation(totals, diffs, limit, flags)
+
+
+def counts_from_results(precincts) -> PrecinctCounts:
+    """The counts behind the reports, from the day's :class:`~pollsim.precinct.PrecinctResult` list."""
+    acc = [p.accounting for p in precincts]
+    col = lambda f: np.array([f(a) for a in acc], np.int64)  # noqa: E731
+    scanner = np.array([sum(d.public_count for d in p.devices if d.kind == "scan-single") for p in precincts], np.int64)
+    dre = np.array([sum(d.public_count for d in p.devices if d.kind == "dre") for p in precincts], np.int64)
+    return PrecinctCounts(
+        pollbook_voted=col(lambda a: a.pollbook_marked_voted),
+        receipt_signatures=col(lambda a: a.receipt_book_signatures),
+        absentee=np.zeros(len(acc), np.int64),
+        ballots_received=col(lambda a: a.ballots_received),
+        paper_voted=col(lambda a: a.paper_ballots_voted),
+        paper_unused=col(lambda a: a.paper_ballots_unused),
+        paper_spoiled=col(lambda a: a.paper_ballots_spoiled),
+        dre_public=dre,
+        scanner_public=scanner,
+        tabulated=np.array([p.ballots_cast for p in precincts], np.int64),
+    )

@@ -453,6 +453,21 @@ class Mississippi(Strict):
     """Expected ballots per precinct scanner (over 2,000 a day possible, Forrest Co. MS 2020)."""
 
 
+class InjectedError(Strict):
+    """A poll-worker or device error that leaves the §23-15-615 totals out of balance."""
+
+    precinct: Ident
+    """Which precinct."""
+    kind: Literal["pollbook_not_marked", "receipt_not_signed", "ballot_stock_miscounted", "spoiled_not_recorded", "dre_counter_glitch", "lost_paper_ballot"]
+    """pollbook_not_marked: voters not marked VOTED; receipt_not_signed: voters who did not sign the
+    receipt book; ballot_stock_miscounted: ballots received recorded as ``count`` more than were
+    delivered; spoiled_not_recorded: spoiled ballots left off the form; dre_counter_glitch: DRE-1's
+    public counter reads ``count`` more than its ballots; lost_paper_ballot: voted paper ballots lost
+    before they were counted (paper precincts)."""
+    count: Annotated[int, Field(ge=1, le=10_000)] = 1
+    """How many voters or ballots."""
+
+
 class Scenario(Strict):
     """A whole scenario file."""
 
@@ -478,6 +493,8 @@ class Scenario(Strict):
     """Devices out of service during the day."""
     mississippi: Mississippi | None = None
     """Generate ``precincts`` from the bundled Mississippi data instead of listing them."""
+    errors: list[InjectedError] = []
+    """Poll-worker and device errors to inject (reconciliation training and tests)."""
     night: Night = Night()
     """Election night (run after the day when there is more than one precinct, or with --night)."""
 
@@ -525,6 +542,14 @@ class Scenario(Strict):
                 for ch in p.replay.votes:
                     if ch not in {x.id for x in c.choices}:
                         raise FieldProblem(("precincts", i, "replay", "votes", ch), f"unknown choice {ch!r}")
+        for i, err in enumerate(self.errors):
+            if err.precinct not in pids:
+                raise FieldProblem(("errors", i, "precinct"), f"unknown precinct {err.precinct!r}")
+            kind = self.precincts[pids.index(err.precinct)].equipment.kind
+            if err.kind == "dre_counter_glitch" and kind != "dre":
+                raise FieldProblem(("errors", i, "kind"), "a DRE counter glitch needs a DRE precinct")
+            if err.kind == "lost_paper_ballot" and kind != "paper":
+                raise FieldProblem(("errors", i, "kind"), "a lost paper ballot needs a paper precinct")
         for i, inc in enumerate(self.incidents):
             if inc.precinct is None and len(self.precincts) > 1:
                 raise FieldProblem(("incidents", i, "precinct"), "required when the scenario has several precincts")
