@@ -56,3 +56,22 @@ def test_an_injected_error_is_flagged_in_its_precinct_and_checks_only(kind):
     assert {c for c in CHECKS if rec.flags[c][t]} == ERRORS[kind]
     for c in ERRORS[kind]:
         assert abs(rec.differences[c][t]) == count
+
+
+def test_live_reconciliation_updated_precinct_by_precinct_equals_the_batch_report():
+    from dataclasses import fields
+
+    from pollsim.reconcile.report import LiveReconciliation
+    from pollsim.reconcile.totals import PrecinctCounts
+
+    run = run_election_day(county(2020, [{"precinct": county(2020).precincts[3].id, "kind": "receipt_not_signed", "count": 20}]), seed=9)
+    counts = counts_from_results(run.precincts)
+    batch = reconcile(counts)
+    live = LiveReconciliation(len(run.precincts))
+    order = np.random.default_rng(0).permutation(len(run.precincts))
+    for chunk in np.array_split(order, 7):
+        live.report(chunk, PrecinctCounts(**{f.name: getattr(counts, f.name)[chunk] for f in fields(PrecinctCounts)}))
+    assert live.reported.all()
+    assert np.array_equal(live.result.flagged, batch.flagged) and live.result.flagged.sum() == 1
+    for k in batch.differences:
+        assert np.array_equal(live.result.differences[k], batch.differences[k])
