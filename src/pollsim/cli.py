@@ -31,6 +31,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from pollsim.rundir import write_run
     from pollsim.scenario import load_scenario
     from pollsim.simulation import run_election_day
+    from pollsim.tabulate.night import night_seed, simulate_night
 
     scenario = load_scenario(args.scenario)
     seed = scenario.seed if args.seed is None else args.seed
@@ -40,7 +41,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     with Progress(console=err, transient=True, disable=n < 20 or args.quiet) as bar:
         task = bar.add_task("precinct days", total=n)
         run = run_election_day(scenario, seed, progress=lambda k: bar.update(task, completed=k))
-    summ = write_run(run, out)
+    night = simulate_night(run, night_seed(seed)) if n > 1 or args.night else None
+    summ = write_run(run, out, night)
     if not args.quiet:
         _print_summary(Console(), summ, out)
     return 0
@@ -60,7 +62,11 @@ def _print_summary(console, summ: dict, out: Path) -> None:
         ("wait (min) mean / p50 / p95 / max", f"{w['mean']:.1f} / {w['p50']:.1f} / {w['p95']:.1f} / {w['max']:.1f}"),
         ("last voter out", summ["last_voter_out"]),
         ("incidents", str(len(summ["incidents"]))),
-    ]:
+    ] + (
+        [(f"ballots reported {k}", v or "never") for k, v in summ["reporting"]["ballots_reported_at"].items()]
+        if "reporting" in summ
+        else []
+    ):
         t.add_row(k, v)
     console.print(t)
     r = Table(title="Tally (electronic record)")
@@ -73,6 +79,90 @@ def _print_summary(console, summ: dict, out: Path) -> None:
             r.add_row(contest if k == 0 else "", choice, f"{v:,}", f"{summ['paper_tally'][contest][choice]:,}")
     console.print(r)
     console.print(f"written to {out}/")
+
+
+def _cmd_reconcile(args: argparse.Namespace) -> int:
+    from pollsim.reconcile import threshold
+
+    if args.target == "threshold":
+        try:
+            votes = int(args.value)
+            print(threshold(votes))
+        except (TypeError, ValueError):
+            print(f"pollsim: reconcile threshold: expected a whole number of votes >= 0, got {args.value!r}", file=sys.stderr)
+            return 2
+        return 0
+    if args.value is not None:
+        print(f"pollsim: reconcile: unexpected argument {args.value!r}", file=sys.stderr)
+        return 2
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from pollsim.reconcile.report import write_report
+
+    doc = write_report(Path(args.target))
+    if args.json:
+        print(json.dumps(doc, indent=2))
+        return 0
+    t = Table(title="§23-15-615 reconciliation (flagged precincts)")
+    for col in ("precinct", "county", "a", "b", "c", "d", "e", "f", "threshold", "checks at or over threshold"):
+        t.add_column(col)
+    flagged = [r for r in doc["precincts"] if r["flagged"]]
+    for r in flagged:
+        totals = [str(v) for k, v in r.items() if k[:2] in ("a_", "b_", "c_", "d_", "e_", "f_")]
+        checks = ", ".join(k[5:] for k, v in r.items() if k.startswith("flag_") and v)
+        t.add_row(r["precinct"], r["county"], *totals, str(r["threshold"]), checks)
+    console = Console()
+    console.print(t)
+    triggered = [c for c, v in doc["counties"].items() if v]
+    console.print(f"{len(doc['precincts'])} precincts, {len(flagged)} flagged; counties triggered: {', '.join(triggered) or 'none'}")
+    console.print(f"written to {args.target}/reconciliation.csv and reconciliation.json")
+    return 0
+
+
+def _cmd_audit_schedule(args: argparse.Namespace) -> int:
+    import csv
+    import datetime as dt
+
+    from pollsim.reconcile import deadlines, select_audits
+    from pollsim.reconcile.report import RunDirError
+
+    try:
+        with open(args.counties, newline="", encoding="utf-8") as f:
+            names = [row["county"] for row in csv.DictReader(f)]
+    except (OSError, KeyError) as exc:
+        raise RunDirError(f"{args.counties}: expected a CSV file with a 'county' column ({exc})") from None
+    for sel in select_audits(names, args.year, args.seed, triggered=set(args.triggered or [])):
+        extra = f"  precincts: {', '.join(sel.precincts)}" if sel.precincts else ""
+        print(f"{args.year}  {sel.county:<16} {sel.reason}{extra}")
+    if args.election_date:
+        d = deadlines(dt.date.fromisoformat(args.election_date))
+        print(f"report due {d.report_due}; audit window {d.audit_window[0]} to {d.audit_window[1]}; "
+              f"public report by {d.public_report_due}; analysis by {d.analysis_due}")  # fmt: skip
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from pollsim.emulator.keyfile import read_key
+    from pollsim.emulator.serve import EmulatorSettings, serve
+
+    settings = EmulatorSettings(
+        kind=args.kind, scenario=args.scenario, election=args.election, seed=args.seed, speed=args.speed,
+        state=args.state, key=read_key(args.key) if args.key else None, number=args.device_id,
+        election_code=args.election_code, test_mode=args.test_mode,
+    )  # fmt: skip
+    return serve(settings, link=args.link, baud=args.baud, corrupt=args.corrupt, drop=args.drop, seed=args.seed)
+
+
+def _cmd_read(args: argparse.Namespace) -> int:
+    from pollsim.emulator.keyfile import read_key
+    from pollsim.emulator.read import read_command
+
+    key = read_key(args.key) if args.key else None
+    print(read_command(args.port, args.out, key=key, seen=args.seen, chunk=args.chunk, ack_timeout=args.ack_timeout))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,7 +179,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="root seed (default: the scenario's seed)")
     p.add_argument("--out", default=None, help="run directory (default: runs/SCENARIO)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
+    p.add_argument("--night", action="store_true", help="run election night even for one precinct")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("reconcile", help="§23-15-615 reconciliation of a run, or: reconcile threshold VOTES")
+    p.add_argument("target", help="a run directory, or the word 'threshold'")
+    p.add_argument("value", nargs="?", help="with 'threshold': total votes cast in the precinct")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=_cmd_reconcile)
+
+    p = sub.add_parser("audit-schedule", help="counties audited under §23-15-615 in a year")
+    p.add_argument("--counties", required=True, help="CSV file with a 'county' column")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--seed", required=True, help="the published seed")
+    p.add_argument("--triggered", nargs="*", help="counties with a discrepancy at or over threshold")
+    p.add_argument("--election-date", help="YYYY-MM-DD: also print the deadlines")
+    p.set_defaults(func=_cmd_audit_schedule)
+
+    p = sub.add_parser("serve", help="emulate a device on a pseudo-terminal (first line printed: its path)")
+    p.add_argument("kind", choices=["dre", "scanner", "bmd", "pollbook"])
+    p.add_argument("--scenario", type=Path, help="live the first precinct's election day of this scenario")
+    p.add_argument("--election", type=Path, help="load this scenario's election without living its day")
+    p.add_argument("--speed", type=float, help="replay at this many times real time (default: as fast as possible)")
+    p.add_argument("--state", type=Path, help="memory file (SQLite): the device survives restarts")
+    p.add_argument("--link", help="keep a symlink to the port at this path")
+    p.add_argument("--baud", type=int, help="pace the device's output to this line rate (10 bits per byte)")
+    p.add_argument("--corrupt", type=float, default=0.0, help="share of sent bytes with one bit flipped")
+    p.add_argument("--drop", type=float, default=0.0, help="share of sent bytes lost")
+    p.add_argument("--seed", type=int, help="root seed of the simulated day and of the line faults")
+    p.add_argument("--key", help="results key (hex, or a file of hex), loaded in test mode")
+    p.add_argument("--device-id", type=int, default=1, help="device id on the wire, 1..65534 (default 1)")
+    p.add_argument("--election-code", help="code OPEN_POLLS needs (default: first 8 hex digits of the definition SHA-256)")
+    p.add_argument("--test-mode", action="store_true", help="put a device before the election into test mode")
+    p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("read", help="read and check a device's counters, records and event log")
+    p.add_argument("port", help="device path (/dev/pts/N, a symlink) or pyserial URL (pollsim://dre?...)")
+    p.add_argument("--out", type=Path, required=True, help="directory for the readout")
+    p.add_argument("--key", help="results key (hex, or a file of hex): verify every seal")
+    p.add_argument("--seen", type=Path, help="JSON file of the last seal counter accepted per device (read and updated)")
+    p.add_argument("--chunk", type=int, default=0xFFFF, help="records asked for per chunk (lower on slow or noisy lines)")
+    p.add_argument("--ack-timeout", type=float, default=0.5, help="seconds to wait for an acknowledgement")
+    p.set_defaults(func=_cmd_read)
     return parser
 
 
