@@ -28,12 +28,15 @@ import csv
 import io
 import json
 import zipfile
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 
 from pollsim import __version__
 from pollsim.precinct import VOTER_DTYPE
+from pollsim.reconcile.report import LiveReconciliation
+from pollsim.reconcile.totals import PrecinctCounts, counts_from_results
 from pollsim.simulation import ElectionDayRun
 from pollsim.tabulate.night import NightResult
 from pollsim.tabulate import tally_dict
@@ -187,12 +190,21 @@ def reporting(night: NightResult) -> dict:
     }
 
 
-def reporting_csv(night: NightResult) -> str:
+def reporting_csv(run: ElectionDayRun, night: NightResult) -> str:
+    """The publication timeline, with the §23-15-615 flags among the precincts reported so far
+    (the reconciliation kept live: each publication recomputes only the newly reported rows)."""
+    counts = counts_from_results(run.precincts)
+    live = LiveReconciliation(len(run.precincts))
+    done = np.zeros(len(run.precincts), bool)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["time", "share_of_precincts", "share_of_ballots"])
+    w.writerow(["time", "share_of_precincts", "share_of_ballots", "precincts_flagged"])
     for t, p, b in night.publications:
-        w.writerow([hhmm(t), f"{p:.6f}", f"{b:.6f}"])
+        new = np.flatnonzero((night.reported_at <= t) & ~done)
+        if len(new):
+            live.report(new, PrecinctCounts(**{f.name: getattr(counts, f.name)[new] for f in fields(PrecinctCounts)}))
+            done[new] = True
+        w.writerow([hhmm(t), f"{p:.6f}", f"{b:.6f}", int((live.result.flagged & live.reported).sum())])
     return buf.getvalue()
 
 
@@ -203,7 +215,7 @@ def write_run(run: ElectionDayRun, out: Path, night: NightResult | None = None) 
     summ = summary(run, layers)
     if night is not None:
         summ["reporting"] = reporting(night)
-        _write_text(out / "reporting.csv", reporting_csv(night))
+        _write_text(out / "reporting.csv", reporting_csv(run, night))
     columns = np.array([f"{c.contest}/{c.choice}" for c in run.election.columns])
     write_npz(out / "ballots.npz", {"columns": columns, "precinct_ids": np.array([p.precinct for p in run.precincts]), **layers})
     voters = {name: np.concatenate([p.voters[name] for p in run.precincts]) for name in VOTER_DTYPE.names}
