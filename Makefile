@@ -17,7 +17,7 @@ $(VENV)/.installed: $(PY) pyproject.toml
 	@touch $@
 
 $(VENV)/.installed-dev: $(PY) pyproject.toml
-	@$(PIP) install -e '.[dev]'
+	@$(PIP) install -e '.[dev,dask]'
 	@touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed

@@ -29,6 +29,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
     from pollsim.rundir import write_run
+    from pollsim.scale import executor
     from pollsim.scenario import load_scenario
     from pollsim.simulation import run_election_day
     from pollsim.tabulate.night import night_seed, simulate_night
@@ -38,9 +39,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("runs") / scenario.scenario
     err = Console(stderr=True)
     n = len(scenario.precincts)
-    with Progress(console=err, transient=True, disable=n < 20 or args.quiet) as bar:
+    with Progress(console=err, transient=True, disable=n < 20 or args.quiet) as bar, executor(args.workers, args.engine, args.scheduler) as ex:
         task = bar.add_task("precinct days", total=n)
-        run = run_election_day(scenario, seed, progress=lambda k: bar.update(task, completed=k))
+        run = run_election_day(scenario, seed, progress=lambda k: bar.update(task, completed=k), executor=ex)
     night = simulate_night(run, night_seed(seed)) if n > 1 or args.night else None
     summ = write_run(run, out, night)
     if not args.quiet:
@@ -180,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="run directory (default: runs/SCENARIO)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
     p.add_argument("--night", action="store_true", help="run election night even for one precinct")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (1: run here); the output does not depend on it")
+    p.add_argument("--engine", choices=["process", "dask"], default="process", help="process pool, or Dask distributed (pollsim[dask])")
+    p.add_argument("--scheduler", default=None, help="with --engine dask: address of an existing scheduler (default: a LocalCluster)")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("reconcile", help="§23-15-615 reconciliation of a run, or: reconcile threshold VOTES")

@@ -1,0 +1,62 @@
+"""Precinct days give the same bytes on any engine and worker count (a real Dask LocalCluster too)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import yaml
+
+from pollsim.scale import executor
+from pollsim.scale.engines import EngineError
+from pollsim.scenario import Scenario
+from pollsim.simulation import run_election_day
+from tests.conftest import SCENARIOS
+
+
+@pytest.fixture(scope="module")
+def small_state() -> Scenario:
+    d = yaml.safe_load((SCENARIOS / "ms-2024-general.yaml").read_text())
+    d["mississippi"]["counties"] = ["Adams", "Amite", "Issaquena"]
+    return Scenario.model_validate(d)
+
+
+def same(a, b) -> bool:
+    return len(a.precincts) == len(b.precincts) and all(
+        x.precinct == y.precinct and x.voters.tobytes() == y.voters.tobytes() and np.array_equal(x.cvr, y.cvr) and np.array_equal(x.paper, y.paper)
+        for x, y in zip(a.precincts, b.precincts, strict=True)
+    )
+
+
+def test_process_pool_and_dask_cluster_agree_with_a_single_process(small_state):
+    here = run_election_day(small_state, 3)
+    with executor(2, "process") as pool:
+        pooled = run_election_day(small_state, 3, executor=pool)
+    with executor(2, "dask") as cluster:
+        dasked = run_election_day(small_state, 3, executor=cluster)
+    assert same(here, pooled) and same(here, dasked)
+
+
+def test_run_directories_are_byte_identical_for_any_worker_count(tmp_path, small_state):
+    scen = tmp_path / "s.yaml"
+    d = yaml.safe_load((SCENARIOS / "ms-2024-general.yaml").read_text())
+    d["mississippi"]["counties"] = ["Adams", "Issaquena"]
+    scen.write_text(yaml.safe_dump(d))
+    outs = []
+    for k, extra in enumerate((["--workers", "1"], ["--workers", "2"], ["--engine", "dask", "--workers", "2"])):
+        out = tmp_path / f"r{k}"
+        proc = subprocess.run([sys.executable, "-m", "pollsim.cli", "run", str(scen), "--seed", "3", "--out", str(out), "--quiet", *extra], capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        outs.append(out)
+    for name in ("summary.json", "ballots.npz", "voters.npz", "precincts.csv", "eventlog.npz", "reporting.csv"):
+        first = (outs[0] / name).read_bytes()
+        assert all((o / name).read_bytes() == first for o in outs[1:]), name
+
+
+def test_an_unknown_engine_or_unreachable_scheduler_is_a_clear_error():
+    with pytest.raises(EngineError, match="unknown engine"), executor(2, "threads"):
+        pass
+    with pytest.raises(EngineError, match="cannot connect"), executor(2, "dask", "tcp://127.0.0.1:9"):
+        pass
