@@ -127,7 +127,8 @@ class SQLiteStore:
         self.width = width
         self.limit = limit
         try:
-            self.db = sqlite3.connect(self.path, isolation_level=None)
+            # The emulator serves its port and casts ballots from two threads, under one lock.
+            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a killed process
             self.db.executescript(
@@ -154,6 +155,15 @@ class SQLiteStore:
         with self.transaction():
             self._put("definition_hash", definition_hash)
             self._put("width", width)
+
+    def meta(self, key: str) -> str | None:
+        """A value kept in the ``meta`` table (the emulator keeps its key and seal counter there)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def save_meta(self, key: str, value) -> None:
+        with self.transaction():
+            self._put(key, value)
 
     def _put(self, key: str, value) -> None:
         self.db.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, str(value)))

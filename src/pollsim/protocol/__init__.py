@@ -18,8 +18,11 @@ from pollsim.protocol.auth import (
     ForgedResult,
     ReplayedResult,
     ResultAuthError,
+    ResultSeal,
+    ResultVerifier,
     counter_of,
     sign,
+    unseal,
     verify,
 )
 from pollsim.protocol.client import Client
@@ -67,9 +70,12 @@ __all__ = [
     "ReplayedResult",
     "RequestRefused",
     "ResultAuthError",
+    "ResultSeal",
+    "ResultVerifier",
     "SerialPort",
     "Status",
     "counter_of",
     "sign",
+    "unseal",
     "verify",
 ]

@@ -21,6 +21,10 @@ reader can tell the three faults apart, in this order:
 1. the MAC does not verify (or the envelope is malformed): :class:`ForgedResult`;
 2. the MAC verifies but the payload does not match its length or digest: :class:`AlteredResult`;
 3. both verify but the counter is not above the last accepted: :class:`ReplayedResult`.
+
+On the wire (docs/protocol.md section 8) a device holding a key seals every TALLY, COUNTERS,
+CVRS and PAPER_RECORDS reply with a :class:`ResultSeal`; the reader opens them with a
+:class:`ResultVerifier`, which remembers the last counter it accepted.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import struct
+from collections.abc import Callable
 
 from pollsim.errors import PollsimError
 
@@ -36,8 +41,12 @@ __all__ = [
     "ForgedResult",
     "ReplayedResult",
     "ResultAuthError",
+    "ResultSeal",
+    "ResultVerifier",
     "counter_of",
+    "key_fingerprint",
     "sign",
+    "unseal",
     "verify",
 ]
 
@@ -51,17 +60,26 @@ ENVELOPE_SIZE = _HEADER.size + _MAC_SIZE
 class ResultAuthError(PollsimError):
     """A signed result that must not be accepted."""
 
+    what = "unacceptable"
+    """One word for the check that failed, as a reader reports it."""
+
 
 class ForgedResult(ResultAuthError):
     """Not sealed with the shared key (or not an envelope at all)."""
+
+    what = "forged"
 
 
 class AlteredResult(ResultAuthError):
     """Genuinely sealed, but the payload was changed after sealing."""
 
+    what = "altered"
+
 
 class ReplayedResult(ResultAuthError):
     """Genuine and intact, but its counter is not above the last one accepted."""
+
+    what = "replayed"
 
 
 def sign(key: bytes, counter: int, payload: bytes) -> bytes:
@@ -90,3 +108,50 @@ def counter_of(signed: bytes) -> int:
     """The counter of an envelope that :func:`verify` accepted, to remember as the last one."""
     counter: int = _HEADER.unpack_from(signed)[1]
     return counter
+
+
+def unseal(signed: bytes) -> bytes:
+    """The payload of an envelope, for a reader without the key: checks the layout and the
+    digest (so a damaged payload is :class:`AlteredResult`) but cannot tell a forgery."""
+    if len(signed) < ENVELOPE_SIZE or not signed.startswith(MAGIC):
+        raise ForgedResult(f"not a signed result ({len(signed)} bytes, no {MAGIC.decode()} header)")
+    _, counter, length, digest = _HEADER.unpack_from(signed)
+    payload = signed[ENVELOPE_SIZE:]
+    if len(payload) != length or hashlib.sha256(payload).digest() != digest:
+        raise AlteredResult(f"payload of result {counter} does not match its seal")
+    return payload
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A short public name for a key (first 16 hex digits of its SHA-256), for logs and tapes."""
+    return hashlib.sha256(key).hexdigest()[:16]
+
+
+class ResultSeal:
+    """The device's sealing press: ``key`` and a source of counters that never repeat.
+
+    ``next_counter`` returns a new counter at each call; a device that must survive power loss
+    stores the counter before it uses it (see pollsim.emulator.service).
+    """
+
+    def __init__(self, key: bytes, next_counter: Callable[[], int]):
+        self.key = key
+        self.next_counter = next_counter
+
+    def seal(self, payload: bytes) -> bytes:
+        return sign(self.key, self.next_counter(), payload)
+
+
+class ResultVerifier:
+    """The county's side: opens sealed results with ``key``, remembering the last counter."""
+
+    def __init__(self, key: bytes, last_counter: int = 0):
+        self.key = key
+        self.last_counter = last_counter
+        """The counter of the last result accepted (0: none yet)."""
+
+    def open(self, signed: bytes) -> bytes:
+        """The payload, if genuine, intact and newer than every result accepted before."""
+        payload = verify(self.key, self.last_counter, signed)
+        self.last_counter = counter_of(signed)
+        return payload

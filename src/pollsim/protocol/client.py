@@ -12,6 +12,12 @@ values, or raises :class:`~pollsim.protocol.messages.RequestRefused` if the devi
         reader = Client(port)
         print(reader.identify(), reader.counters())
         cvrs = reader.read_all_cvrs()      # numpy uint8 matrix, one row per ballot
+
+Given a :class:`~pollsim.protocol.auth.ResultVerifier` (the county's copy of the device's key),
+the reader insists that every result reply (TALLY, COUNTERS, CVRS, PAPER_RECORDS) is sealed,
+and raises :class:`~pollsim.protocol.auth.ForgedResult`, ``AlteredResult`` or
+``ReplayedResult`` for one that is not genuine, intact and new. Without a verifier it still
+opens the seals of a device that says (in IDENTIFY) that it seals, checking only their digest.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from collections.abc import Iterator
 import numpy as np
 import numpy.typing as npt
 
+from pollsim.protocol.auth import ResultAuthError, ResultVerifier, unseal
 from pollsim.protocol.link import Link, SerialPort
 from pollsim.protocol.messages import (
     ChunkRequest,
@@ -40,6 +47,7 @@ from pollsim.protocol.messages import (
     encode_ballot,
     reply_type,
 )
+from pollsim.protocol.server import SEALED
 
 __all__ = ["Client"]
 
@@ -54,15 +62,24 @@ class Client:
         ack_timeout: float = 0.5,
         retries: int = 10,
         max_chunk: int = 0xFFFF,
+        verifier: ResultVerifier | None = None,
     ):
         """``max_chunk`` caps the records asked for per chunk: lower it on slow lines so that
-        each reply frame arrives within the device's ``ack_timeout``."""
+        each reply frame arrives within the device's ``ack_timeout``. ``verifier`` makes the
+        reader accept only genuine, intact and new sealed results."""
         self.link = Link(port, ack_timeout=ack_timeout, retries=retries)
         """The reliable link underneath (its ``stats`` count retransmissions and errors)."""
         self.max_chunk = max_chunk
+        self.verifier = verifier
+        self.sealed = verifier is not None
+        """Whether result replies come sealed: always with a verifier, else as IDENTIFY said."""
 
     def call(self, request: MessageType, payload: bytes = b"") -> bytes:
-        """Send one request; return the reply's payload or raise the device's refusal."""
+        """Send one request; return the reply's payload or raise the device's refusal.
+
+        A sealed result is opened first; one that fails a check raises the
+        :class:`~pollsim.protocol.auth.ResultAuthError` for it, naming the port and request.
+        """
         reply = self.link.request(request, payload)
         if reply.msg_type == MessageType.ERROR:
             raise RequestRefused.from_payload(reply.payload)
@@ -70,12 +87,21 @@ class Client:
             raise PayloadError(
                 f"{self.link.name}: reply type 0x{reply.msg_type:02x} to {request.name} request"
             )
+        if self.sealed and request in SEALED:
+            try:
+                if self.verifier is not None:
+                    return self.verifier.open(reply.payload)
+                return unseal(reply.payload)
+            except ResultAuthError as error:
+                detail = f"{self.link.name}: {request.name} reply is {error.what}: {error}"
+                raise type(error)(detail) from None
         return reply.payload
 
     def identify(self) -> Identity:
         """Who the device is; from now on the link talks to that device id only."""
         identity = Identity.from_payload(self.call(MessageType.IDENTIFY))
         self.link.device_id = identity.device_id
+        self.sealed = self.verifier is not None or identity.sealed
         return identity
 
     def status(self) -> Status:

@@ -83,6 +83,8 @@ class LinkStats:
     """Intact frames addressed to another device."""
     abandoned: int = 0
     """Data frames given up on after every retransmission (each raised :class:`LinkError`)."""
+    stale: int = 0
+    """Data frames dropped while waiting for a reply because they answer an earlier request."""
 
 
 class Link:
@@ -167,17 +169,23 @@ class Link:
         return self._inbox.popleft()
 
     def request(self, msg_type: int, payload: bytes = b"", timeout: float | None = None) -> Frame:
-        """Send a request and return the peer's next data frame, its reply.
+        """Send a request and return the peer's reply: its next data frame that acknowledges
+        the request. Other data frames are stale (a device still retransmitting its reply to a
+        reader that closed the port and opened it again) and are dropped.
 
         ``timeout`` bounds the silence while waiting for the reply once the request is
         acknowledged; by default the time the peer needs to exhaust its own retransmissions.
         """
         seq = self.send(msg_type, payload)
         wait = self.ack_timeout * (self.retries + 1) if timeout is None else timeout
-        reply = self.receive(wait)
-        if reply is None:
-            raise LinkError(self.name, seq, f"no reply to type 0x{msg_type:02x} within {wait:g} s")
-        return reply
+        while True:
+            reply = self.receive(wait)
+            if reply is None:
+                detail = f"no reply to type 0x{msg_type:02x} within {wait:g} s"
+                raise LinkError(self.name, seq, detail)
+            if reply.ack == seq:
+                return reply
+            self.stats.stale += 1  # a reply to an earlier request, from before a reconnection
 
     def _pump(self) -> bool:
         """Read what the port has (waiting at most one tick), act on every frame in it; tell

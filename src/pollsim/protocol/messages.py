@@ -172,6 +172,25 @@ def _fields(obj: Any, record: str, schema: Mapping[str, type]) -> dict[str, Any]
     return fields
 
 
+def _optional(obj: dict[str, Any], record: str, schema: Mapping[str, type]) -> dict[str, Any]:
+    """The keys of ``schema`` that ``obj`` has, each checked for its type (a newer device may
+    send keys an older one does not)."""
+    fields = {}
+    for key, kind in schema.items():
+        if key in obj:
+            value = obj[key]
+            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                raise PayloadError(f"{record}: field {key!r} must be {kind.__name__}, got {value!r}")
+            fields[key] = value
+    return fields
+
+
+def _without_defaults(record: Any, **defaults: object) -> dict[str, Any]:
+    """The record as a dict, leaving out the optional keys that hold their default value, so
+    that a device which does not use them sends exactly the version 1 payload."""
+    return {k: v for k, v in asdict(record).items() if k not in defaults or v != defaults[k]}
+
+
 class PollState(StrEnum):
     """Where a device is in election day: closed -> open <-> paused -> final."""
 
@@ -191,14 +210,22 @@ class Identity:
     model: str
     serial: str
     firmware: str
+    sealed: bool = False
+    """Whether the device seals its results (section 8 of docs/protocol.md); sent only if true."""
+    definition_hash: str = ""
+    """SHA-256 (hex) of the loaded election definition, the genesis of the event-log hash
+    chain; sent only if known."""
 
     def to_payload(self) -> bytes:
-        return _json(asdict(self))
+        return _json(_without_defaults(self, sealed=False, definition_hash=""))
 
     @classmethod
     def from_payload(cls, payload: bytes) -> Identity:
         schema = {"device_id": int, "kind": str, "model": str, "serial": str, "firmware": str}
-        return cls(**_fields(_parse(payload, "IDENTIFY reply"), "IDENTIFY reply", schema))
+        obj = _parse(payload, "IDENTIFY reply")
+        fields = _fields(obj, "IDENTIFY reply", schema)
+        extra = _optional(obj, "IDENTIFY reply", {"sealed": bool, "definition_hash": str})
+        return cls(**fields, **extra)
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,14 +262,22 @@ class Counters:
     """Ballots cast in this election."""
     protective: int
     """Every ballot, test or real, since manufacture; never reset."""
+    log_entries: int | None = None
+    """Entries in the event log when the counters were read (sent only with ``log_head``)."""
+    log_head: str | None = None
+    """Chain hash of the last of those entries: inside a sealed COUNTERS reply it vouches for
+    the event log read over the wire (docs/protocol.md section 8)."""
 
     def to_payload(self) -> bytes:
-        return _json(asdict(self))
+        return _json(_without_defaults(self, log_entries=None, log_head=None))
 
     @classmethod
     def from_payload(cls, payload: bytes) -> Counters:
         schema = {"public": int, "protective": int}
-        return cls(**_fields(_parse(payload, "COUNTERS reply"), "COUNTERS reply", schema))
+        obj = _parse(payload, "COUNTERS reply")
+        fields = _fields(obj, "COUNTERS reply", schema)
+        extra = _optional(obj, "COUNTERS reply", {"log_entries": int, "log_head": str})
+        return cls(**fields, **extra)
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,10 +340,14 @@ class LogEvent:
     disposition: str
     """"success", "failure", "na" or "other"."""
     description: str
+    hash: str = ""
+    """The entry's chain hash (hex SHA-256 of the previous hash and ``canonical``); sent if known."""
+    canonical: str = ""
+    """The exact text the chain hashed for this entry, so a reader can recompute ``hash``."""
 
     def to_json(self) -> bytes:
         """The entry as a compact JSON object, as it appears in an EVENT_LOG chunk."""
-        return _json(asdict(self))
+        return _json(_without_defaults(self, hash="", canonical=""))
 
 
 _LOG_EVENT = {
@@ -409,7 +448,13 @@ class LogChunk:
             raise PayloadError(
                 f"event log chunk: entries {offset}..{offset + count} beyond total {total}"
             )
-        events = tuple(LogEvent(**_fields(entry, "event", _LOG_EVENT)) for entry in entries)
+        events = tuple(
+            LogEvent(
+                **_fields(entry, "event", _LOG_EVENT),
+                **_optional(entry, "event", {"hash": str, "canonical": str}),
+            )
+            for entry in entries
+        )
         return cls(offset, total, events)
 
 

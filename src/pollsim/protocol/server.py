@@ -11,11 +11,16 @@ test-mode-only requests are refused outside test mode, chunked readouts are cut 
 and a malformed request is answered with BAD_REQUEST. A handler refuses a request by raising
 :class:`~pollsim.protocol.messages.RequestRefused` with an error code, or
 :class:`pollsim.errors.DeviceError`, which is sent as BAD_STATE.
+
+Given a :class:`~pollsim.protocol.auth.ResultSeal`, the server also seals every reply that
+carries results (TALLY, COUNTERS, CVRS and PAPER_RECORDS; docs/protocol.md section 8) and says
+so in its IDENTIFY reply; chunks are cut smaller by the envelope's 80 bytes to still fit a frame.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
@@ -24,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pollsim.errors import DeviceError
+from pollsim.protocol.auth import ENVELOPE_SIZE, ResultSeal
 from pollsim.protocol.frame import MAX_PAYLOAD, Frame
 from pollsim.protocol.link import Link, LinkError
 from pollsim.protocol.messages import (
@@ -46,7 +52,7 @@ from pollsim.protocol.messages import (
     reply_type,
 )
 
-__all__ = ["DeviceHandler", "DeviceServer"]
+__all__ = ["SEALED", "DeviceHandler", "DeviceServer"]
 
 
 class DeviceHandler(Protocol):
@@ -105,13 +111,21 @@ class DeviceHandler(Protocol):
 
 _TEST_MODE_ONLY = frozenset({MessageType.CAST_TEST_BALLOT, MessageType.INJECT_FAULT})
 
+SEALED = frozenset(
+    {MessageType.TALLY, MessageType.COUNTERS, MessageType.CVRS, MessageType.PAPER_RECORDS}
+)
+"""Requests whose replies carry results, sealed by a device that holds a key."""
+
 
 class DeviceServer:
-    """Answers requests arriving on ``link`` by asking ``handler``."""
+    """Answers requests arriving on ``link`` by asking ``handler``; seals results with
+    ``signer`` if one is given."""
 
-    def __init__(self, link: Link, handler: DeviceHandler):
+    def __init__(self, link: Link, handler: DeviceHandler, signer: ResultSeal | None = None):
         self.link = link
         self.handler = handler
+        self.signer = signer
+        self._reserve = ENVELOPE_SIZE if signer is not None else 0
         self._answers: dict[int, Callable[[bytes], bytes]] = {
             MessageType.IDENTIFY: self._identify,
             MessageType.STATUS: self._status,
@@ -139,6 +153,8 @@ class DeviceServer:
             if kind in _TEST_MODE_ONLY and not self.handler.status().test_mode:
                 raise RequestRefused(ErrorCode.NOT_IN_TEST_MODE, kind.name)
             payload = answer(request.payload)
+            if self.signer is not None and kind in SEALED:
+                payload = self.signer.seal(payload)
             if len(payload) > MAX_PAYLOAD:
                 raise RequestRefused(ErrorCode.DEVICE_FAULT, f"reply of {len(payload)} bytes")
             return reply_type(kind), payload
@@ -169,7 +185,10 @@ class DeviceServer:
 
     def _identify(self, payload: bytes) -> bytes:
         _no_payload(payload)
-        return self.handler.identify().to_payload()
+        identity = self.handler.identify()
+        if self.signer is not None:
+            identity = dataclasses.replace(identity, sealed=True)
+        return identity.to_payload()
 
     def _status(self, payload: bytes) -> bytes:
         _no_payload(payload)
@@ -195,10 +214,12 @@ class DeviceServer:
         return encode_tally(self.handler.tally())
 
     def _cvrs(self, payload: bytes) -> bytes:
-        return _marks_chunk(ChunkRequest.from_payload(payload), self.handler.cvrs())
+        request = ChunkRequest.from_payload(payload)
+        return _marks_chunk(request, self.handler.cvrs(), self._reserve)
 
     def _paper_records(self, payload: bytes) -> bytes:
-        return _marks_chunk(ChunkRequest.from_payload(payload), self.handler.paper_records())
+        request = ChunkRequest.from_payload(payload)
+        return _marks_chunk(request, self.handler.paper_records(), self._reserve)
 
     def _event_log(self, payload: bytes) -> bytes:
         return _log_chunk(ChunkRequest.from_payload(payload), self.handler.event_log())
@@ -224,12 +245,15 @@ def _no_payload(payload: bytes) -> None:
         raise PayloadError(f"this request takes no payload, got {len(payload)} bytes")
 
 
-def _marks_chunk(request: ChunkRequest, records: npt.NDArray[np.uint8]) -> bytes:
-    """As many rows from the requested offset as asked for and as fit in one frame."""
+def _marks_chunk(
+    request: ChunkRequest, records: npt.NDArray[np.uint8], reserve: int = 0
+) -> bytes:
+    """As many rows from the requested offset as asked for and as fit in one frame, leaving
+    ``reserve`` bytes free (for a seal)."""
     total, width = records.shape
     if request.offset > total:
         raise RequestRefused(ErrorCode.OUT_OF_RANGE, f"offset {request.offset} > {total} records")
-    fits = (MAX_PAYLOAD - MarksChunk.HEADER.size) // max(width, 1)
+    fits = (MAX_PAYLOAD - reserve - MarksChunk.HEADER.size) // max(width, 1)
     count = min(request.max_count, total - request.offset, fits, 0xFFFF)
     rows = np.ascontiguousarray(records[request.offset : request.offset + count], np.uint8)
     return MarksChunk(request.offset, total, rows).to_payload()
