@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import yaml
 
 from pollsim.election.roll import RollStatus, VoterNeed
 from pollsim.precinct import Outcome, simulate_precinct
 from pollsim.scenario import build_election
 from pollsim.simulation import precinct_seed
 from pollsim.tabulate import tally_votes
-from tests.conftest import scenario_from
+from tests.conftest import SCENARIOS, scenario_from
 
 
 def busy_precinct(base: dict, kind: str, **precinct_changes) -> dict:
@@ -206,3 +207,28 @@ def test_a_vvpat_roll_that_runs_out_stops_the_unit_until_paper_is_replaced(train
     assert r.ballots_cast == r.accounting.pollbook_marked_voted  # nobody's ballot was lost
     for d in r.devices:
         assert d.vvpat_records_printed == d.public_count + d.vvpat_records_rejected
+
+
+def test_scanner_misfeeds_are_fed_again_and_every_ballot_still_counts(training_dict):
+    paper = yaml.safe_load((SCENARIOS / "training-precinct-paper.yaml").read_text())
+    scenario = scenario_from(paper, behaviour={"scanner_misfeed_rate": 0.2})
+    el = build_election(scenario.election)
+    r = simulate_precinct(scenario, el, scenario.precincts[0], precinct_seed(3, 0))
+    scanner = next(d for d in r.devices if d.device_id == "SCAN-1")
+    misfeeds = sum(1 for e in r.logs["SCAN-1"].entries if e.type == "fault" and e.details.startswith("misfeed"))
+    assert misfeeds > 50 and scanner.ballots_returned >= misfeeds
+    assert r.ballots_cast == r.accounting.pollbook_marked_voted == scanner.public_count
+
+
+def test_a_power_loss_shorter_than_the_battery_takes_nothing_out(training_dict):
+    short = [{"at": "10:00", "device": "DRE-1", "kind": "power_loss", "minutes": 20, "battery_minutes": 60}]
+    long = [{"at": "10:00", "device": "DRE-1", "kind": "power_loss", "minutes": 90, "battery_minutes": 30}]
+    el = build_election(scenario_from(training_dict).election)
+    a = scenario_from(training_dict, incidents=short)
+    b = scenario_from(training_dict, incidents=long)
+    ra = simulate_precinct(a, el, a.precincts[0], precinct_seed(3, 0))
+    rb = simulate_precinct(b, el, b.precincts[0], precinct_seed(3, 0))
+    assert ra.incidents[0]["out_from"] == ra.incidents[0]["back_at"]
+    assert [e.type for e in ra.logs["DRE-1"].entries].count("ac-power-lost") == 1
+    [inc] = rb.incidents
+    assert inc["out_from"] >= 10 * 60 + 30 and inc["back_at"] == pytest.approx(inc["out_from"] + 60)

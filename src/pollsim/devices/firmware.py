@@ -59,6 +59,8 @@ BLOCKING_FAULTS = frozenset({
 })  # fmt: skip
 #: Faults that let the device go on casting, wrongly: they act between the ballot's layers.
 SILENT_FAULTS = frozenset({"calibration_drift", "misrecording"})
+#: Faults that spoil one scanner feed and clear themselves: the ballot comes back unread.
+ONE_SHOT_FAULTS = frozenset({"misfeed", "double_pick"})
 
 
 def ballot_fraction(*key) -> float:
@@ -175,7 +177,7 @@ class VotingDevice:
         ``share``: that share of ballots has each contest's touch land on the next choice, on
         screen, on paper and in memory alike.
         """
-        if fault not in BLOCKING_FAULTS | SILENT_FAULTS:
+        if fault not in BLOCKING_FAULTS | SILENT_FAULTS | ONE_SHOT_FAULTS:
             raise DeviceError(f"{self.device_id}: unknown fault {fault!r}")
         if fault == "misrecording":
             contest = params["contest"]

@@ -18,6 +18,7 @@ class ScanOutcome:
     CAST = "cast"
     RETURNED_OVERVOTE = "returned-overvote"
     RETURNED_BLANK = "returned-blank"
+    RETURNED_MISFEED = "returned-misfeed"  # the sheet fed crooked or two sheets were picked: re-feed
 
 
 class PrecinctScanner(VotingDevice):
@@ -35,7 +36,17 @@ class PrecinctScanner(VotingDevice):
         return bool((per_contest > self._vote_for).any())
 
     def scan(self, t: float, marks: np.ndarray, override: bool = False) -> str:
-        """Read a ballot: cast it, or return it for an overvote or a blank (unless overridden)."""
+        """Read a ballot: cast it, or return it for an overvote or a blank (unless overridden).
+
+        A pending ``misfeed`` or ``double_pick`` fault spoils this feed: the sheet(s) come back
+        unread and uncounted, and the fault clears (hardware.md: a worn scanner stopped 8 times in
+        12,000 ballots).
+        """
+        for fault in ("misfeed", "double_pick"):
+            if fault in self.faults:
+                self.returned += 1
+                self.repair(t, fault)
+                return ScanOutcome.RETURNED_MISFEED
         if not override:
             if not marks.any():
                 self.returned += 1

@@ -102,6 +102,7 @@ class PrecinctDay:
         self.audio = (d.need == VoterNeed.AUDIO).tolist()
         self.vvpat_reject = d.vvpat_reject.tolist()
         self.spoil_on_return, self.spoil_mistake = d.spoil_on_return.tolist(), d.spoil_mistake.tolist()
+        self.misfeed = d.misfeed.tolist()
         self.t_open = clock_minutes(scenario.polls.open)
         self.t_close = clock_minutes(scenario.polls.close)
         self.incidents = [i for i in scenario.incidents if i.precinct in (None, precinct.id)]
@@ -163,7 +164,20 @@ class PrecinctDay:
         """A scripted incident: at its time the unit goes out of service (after its voter)."""
         pool_name, unit = parse_device_id(inc.device)
         yield self.env.timeout(clock_minutes(inc.at) - self.t_start)
-        yield from self._out_of_service(pool_name, unit, inc.kind, inc.minutes, scripted=inc.at)
+        minutes = inc.minutes
+        if inc.kind == "power_loss" and inc.battery_minutes > 0:
+            device = self.devices[pool_name][unit] if pool_name in self.devices else None
+            if device is not None:
+                device.log.append(self.env.now, "ac-power-lost", details=f"battery={inc.battery_minutes:g}min")
+            if inc.battery_minutes >= minutes:  # the battery outlasts the outage: nobody waits
+                yield self.env.timeout(minutes)
+                if device is not None:
+                    device.log.append(self.env.now, "ac-power-restored")
+                self.incident_log.append({"at": inc.at, "device": inc.device, "kind": "power_loss", "out_from": self.env.now, "back_at": self.env.now})
+                return
+            yield self.env.timeout(inc.battery_minutes)
+            minutes -= inc.battery_minutes
+        yield from self._out_of_service(pool_name, unit, inc.kind, minutes, scripted=inc.at)
 
     def _out_of_service(self, pool_name: str, unit: int, kind: str, minutes: float, scripted: str | None = None, after: simpy.Event | None = None):
         """Take a unit out (now if idle or polls not open; else when its voter leaves), repair, put back.
@@ -303,7 +317,12 @@ class PrecinctDay:
         unit, w, _ = yield from self._use(scan_pool, self.scan[i])
         wait += w
         scanner = self.devices["SCAN"][unit]
+        if self.misfeed[i]:
+            scanner.fail(env.now, "misfeed")
         while (outcome := scanner.scan(env.now, ballot)) != ScanOutcome.CAST:
+            if outcome == ScanOutcome.RETURNED_MISFEED:  # straighten the sheet and feed it again
+                yield env.timeout(self.scan[i])
+                continue
             if outcome == ScanOutcome.RETURNED_OVERVOTE and self.spoil_on_return[i]:
                 scan_pool.release(unit)  # back to the table for a replacement, then re-mark and re-feed
                 self.spoiled += 1

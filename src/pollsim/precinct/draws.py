@@ -124,6 +124,7 @@ class VoterDraws:
     vvpat_reject: np.ndarray  # bool: the voter rejects the first VVPAT record
     spoil_on_return: np.ndarray  # bool: on an overvote return, spoil and re-mark (else override)
     spoil_mistake: np.ndarray  # bool: spoils a paper ballot for another mistake
+    misfeed: np.ndarray  # bool: the voter's first scanner feed misfeeds
 
     @property
     def n(self) -> int:
@@ -239,4 +240,5 @@ def draw_voters(rng: np.random.Generator, scenario: Scenario, election: Election
         vvpat_reject=reject,
         spoil_on_return=rng.random(n) < bh.scanner_overvote_spoil_share,
         spoil_mistake=rng.random(n) < bh.paper_spoil_share,
+        misfeed=rng.random(n) < bh.scanner_misfeed_rate,
     )

@@ -355,12 +355,16 @@ class Behaviour(Strict):
     """Rejected records on one machine before an official steps in (VVSG 1.1 §7.8.2 default 3)."""
     scanner_overvote_spoil_share: Share = 0.8
     """Of voters whose overvoted ballot the scanner returns: the share who spoil it and re-mark; the rest override."""
+    scanner_misfeed_rate: Share = 0.00067
+    """Share of scanner feeds that misfeed or double-pick and come back unread (hardware.md: a worn
+    scanner stopped 8 times in 12,000 ballots); the voter feeds the ballot again."""
     paper_spoil_share: Share = 0.005
     """Share of paper voters who spoil a ballot for another mistake and ask for a replacement."""
 
 
 IncidentKind = Literal[
-    "paper_out", "paper_jam", "printer_cover_open", "scanner_jam", "power_loss", "machine_failure", "pollbook_down"
+    "paper_out", "paper_jam", "printer_cover_open", "scanner_jam", "power_loss", "machine_failure", "pollbook_down",
+    "memory_full",
 ]
 
 
@@ -375,6 +379,10 @@ class Incident(Strict):
     """Device id as the model names them: DRE-1.., ADA-1.., BOOTH-1.., SCAN-1.., BMD-1.., PB-1.."""
     kind: IncidentKind
     """What went wrong (logged on the device as a fault)."""
+    battery_minutes: Annotated[float, Field(ge=0.0, le=24 * 60)] = 0.0
+    """power_loss only: the unit runs on its battery this long before it goes dark (hardware.md: battery
+    operation on AC loss; no published runtime, a setting). An outage shorter than that is logged and
+    nobody waits."""
     minutes: Annotated[float, Field(gt=0.0, le=24 * 60)] = 30.0
     """Time until the unit is back: the state technician arrives within 30 minutes (MS SOS 2016)."""
 
