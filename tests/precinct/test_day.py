@@ -232,3 +232,18 @@ def test_a_power_loss_shorter_than_the_battery_takes_nothing_out(training_dict):
     assert [e.type for e in ra.logs["DRE-1"].entries].count("ac-power-lost") == 1
     [inc] = rb.incidents
     assert inc["out_from"] >= 10 * 60 + 30 and inc["back_at"] == pytest.approx(inc["out_from"] + 60)
+
+
+def test_misrecording_firmware_changes_the_electronic_record_and_the_paper_keeps_the_vote(training_dict):
+    incidents = [{"at": "06:00", "device": "DRE-1", "kind": "misrecording", "contest": "us-senate", "to": "pruitt", "share": 1.0, "minutes": 24 * 60 - 1}]
+    scenario = scenario_from(training_dict, incidents=incidents)
+    el = build_election(scenario.election)
+    r = simulate_precinct(scenario, el, scenario.precincts[0], precinct_seed(3, 0))
+    on_dre1 = r.ballot_device == 0
+    assert np.array_equal(r.paper, r.intent)  # the VVPAT shows what the voter chose
+    sl = el.contest_slices["us-senate"]
+    pruitt = el.column_of("us-senate", "pruitt")
+    voted = r.intent[on_dre1][:, sl].any(axis=1)
+    assert (r.cvr[on_dre1][voted, pruitt] == 1).all()  # every senate vote on DRE-1 went to pruitt
+    assert np.array_equal(r.cvr[~on_dre1], r.intent[~on_dre1])
+    assert tally_votes(el, r.cvr)[pruitt] > tally_votes(el, r.paper)[pruitt]

@@ -165,6 +165,15 @@ class PrecinctDay:
         pool_name, unit = parse_device_id(inc.device)
         yield self.env.timeout(clock_minutes(inc.at) - self.t_start)
         minutes = inc.minutes
+        if inc.kind in ("misrecording", "calibration_drift"):  # silent: the unit keeps casting, wrongly
+            device = self.devices[pool_name][unit]
+            params = {"share": inc.share} | ({"contest": inc.contest} if inc.contest else {}) | ({"to": inc.to} if inc.to else {})
+            start = self.env.now
+            device.fail(start, inc.kind, **params)
+            yield self.env.timeout(minutes)
+            device.repair(self.env.now, inc.kind)
+            self.incident_log.append({"at": inc.at, "device": inc.device, "kind": inc.kind, "out_from": start, "back_at": start})
+            return
         if inc.kind == "power_loss" and inc.battery_minutes > 0:
             device = self.devices[pool_name][unit] if pool_name in self.devices else None
             if device is not None:

@@ -364,7 +364,7 @@ class Behaviour(Strict):
 
 IncidentKind = Literal[
     "paper_out", "paper_jam", "printer_cover_open", "scanner_jam", "power_loss", "machine_failure", "pollbook_down",
-    "memory_full",
+    "memory_full", "misrecording", "calibration_drift",
 ]
 
 
@@ -379,12 +379,18 @@ class Incident(Strict):
     """Device id as the model names them: DRE-1.., ADA-1.., BOOTH-1.., SCAN-1.., BMD-1.., PB-1.."""
     kind: IncidentKind
     """What went wrong (logged on the device as a fault)."""
+    contest: Ident | None = None
+    """misrecording only: the contest whose electronic record the firmware changes."""
+    share: Share = 1.0
+    """misrecording and calibration_drift: share of ballots affected while the fault lasts."""
+    to: Ident | None = None
+    """misrecording only: the choice the votes are moved to (default: each to the next choice)."""
     battery_minutes: Annotated[float, Field(ge=0.0, le=24 * 60)] = 0.0
     """power_loss only: the unit runs on its battery this long before it goes dark (hardware.md: battery
     operation on AC loss; no published runtime, a setting). An outage shorter than that is logged and
     nobody waits."""
     minutes: Annotated[float, Field(gt=0.0, le=24 * 60)] = 30.0
-    """Time until the unit is back: the state technician arrives within 30 minutes (MS SOS 2016)."""
+    """Time until the unit is back (for misrecording and calibration_drift: how long the fault lasts): the state technician arrives within 30 minutes (MS SOS 2016)."""
 
 
 class Night(Strict):
@@ -570,6 +576,13 @@ class Scenario(Strict):
                 raise FieldProblem(("incidents", i, "device"), str(exc)) from None
             if unit >= precinct.equipment.units(pool):
                 raise FieldProblem(("incidents", i, "device"), f"precinct {precinct.id!r} has no {inc.device}")
+            if inc.kind in ("misrecording", "calibration_drift") and pool not in ("DRE", "ADA"):
+                raise FieldProblem(("incidents", i, "kind"), f"{inc.kind} acts on a DRE unit (DRE-n or ADA-n)")
+            if inc.kind == "misrecording":
+                if inc.contest not in contests:
+                    raise FieldProblem(("incidents", i, "contest"), "misrecording needs a contest of the election")
+                if inc.to is not None and inc.to not in {c.id for c in contests[inc.contest].choices}:
+                    raise FieldProblem(("incidents", i, "to"), f"unknown choice {inc.to!r}")
         return self
 
 
