@@ -163,7 +163,7 @@ class PrecinctDay:
     def _incident(self, inc: Incident):
         """A scripted incident: at its time the unit goes out of service (after its voter)."""
         pool_name, unit = parse_device_id(inc.device)
-        yield self.env.timeout(clock_minutes(inc.at) - self.t_start)
+        yield self.env.timeout(max(0.0, clock_minutes(inc.at) - self.t_start))  # before the first voter: at once
         minutes = inc.minutes
         if inc.kind in ("misrecording", "calibration_drift"):  # silent: the unit keeps casting, wrongly
             device = self.devices[pool_name][unit]
