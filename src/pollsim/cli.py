@@ -166,6 +166,14 @@ def _cmd_read(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from pollsim.export import export_run
+
+    summary = export_run(Path(args.run_dir), args.format, Path(args.out))
+    print(f"{summary.path}: {summary.records:,} records ({summary.format})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pollsim", description="Poll-place hardware and tabulation simulator.")
     parser.add_argument("--version", action="version", version=f"pollsim {__version__}")
@@ -185,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=["process", "dask"], default="process", help="process pool, or Dask distributed (pollsim[dask])")
     p.add_argument("--scheduler", default=None, help="with --engine dask: address of an existing scheduler (default: a LocalCluster)")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("export", help="export a run: nist-cvr, nist-results, nist-eventlog, arlo-manifest, dominion-cvr")
+    p.add_argument("run_dir")
+    p.add_argument("--format", required=True, help="nist-cvr | nist-results | nist-eventlog | arlo-manifest | dominion-cvr")
+    p.add_argument("--out", required=True, help="output file")
+    p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("reconcile", help="§23-15-615 reconciliation of a run, or: reconcile threshold VOTES")
     p.add_argument("target", help="a run directory, or the word 'threshold'")

@@ -1,5 +1,81 @@
-"""Exports in the formats other election tools read (NIST SP 1500 common data formats)."""
+"""Exports in the formats other election tools read (NIST SP 1500 common data formats, Arlo CSV).
 
+:func:`export_run` writes one export of a run directory (``pollsim export RUN_DIR --format F
+--out PATH``); the formats and their field mappings are described in ``docs/exports.md``:
+
+- ``nist-cvr``: NIST SP 1500-103 cast vote records (:mod:`.cvr`), streamed;
+- ``nist-results``: NIST SP 1500-100 election results, precinct level (:mod:`.results`);
+- ``nist-eventlog``: NIST SP 1500-101 election event log of every device (:mod:`.runlog`), streamed;
+- ``arlo-manifest``: Arlo's ballot manifest CSV (:mod:`.manifest`);
+- ``dominion-cvr``: a Dominion-style CVR CSV as Arlo ingests it (:mod:`.dominion`), streamed.
+
+Same run directory, same bytes: no wall-clock time (documents are dated election day at the last
+voter out, from summary.json). The file appears at PATH only once complete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from pollsim.export.cvr import write_nist_cvr
+from pollsim.export.dominion import write_dominion_cvr
 from pollsim.export.eventlog import device_event_log, election_event_log
+from pollsim.export.manifest import write_arlo_manifest
+from pollsim.export.results import write_nist_results
+from pollsim.export.rundata import ExportError, RunData, RunDirError, atomic_output
+from pollsim.export.runlog import write_nist_eventlog
 
-__all__ = ["device_event_log", "election_event_log"]
+
+@dataclass(frozen=True)
+class ExportSummary:
+    """What :func:`export_run` wrote: the format, the file, and how many records.
+
+    Records: CVRs (nist-cvr, dominion-cvr), vote counts (nist-results: one per selection and
+    reporting unit), events (nist-eventlog), batches (arlo-manifest).
+    """
+
+    format: str
+    path: Path
+    records: int
+
+
+WRITERS: dict[str, Callable[[RunData, IO[str]], int]] = {
+    "nist-cvr": write_nist_cvr,
+    "nist-results": write_nist_results,
+    "nist-eventlog": write_nist_eventlog,
+    "arlo-manifest": write_arlo_manifest,
+    "dominion-cvr": write_dominion_cvr,
+}
+"""Each format's writer: ``writer(run, text file) -> records written``."""
+
+FORMATS = tuple(WRITERS)
+
+
+def export_run(run_dir: Path, fmt: str, out: Path) -> ExportSummary:
+    """Export the run directory ``run_dir`` as ``fmt`` (one of :data:`FORMATS`) to the file ``out``.
+
+    Raises :class:`ExportError` (a :class:`pollsim.errors.PollsimError`; :class:`RunDirError` for
+    a missing, incomplete or inconsistent run directory) with a one-line message naming the file;
+    on any error nothing is left at ``out`` (an existing file there is left as it was).
+    """
+    run_dir, out = Path(run_dir), Path(out)
+    if fmt not in WRITERS:
+        raise ExportError(f"{out}: unknown export format {fmt!r} (formats: {', '.join(FORMATS)}); nothing written from {run_dir}")
+    run = RunData(run_dir)
+    with atomic_output(out) as fh:
+        records = WRITERS[fmt](run, fh)
+    return ExportSummary(fmt, out, records)
+
+
+__all__ = [
+    "FORMATS",
+    "ExportError",
+    "ExportSummary",
+    "RunDirError",
+    "device_event_log",
+    "election_event_log",
+    "export_run",
+]
