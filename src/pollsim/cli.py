@@ -39,11 +39,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("runs") / scenario.scenario
     err = Console(stderr=True)
     n = len(scenario.precincts)
+    if args.serial < 0:
+        raise PollsimError(f"--serial {args.serial}: the number of precincts to read over serial must be 0 or more")
     with Progress(console=err, transient=True, disable=n < 20 or args.quiet) as bar, executor(args.workers, args.engine, args.scheduler) as ex:
         task = bar.add_task("precinct days", total=n)
         run = run_election_day(scenario, seed, progress=lambda k: bar.update(task, completed=k), executor=ex)
     night = simulate_night(run, night_seed(seed)) if n > 1 or args.night else None
-    summ = write_run(run, out, night)
+    readin = None
+    if args.serial:  # the first K precincts' devices read over real ptys, checked against the day's records
+        from pollsim.tabulate.readin import serial_readin
+
+        readin = serial_readin(run, args.serial)
+    summ = write_run(run, out, night, serial_readin=readin)
     if not args.quiet:
         _print_summary(Console(), summ, out)
     return 0
@@ -64,6 +71,10 @@ def _print_summary(console, summ: dict, out: Path) -> None:
         ("last voter out", summ["last_voter_out"]),
         ("incidents", str(len(summ["incidents"]))),
     ] + (
+        [("serial read-in", f"{summ['serial_readin']['devices']} devices of {summ['serial_readin']['precincts']} precincts, identical")]
+        if "serial_readin" in summ
+        else []
+    ) + (
         [(f"ballots reported {k}", v or "never") for k, v in summ["reporting"]["ballots_reported_at"].items()]
         if "reporting" in summ
         else []
@@ -174,6 +185,84 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+_AUDIT_VERBS = ("sample-size", "draw", "verify", "simulate")
+
+
+def _audit_parsers() -> dict[str, argparse.ArgumentParser]:
+    """Parsers for ``pollsim audit VERB ...`` and for ``pollsim audit RUN_DIR ...``."""
+    out = {}
+    p = out["sample-size"] = argparse.ArgumentParser(prog="pollsim audit sample-size")
+    p.add_argument("--method", required=True, choices=["polling", "comparison", "bravo", "kaplan-markov", "alpha"])
+    p.add_argument("--margin", type=float, required=True, help="(diluted) margin, e.g. 0.05")
+    p.add_argument("--risk-limit", type=float, required=True)
+    p.add_argument("--ballots", type=int, default=None)
+    p.add_argument("--o1", type=float, default=0.001, help="expected one-vote overstatement rate (comparison; default 0.001)")
+    p.add_argument("--o2", type=float, default=0.0001, help="expected two-vote overstatement rate (comparison; default 0.0001)")
+    p.add_argument("--json", action="store_true")
+    p = out["draw"] = argparse.ArgumentParser(prog="pollsim audit draw")
+    p.add_argument("--manifest", required=True, help="CSV with 'Batch Name' and 'Number of Ballots'")
+    p.add_argument("--seed", required=True)
+    p.add_argument("--count", type=int, required=True)
+    p.add_argument("--with-replacement", action="store_true")
+    p.add_argument("--sampler", choices=["arlo", "colorado"], default="arlo")
+    p.add_argument("--json", action="store_true")
+    p = out["verify"] = argparse.ArgumentParser(prog="pollsim audit verify")
+    p.add_argument("package")
+    p = out["simulate"] = argparse.ArgumentParser(prog="pollsim audit simulate")
+    p.add_argument("--method", default="kaplan-markov", choices=["bravo", "kaplan-markov", "alpha"])
+    p.add_argument("--audits", type=int, default=2000)
+    p.add_argument("--risk-limit", type=float, default=0.10)
+    p.add_argument("--correct-outcome", action="store_true", help="simulate a correct outcome (workload) instead of a wrong one (risk)")
+    p.add_argument("--ballots", type=int, default=20_000)
+    p.add_argument("--margin", type=float, default=0.05, help="reported margin")
+    p.add_argument("--seed", type=int, default=0)
+    p = out["run"] = argparse.ArgumentParser(prog="pollsim audit RUN_DIR")
+    p.add_argument("run_dir")
+    p.add_argument("--contest", required=True, help="contest id (several: comma-separated, one sample)")
+    p.add_argument("--risk-limit", type=float, required=True)
+    p.add_argument("--seed", required=True, help="20 dice digits (or any published string)")
+    p.add_argument("--method", default="kaplan-markov", choices=["bravo", "kaplan-markov", "alpha"])
+    p.add_argument("--sampler", choices=["arlo", "colorado"], default="arlo")
+    p.add_argument("--out", default=None, help="package directory (default RUN_DIR/audit)")
+    return out
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    import json
+
+    from pollsim import audit
+
+    rest = list(args.rest)
+    verb = rest[0] if rest and rest[0] in _AUDIT_VERBS else "run"
+    parser = _audit_parsers()[verb]
+    a = parser.parse_args(rest[1:] if verb != "run" else rest)
+    sampler = lambda name: "consistent" if name == "arlo" else name  # noqa: E731
+    if verb == "sample-size":
+        method = {"polling": "bravo", "comparison": "kaplan-markov"}.get(a.method, a.method)
+        result = audit.cli_sample_size(method, a.margin, a.risk_limit, a.ballots, a.o1, a.o2)
+        print(json.dumps(result, indent=2) if a.json else f"sample size {result['sample_size']}" + (
+            f"; simulated quantiles {result['quantiles']}" if result.get("quantiles") else ""))  # fmt: skip
+    elif verb == "draw":
+        draws = audit.cli_draw(Path(a.manifest), a.seed, a.count, a.with_replacement, sampler(a.sampler))
+        if a.json:
+            print(json.dumps(draws, indent=2))
+        else:
+            for k, d in enumerate(draws, 1):
+                print(f"{k:>5}  {d['batch']}  {d['position']}  {d['ticket'] if d['ticket'] is not None else ''}  x{d['times_drawn']}")
+    elif verb == "verify":
+        ok, problems = audit.verify_package(Path(a.package))
+        for problem in problems:
+            print(f"pollsim: {a.package}: {problem}", file=sys.stderr)
+        print(f"{a.package}: {'verified: every number recomputed from the package agrees' if ok else 'does NOT verify'}")
+        return 0 if ok else 1
+    elif verb == "simulate":
+        result = audit.simulate_audits(a.method, audits=a.audits, risk_limit=a.risk_limit, wrong_outcome=not a.correct_outcome, ballots=a.ballots, reported_margin=a.margin, seed=a.seed)
+        print(json.dumps(result, indent=2))
+    else:
+        audit.run_audit(Path(a.run_dir), a.contest, a.risk_limit, a.seed, a.method, Path(a.out) if a.out else None, print, sampler=sampler(a.sampler))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pollsim", description="Poll-place hardware and tabulation simulator.")
     parser.add_argument("--version", action="version", version=f"pollsim {__version__}")
@@ -192,6 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, help="worker processes (1: run here); the output does not depend on it")
     p.add_argument("--engine", choices=["process", "dask"], default="process", help="process pool, or Dask distributed (pollsim[dask])")
     p.add_argument("--scheduler", default=None, help="with --engine dask: address of an existing scheduler (default: a LocalCluster)")
+    p.add_argument("--serial", type=int, default=0, metavar="K",
+                   help="read the first K precincts' DREs and scanners over emulated serial ports and check them against the day's records")  # fmt: skip
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("export", help="export a run: nist-cvr, nist-results, nist-eventlog, arlo-manifest, dominion-cvr")
@@ -199,6 +290,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", required=True, help="nist-cvr | nist-results | nist-eventlog | arlo-manifest | dominion-cvr")
     p.add_argument("--out", required=True, help="output file")
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser(
+        "audit",
+        help="risk-limiting audits (§23-15-617): audit RUN_DIR ... | audit sample-size | draw | verify | simulate",
+        description="pollsim audit RUN_DIR --contest ID --risk-limit A --seed DIGITS [--method M]; "
+        "pollsim audit sample-size --method {polling,comparison} --margin M --risk-limit A [--json]; "
+        "pollsim audit draw --manifest CSV --seed SEED --count N [--with-replacement] [--sampler {arlo,colorado}] [--json]; "
+        "pollsim audit verify PACKAGE; pollsim audit simulate [--method M] [--audits N] [--risk-limit A]",
+    )
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_cmd_audit)
 
     p = sub.add_parser("reconcile", help="§23-15-615 reconciliation of a run, or: reconcile threshold VOTES")
     p.add_argument("target", help="a run directory, or the word 'threshold'")

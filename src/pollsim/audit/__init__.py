@@ -1,0 +1,40 @@
+"""Risk-limiting audits under Miss. Code §§23-15-617 to 617.5.
+
+After the count, the commissioners of each county draw paper records at random from the ballot
+manifest with a seed from 20 rolls of a ten-sided die, read them, and measure how strongly they
+confirm the reported outcome of the statewide contest the Secretary of State chose. If the risk
+limit is met, the electronic record is official; if not, a full manual recount of the paper
+records decides and is certified (§23-15-617.4).
+
+The stages, one module each:
+
+- :mod:`.manifest`: the ballot manifest (from a run or a county's CSV), checked against the CVRs,
+  with phantoms;
+- :mod:`.ballots`: the CVR and paper layers of a run directory;
+- :mod:`.sampling`: the public dice seed; Rivest's consistent sampler (as Arlo uses it) and a
+  ColoradoRLA-style sampler;
+- :mod:`.contest`: reported outcomes and the winner > loser assertions;
+- :mod:`.risk`: BRAVO ballot polling, Kaplan-Markov ("super-simple") and ALPHA comparison;
+- :mod:`.sample_size`: closed forms and Monte Carlo quantiles;
+- :mod:`.boards`: audit boards reading the paper (with misreadings), labour and per diem;
+- :mod:`.rounds`: :class:`RiskLimitingAudit`, its rounds and the §617.4 decision;
+- :mod:`.package`: the published audit package and :func:`verify_package`;
+- :mod:`.simulate`: thousands of audits of a wrong outcome, to measure the risk;
+- :mod:`.commands`: the entry points the command line calls.
+"""
+
+from pollsim.audit.boards import AuditBoards
+from pollsim.audit.commands import cli_draw, cli_sample_size, run_audit
+from pollsim.audit.errors import AuditError, ManifestError, SeedError
+from pollsim.audit.manifest import BallotManifest, read_manifest_csv
+from pollsim.audit.package import verify_package
+from pollsim.audit.rounds import RiskLimitingAudit, RoundPolicy
+from pollsim.audit.sample_size import sample_size
+from pollsim.audit.sampling import colorado_draws, consistent_draws, format_dice_seed, parse_dice_seed
+from pollsim.audit.simulate import simulate_audits
+
+__all__ = [
+    "AuditBoards", "AuditError", "BallotManifest", "ManifestError", "RiskLimitingAudit", "RoundPolicy", "SeedError",
+    "cli_draw", "cli_sample_size", "colorado_draws", "consistent_draws", "format_dice_seed", "parse_dice_seed",
+    "read_manifest_csv", "run_audit", "sample_size", "simulate_audits", "verify_package",
+]  # fmt: skip

@@ -1,0 +1,143 @@
+"""The records an audit reads from a run directory: CVRs, paper records, batches (§23-15-617).
+
+An audit of a run compares two of the three layers of ``ballots.npz``: the electronic record
+(``cvr``, what the device stored and tabulated) and the paper record (``paper``: the VVPAT record
+or the paper ballot, what the audit board reads). Intent is never read: an audit, like a county,
+only ever sees the paper.
+
+Arrays (all rows in ``ballots.npz`` order): ``cvr`` and (loaded on first use) ``paper`` are
+``uint8[n, width]`` with columns ``election.columns``; ``precinct`` is ``int32[n]`` (index into
+``precinct_ids``), ``device`` ``int16[n]`` (index into the precinct's devices, as in
+``devices.csv``). :attr:`RunBallots.batches` groups the rows into manifest batches (precinct x
+device); :meth:`RunBallots.rows` finds the row of (batch, position) without sorting a million rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from pollsim.audit.errors import AuditError
+from pollsim.audit.manifest import RunBatches
+from pollsim.election.definition import Election
+
+
+@dataclass(frozen=True, eq=False)
+class RunBallots:
+    """One run's ballots as an audit sees them."""
+
+    run_dir: Path
+    election: Election
+    cvr: np.ndarray  # uint8[n, width]: the electronic records
+    precinct: np.ndarray  # int32[n]
+    device: np.ndarray  # int16[n]
+    precinct_ids: tuple[str, ...]
+    counties: tuple[str, ...]  # county of each precinct
+    device_ids: dict[tuple[int, int], str]  # (precinct index, device index) -> device id
+
+    @cached_property
+    def paper(self) -> np.ndarray:
+        """``uint8[n, width]``: the paper records (VVPAT record or paper ballot), read on first use."""
+        with np.load(self.run_dir / "ballots.npz", allow_pickle=False) as z:
+            paper = z["paper"]
+        if paper.shape != self.cvr.shape:
+            raise AuditError(f"{self.run_dir / 'ballots.npz'}: paper and cvr layers differ in shape")
+        return paper
+
+    @property
+    def n(self) -> int:
+        return int(self.cvr.shape[0])
+
+    @cached_property
+    def _stride(self) -> int:
+        return int(self.device.max()) + 1 if self.n else 1
+
+    @cached_property
+    def _keys(self) -> np.ndarray:
+        return self.precinct.astype(np.int64) * self._stride + self.device.astype(np.int64)
+
+    @cached_property
+    def batches(self) -> RunBatches:
+        """The CVRs grouped by precinct x device, ordered by precinct then device index."""
+        counts = np.bincount(self._keys, minlength=len(self.precinct_ids) * self._stride)
+        keys = np.flatnonzero(counts)
+        pi, di = keys // self._stride, keys % self._stride
+        tabs, names, counties = [], [], []
+        for p, d in zip(pi.tolist(), di.tolist(), strict=True):
+            dev = self.device_ids.get((p, d), f"device-{d}")
+            tabs.append(dev)
+            names.append(f"{self.precinct_ids[p]} {dev}")
+            counties.append(self.counties[p])
+        return RunBatches(tuple(names), tuple(counties), tuple(tabs), keys.astype(np.int64), counts[keys].astype(np.int64), self._stride)
+
+    @cached_property
+    def _precinct_bounds(self) -> np.ndarray | None:
+        """Row range of each precinct when rows are grouped by precinct (as pollsim writes them)."""
+        p = self.precinct
+        if self.n and np.any(p[1:] < p[:-1]):
+            return None
+        return np.searchsorted(p, np.arange(len(self.precinct_ids) + 1), side="left")
+
+    @cached_property
+    def _order(self) -> np.ndarray:
+        return np.argsort(self._keys, kind="stable")
+
+    def rows(self, run_batch: np.ndarray, position: np.ndarray) -> np.ndarray:
+        """Row in ``ballots.npz`` of the ``position``-th (1-based) CVR of each run batch.
+
+        Rows are grouped by precinct, so each look-up scans only its precinct's rows; no sort of
+        the whole election is needed for a sample of a few hundred ballots.
+        """
+        run_batch = np.asarray(run_batch, np.int64)
+        position = np.asarray(position, np.int64)
+        out = np.empty(len(run_batch), np.int64)
+        b = self.batches
+        bounds = self._precinct_bounds
+        if bounds is None:  # not grouped: one stable sort
+            starts = np.zeros(len(b.counts) + 1, np.int64)
+            np.cumsum(b.counts, out=starts[1:])
+            return self._order[starts[run_batch] + position - 1]
+        cache: dict[int, np.ndarray] = {}
+        for i, (rb, pos) in enumerate(zip(run_batch.tolist(), position.tolist(), strict=True)):
+            rows = cache.get(rb)
+            if rows is None:
+                key = int(b.keys[rb])
+                p, d = divmod(key, b.stride)
+                lo, hi = int(bounds[p]), int(bounds[p + 1])
+                rows = cache[rb] = lo + np.flatnonzero(self.device[lo:hi] == d)
+            out[i] = rows[pos - 1]
+        return out
+
+
+def load_run(run_dir: Path) -> RunBallots:
+    """Read what an audit needs from a run directory (``ballots.npz``, ``devices.csv``,
+    ``precincts.csv``, ``election.json``). The paper layer is read only when first needed."""
+    run_dir = Path(run_dir)
+    try:
+        election = Election.from_dict(json.loads((run_dir / "election.json").read_text()))
+        with np.load(run_dir / "ballots.npz", allow_pickle=False) as z:
+            cvr = z["cvr"]
+            precinct = z["precinct"]
+            device = z["device"]
+            precinct_ids = tuple(str(x) for x in z["precinct_ids"].tolist())
+            columns = [str(x) for x in z["columns"].tolist()]
+        with (run_dir / "precincts.csv").open(newline="") as f:
+            county_of = {r["precinct"]: r["county"] for r in csv.DictReader(f)}
+        with (run_dir / "devices.csv").open(newline="") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as exc:
+        raise AuditError(f"{run_dir}: not a pollsim run directory ({exc.strerror}: {exc.filename})") from None
+    except (KeyError, ValueError) as exc:
+        raise AuditError(f"{run_dir}: unreadable run directory ({exc})") from None
+    expected = [f"{c.contest}/{c.choice}" for c in election.columns]
+    if columns != expected:
+        raise AuditError(f"{run_dir / 'ballots.npz'}: columns do not match election.json")
+    pindex = {p: i for i, p in enumerate(precinct_ids)}
+    device_ids = {(pindex[r["precinct"]], int(r["index"])): r["device_id"] for r in rows if r["precinct"] in pindex}
+    counties = tuple(county_of.get(p, "") for p in precinct_ids)
+    return RunBallots(run_dir, election, cvr, precinct, device, precinct_ids, counties, device_ids)

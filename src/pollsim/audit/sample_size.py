@@ -1,0 +1,181 @@
+"""How many ballots the audit boards should expect to examine (§23-15-617.2: "widely accepted
+statistical methods" set the number of paper records to examine).
+
+Closed forms:
+
+- **BRAVO** average sample number (Lindeman, Stark & Yates 2012, eq. for the ASN): with p_w,
+  p_l the winner's and loser's shares of all ballots and s = p_w / (p_w + p_l),
+  z_w = ln(2s), z_l = ln(2 - 2s),
+  ``ASN = (ln(1/alpha) + z_w / 2) / (p_w z_w + p_l z_l)``.
+  At alpha = 10 %, two candidates, no invalid ballots: margin 0.20 -> 119, 0.10 -> 470
+  (469.26), 0.02 -> 11,562.
+- **Kaplan-Markov / super-simple** (Stark 2010): with diluted margin mu and expected rates o1, o2
+  of 1- and 2-vote overstatements per card,
+  ``n = -2 gamma ln(alpha) / (mu + 2 gamma (o1 ln(1 - 1/(2 gamma)) + o2 ln(1 - 1/gamma)))``,
+  the paper's ``n = -2 gamma (ln alpha + n1 ln(1 - 1/(2 gamma)) + n2 ln(1 - 1/gamma)) / mu`` with
+  the expected counts n1 = o1 n, n2 = o2 n. With o1 = o2 = 0 at alpha = 10 %: mu = 0.05 -> 96,
+  mu = 0.10 -> 48.
+- **ALPHA** (fixed eta, :class:`~pollsim.audit.risk.Alpha`): Wald's approximation
+  ``n = ln(1/alpha) / E[ln f]``, the expectation over the same error model.
+
+Planning rates: o1 = 0.001 and o2 = 0.0001 per card, the rates commonly assumed when planning
+comparison audits (understatements are taken as zero, which only enlarges the estimate). They
+are assumptions, not measurements; the audit itself never depends on them being right.
+
+Monte Carlo (:func:`simulated_sample_sizes`): draws iid from the error model (comparison: each
+draw a 1-vote overstatement with probability o1, a 2-vote one with o2, else none; polling: a
+winner, loser or other vote with the given shares) and runs the method's own test until it
+stops; quantiles 50/90/99 % of the stopping times. An audit that would need more draws than
+there are ballots is a full hand count, so sizes are capped at ``ballots`` when given.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from pollsim.audit.contest import Assertion
+from pollsim.audit.errors import AuditError
+from pollsim.audit.risk import GAMMA, O1, O2, OFFSET, BallotPollingBravo, KaplanMarkov, RiskFunction, make_risk_function, method_name
+
+QUANTILES = (50, 90, 99)
+
+
+def bravo_asn(p_winner: float, p_loser: float, risk_limit: float) -> float:
+    """BRAVO's average sample number for one pair (shares of all ballots); inf if p_w <= p_l."""
+    if p_winner <= p_loser:
+        return math.inf
+    s = p_winner / (p_winner + p_loser)
+    z_w, z_l = math.log(2 * s), math.log(2 - 2 * s)
+    return (math.log(1 / risk_limit) + z_w / 2) / (p_winner * z_w + p_loser * z_l)
+
+
+def super_simple(diluted_margin: float, risk_limit: float, gamma: float = GAMMA, o1: float = O1, o2: float = O2) -> float:
+    """Stark's super-simple sample size before rounding up; inf if errors eat the margin."""
+    denom = diluted_margin + 2 * gamma * (o1 * math.log(1 - 1 / (2 * gamma)) + o2 * math.log(1 - 1 / gamma))
+    if denom <= 0:
+        return math.inf
+    return -2 * gamma * math.log(risk_limit) / denom
+
+
+def _comparison_probs(o1: float, o2: float) -> np.ndarray:
+    p = np.zeros(5)
+    p[0 + OFFSET], p[1 + OFFSET], p[2 + OFFSET] = 1 - o1 - o2, o1, o2
+    return p
+
+
+def wald_size(log_factors: np.ndarray, probs: np.ndarray, risk_limit: float) -> float:
+    """ln(1/alpha) / E[ln f]: the expected sample size of a test with iid draws (Wald)."""
+    with np.errstate(invalid="ignore"):
+        growth = float(np.sum(np.where(probs > 0, probs * log_factors, 0.0)))
+    return math.log(1 / risk_limit) / growth if growth > 0 else math.inf
+
+
+def estimate(fn: RiskFunction, a: Assertion, risk_limit: float, o1: float = O1, o2: float = O2) -> float:
+    """Expected draws to confirm one assertion (before rounding up), by the method's closed form."""
+    if not a.testable:
+        return math.inf
+    if isinstance(fn, BallotPollingBravo):
+        return bravo_asn(a.winner_votes / a.ballots, a.loser_votes / a.ballots, risk_limit)
+    if isinstance(fn, KaplanMarkov):
+        return super_simple(a.diluted_margin, risk_limit, fn.gamma, o1, o2)
+    return wald_size(fn.log_factors(a), _comparison_probs(o1, o2), risk_limit)
+
+
+def stopping_times(log_factors: np.ndarray, probs: np.ndarray, risk_limit: float, trials: int, rng: np.random.Generator, cap: int) -> np.ndarray:
+    """Draws until ln T first reaches ln(1/alpha), for ``trials`` iid audits (``cap`` if never).
+
+    Runs in blocks of draws, carrying each unfinished trial's ln T, so that long audits (BRAVO at
+    a 2 % margin needs tens of thousands of draws) take memory proportional to the block.
+    """
+    target = math.log(1 / risk_limit)
+    cum = np.cumsum(probs)
+    cum[-1] = 1.0
+    out = np.full(trials, cap, np.int64)
+    active = np.arange(trials)
+    carry = np.zeros(trials)
+    done = 0
+    while len(active) and done < cap:
+        block = int(min(cap - done, max(256, 4_000_000 // len(active))))
+        cls = np.searchsorted(cum, rng.random((len(active), block)), side="right")
+        log_t = np.cumsum(log_factors[cls], axis=1) + carry[:, None]
+        hit = log_t >= target - 1e-12
+        any_hit = hit.any(axis=1)
+        first = np.argmax(hit, axis=1)
+        out[active[any_hit]] = done + first[any_hit] + 1
+        carry = log_t[~any_hit, -1]
+        active = active[~any_hit]
+        done += block
+    return out
+
+
+def simulated_sample_sizes(fn: RiskFunction, a: Assertion, risk_limit: float, o1: float = O1, o2: float = O2, trials: int = 2000, seed: int = 0, cap: int | None = None) -> np.ndarray:
+    """Monte Carlo stopping times of one assertion under the error model (see module doc)."""
+    if fn.comparison:
+        probs = _comparison_probs(o1, o2)
+    else:
+        probs = np.zeros(5)
+        p_w, p_l = a.winner_votes / a.ballots, a.loser_votes / a.ballots
+        probs[1 + OFFSET], probs[-1 + OFFSET], probs[0 + OFFSET] = p_w, p_l, 1 - p_w - p_l
+    if cap is None:
+        guess = estimate(fn, a, risk_limit, o1, o2)
+        cap = int(min(10_000_000, 20 * guess)) if math.isfinite(guess) else 1_000_000
+    return stopping_times(fn.log_factors(a), probs, risk_limit, trials, np.random.default_rng(seed), cap)
+
+
+def two_candidate_assertion(margin: float, ballots: int | None) -> Assertion:
+    """A two-candidate contest with the given margin (share of all ballots, no invalid ballots)."""
+    n = ballots or 1_000_000_000
+    w = round(n * (1 + margin) / 2)
+    return Assertion("contest", "winner", "loser", 0, 1, w, n - w, n)
+
+
+def sample_size(
+    method: str,
+    margin: float,
+    risk_limit: float,
+    ballots: int | None = None,
+    o1: float = O1,
+    o2: float = O2,
+    simulate: bool = False,
+    seed: int = 0,
+    trials: int = 2000,
+    gamma: float = GAMMA,
+) -> dict:
+    """Sample size for a two-candidate contest.
+
+    ``margin`` is the diluted margin (comparison methods) or the winner's share minus the loser's
+    (BRAVO; no invalid ballots). ``o1``, ``o2`` are the planning overstatement rates (comparison
+    methods only). Returns ``{"sample_size": int, "quantiles": {"50": n, "90": n, "99": n}}``,
+    quantiles only when ``simulate`` (else ``{}``); sizes are capped at ``ballots`` when given (an
+    audit that large is a full hand count).
+    """
+    m = method_name(method)
+    if not 0 < risk_limit < 1:
+        raise AuditError(f"risk limit {risk_limit} must be between 0 and 1")
+    if not 0 < margin <= 1:
+        raise AuditError(f"margin {margin} must be in (0, 1]")
+    fn = make_risk_function(m, gamma, o1, o2)
+    if m == "bravo":
+        n = bravo_asn((1 + margin) / 2, (1 - margin) / 2, risk_limit)
+    elif m == "kaplan-markov":
+        n = super_simple(margin, risk_limit, gamma, o1, o2)
+    else:
+        a = two_candidate_assertion(margin, ballots)
+        n = wald_size(fn.log_factors(a), _comparison_probs(o1, o2), risk_limit)
+    if math.isfinite(n):
+        size = math.ceil(n - 1e-9)
+    elif ballots is None:
+        raise AuditError(f"with these error rates the {m} audit can never confirm a margin of {margin}; only a full hand count can")
+    else:
+        size = ballots
+    if ballots is not None:
+        size = min(size, ballots)
+    quantiles: dict[str, int] = {}
+    if simulate:
+        a = two_candidate_assertion(margin, ballots)
+        cap = ballots if ballots is not None else None
+        times = simulated_sample_sizes(fn, a, risk_limit, o1, o2, trials, seed, cap)
+        quantiles = {str(q): int(np.ceil(np.percentile(times, q))) for q in QUANTILES}
+    return {"sample_size": int(size), "quantiles": quantiles}
