@@ -177,6 +177,40 @@ def _cmd_read(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_stress(args: argparse.Namespace) -> int:
+    import yaml
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from pollsim.scale import executor
+    from pollsim.scale.stress import load_faults, merge, stress, write_stress
+    from pollsim.scenario import load_scenario
+    from pollsim.scenario.models import Scenario
+
+    scenario = load_scenario(args.scenario)
+    if args.faults:
+        raw = yaml.safe_load(Path(args.scenario).read_text(encoding="utf-8"))
+        merged = merge(raw, load_faults(Path(args.faults)))
+        try:
+            scenario = Scenario.model_validate(merged)
+        except ValueError as exc:
+            from pollsim.errors import ScenarioError
+
+            raise ScenarioError([f"{args.faults}: the faults do not fit the scenario: {str(exc).splitlines()[0]}"]) from None
+    seed = scenario.seed if args.seed is None else args.seed
+    out = Path(args.out) if args.out else Path("runs") / f"{scenario.scenario}-stress"
+    with Progress(console=Console(stderr=True), transient=True, disable=args.quiet) as bar, executor(args.workers, args.engine, args.scheduler) as ex:
+        task = bar.add_task("simulated nights", total=args.nights)
+        dist, rows = stress(scenario, seed, args.nights, contest=args.contest, risk_limit=args.risk_limit, executor=ex, progress=lambda k: bar.update(task, completed=k))
+    write_stress(out, dist, rows)
+    if not args.quiet:
+        import json
+
+        print(json.dumps({k: v for k, v in dist.items()}, indent=2))
+        print(f"written to {out}/stress.json and stress.csv")
+    return 0
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from pollsim.export import export_run
 
@@ -284,6 +318,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--serial", type=int, default=0, metavar="K",
                    help="read the first K precincts' DREs and scanners over emulated serial ports and check them against the day's records")  # fmt: skip
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("stress", help="Monte Carlo of election days, nights, reconciliation and audits with faults")
+    p.add_argument("scenario")
+    p.add_argument("--nights", type=int, required=True)
+    p.add_argument("--faults", default=None, help="YAML: a partial scenario merged over the scenario (docs/stress.md)")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--contest", default=None, help="contest to audit (default: the first)")
+    p.add_argument("--risk-limit", type=float, default=0.05)
+    p.add_argument("--out", default=None)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--engine", choices=["process", "dask"], default="process")
+    p.add_argument("--scheduler", default=None)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_stress)
 
     p = sub.add_parser("export", help="export a run: nist-cvr, nist-results, nist-eventlog, arlo-manifest, dominion-cvr")
     p.add_argument("run_dir")

@@ -247,3 +247,4 @@ def test_misrecording_firmware_changes_the_electronic_record_and_the_paper_keeps
     assert (r.cvr[on_dre1][voted, pruitt] == 1).all()  # every senate vote on DRE-1 went to pruitt
     assert np.array_equal(r.cvr[~on_dre1], r.intent[~on_dre1])
     assert tally_votes(el, r.cvr)[pruitt] > tally_votes(el, r.paper)[pruitt]
+    assert not any(i["kind"] == "paper_out" for i in r.incidents)  # a silent fault stops nothing

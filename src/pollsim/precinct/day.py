@@ -288,7 +288,7 @@ class PrecinctDay:
         dre.cast(env.now, self.draws.intent[i])
         self.cast_voter.append(i)
         self.cast_device.append(self.device_index[pool_name][unit])
-        if dre.faults:  # the roll ran out with this record: a poll manager replaces it
+        if dre.faults and "paper_out" in dre.faults:  # the roll ran out with this record: a poll manager replaces it
             minutes = self.paper_replace.pop() if self.paper_replace else 5.0
             released = pool.down_after_use[unit] = env.event()
             env.process(self._out_of_service(pool_name, unit, "paper_out", minutes, after=released))

@@ -1,0 +1,171 @@
+"""Stress: Monte Carlo of whole election days and nights, to find where counting breaks.
+
+Each simulated night is the full chain for one root seed: every precinct's day, election night
+(closing, transport, read-in, incidents, reporting), the §23-15-615 reconciliation, and a
+§23-15-617 risk-limiting audit of one contest. Nights are independent tasks on the executor; the
+seed of night *k* is derived from the root seed and *k* alone, so the distributions do not depend
+on the worker count or the engine.
+
+Faults come from a faults file: a partial scenario merged over the scenario (mappings merged key
+by key, lists appended), e.g. ``night:`` incident rates, ``behaviour:``, ``errors:`` (poll-worker
+errors) or ``incidents:`` (misrecording firmware, outages).
+
+What is measured per night: last voter out, time to 100 % of ballots reported (NaN if a card never
+arrives), precincts flagged by the reconciliation, whether the audit escalated to a full hand
+count, whether the reported (electronic) outcome was wrong (it differs from the paper), and if so
+whether the audit caught it (escalated, and the recount certified the paper winners) or missed it.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import Executor
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from pollsim.errors import ScenarioError
+from pollsim.scenario.models import Scenario
+from pollsim.tabulate import tally
+
+COLUMNS = ["night", "seed", "last_voter_out", "all_reported", "precincts_flagged", "audit_ballots", "audit_escalated", "outcome_wrong", "wrong_caught", "wrong_missed"]
+
+
+def merge(base: dict, overlay: dict) -> dict:
+    """``overlay`` over ``base``: mappings merged key by key, lists appended, other values replaced."""
+    out = copy.deepcopy(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        elif isinstance(value, list) and isinstance(out.get(key), list):
+            out[key] = out[key] + copy.deepcopy(value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def load_faults(path: Path) -> dict:
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ScenarioError([f"{path}: cannot read the faults file ({exc})"]) from None
+    if not isinstance(doc, dict):
+        raise ScenarioError([f"{path}:1: expected a mapping of scenario sections"])
+    return doc
+
+
+def night_root(seed: int, night: int) -> int:
+    """The root seed of simulated night ``night`` (its precincts' seeds derive from it)."""
+    return int(np.random.SeedSequence(seed, spawn_key=(2 << 30, night)).generate_state(1, np.uint64)[0] >> 1)
+
+
+def one_night(scenario: Scenario, seed: int, night: int, contest: str, risk_limit: float) -> dict:
+    """Day, night, reconciliation and audit for one derived seed; the measurements of that night."""
+    from pollsim.audit import run_audit
+    from pollsim.reconcile import reconcile
+    from pollsim.reconcile.totals import counts_from_results
+    from pollsim.rundir import write_run
+    from pollsim.simulation import run_election_day
+    from pollsim.tabulate.night import night_seed, simulate_night
+
+    root = night_root(seed, night)
+    run = run_election_day(scenario, root)
+    ngt = simulate_night(run, night_seed(root))
+    rec = reconcile(counts_from_results(run.precincts))
+    cvr = np.concatenate([p.cvr for p in run.precincts])
+    paper = np.concatenate([p.paper for p in run.precincts])
+    seats = run.election.contest(contest).vote_for
+    reported = tally(run.election, cvr, [contest])[contest].winners(seats)
+    truth = tally(run.election, paper, [contest])[contest].winners(seats)
+    with tempfile.TemporaryDirectory(prefix="pollsim-stress-") as tmp:
+        write_run(run, Path(tmp) / "run", ngt)
+        audit = run_audit(Path(tmp) / "run", contest, risk_limit, f"{root:020d}"[-20:], "kaplan-markov", Path(tmp) / "audit", lambda _line: None)
+    [decision] = [d for d in audit["decisions"] if d["contest"] == contest]
+    escalated = not decision["risk_limit_met"]
+    wrong = sorted(reported) != sorted(truth)
+    done = ngt.ballots_reported_by(1.0)
+    return {
+        "night": night,
+        "seed": root,
+        "last_voter_out": round(max(p.last_voter_out for p in run.precincts), 3),
+        "all_reported": round(done, 3) if done is not None else float("nan"),
+        "precincts_flagged": int(rec.flagged.sum()),
+        "audit_ballots": int(audit["workload"]["audit"]["ballots"]),
+        "audit_escalated": escalated,
+        "outcome_wrong": wrong,
+        "wrong_caught": wrong and escalated and sorted(decision["certified_winners"]) == sorted(truth),
+        "wrong_missed": wrong and not escalated,
+    }
+
+
+def _stats(values: list[float]) -> dict:
+    a = np.array(values, float)
+    a = a[np.isfinite(a)]
+    if not len(a):
+        return {"n": 0}
+    return {"n": int(len(a)), "mean": round(float(a.mean()), 3), "p50": round(float(np.percentile(a, 50)), 3), "p90": round(float(np.percentile(a, 90)), 3), "max": round(float(a.max()), 3)}
+
+
+def stress(
+    scenario: Scenario,
+    seed: int,
+    nights: int,
+    *,
+    contest: str | None = None,
+    risk_limit: float = 0.05,
+    executor: Executor | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[dict, list[dict]]:
+    """Run ``nights`` simulated nights; (distributions, one row per night)."""
+    contest = contest or scenario.election.contests[0].id
+    if contest not in {c.id for c in scenario.election.contests}:
+        raise ScenarioError([f"--contest: the scenario has no contest {contest!r}"])
+    if executor is None:
+        rows = []
+        for k in range(nights):
+            rows.append(one_night(scenario, seed, k, contest, risk_limit))
+            if progress:
+                progress(k + 1)
+    else:
+        futures = [executor.submit(one_night, scenario, seed, k, contest, risk_limit) for k in range(nights)]
+        rows = []
+        for f in futures:
+            rows.append(f.result())
+            if progress:
+                progress(len(rows))
+    wrong = [r for r in rows if r["outcome_wrong"]]
+    dist = {
+        "scenario": scenario.scenario,
+        "seed": seed,
+        "nights": nights,
+        "contest": contest,
+        "risk_limit": risk_limit,
+        "last_voter_out_minutes": _stats([r["last_voter_out"] for r in rows]),
+        "all_reported_minutes": _stats([r["all_reported"] for r in rows]),
+        "nights_never_fully_reported": sum(1 for r in rows if not np.isfinite(r["all_reported"])),
+        "precincts_flagged": _stats([r["precincts_flagged"] for r in rows]),
+        "audit_ballots": _stats([r["audit_ballots"] for r in rows]),
+        "audits_escalated": sum(r["audit_escalated"] for r in rows),
+        "wrong_outcomes": len(wrong),
+        "wrong_outcomes_caught": sum(r["wrong_caught"] for r in rows),
+        "wrong_outcomes_missed": sum(r["wrong_missed"] for r in rows),
+    }
+    return dist, rows
+
+
+def write_stress(out: Path, dist: dict, rows: list[dict]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "stress.json.tmp").write_text(json.dumps({**dist, "per_night": rows}, indent=2) + "\n")
+    (out / "stress.json.tmp").replace(out / "stress.json")
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    (out / "stress.csv.tmp").write_text(buf.getvalue())
+    (out / "stress.csv.tmp").replace(out / "stress.csv")
