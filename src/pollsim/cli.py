@@ -211,6 +211,13 @@ def _cmd_stress(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from pollsim.report import build_report
+
+    print(f"written to {build_report(Path(args.run_dir))}")
+    return 0
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from pollsim.export import export_run
 
@@ -332,6 +339,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", default=None)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_stress)
+
+    p = sub.add_parser("report", help="a self-contained HTML report of a run (report.html, plots/)")
+    p.add_argument("run_dir")
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("export", help="export a run: nist-cvr, nist-results, nist-eventlog, arlo-manifest, dominion-cvr")
     p.add_argument("run_dir")

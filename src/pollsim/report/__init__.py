@@ -1,0 +1,29 @@
+"""The run report: one page a trainer can open after a simulated election day.
+
+``pollsim report RUN_DIR`` calls :func:`build_report`, which reads the run directory and writes
+``RUN_DIR/report.html``, a single self-contained page (pictures embedded, no scripts, nothing
+fetched: it opens offline and prints), and the same pictures as PNG files in ``RUN_DIR/plots/``.
+
+What a trainer sees, top to bottom (docs/report.md explains how to read each part):
+
+1. **Summary**: scenario and seed, voters, regular and affidavit ballots, waits, when the last
+   voter left, and the tally from the electronic and the paper records side by side.
+2. **Lines at the stations**: the pollbook line and the voting line over the day, for each
+   precinct, or for a big run all precincts together and the busiest few.
+3. **Waiting times**: every voter's wait in a histogram, with the median and 95th percentile.
+4. **Device use and incidents**: how busy each pollbook station and DRE was, and when units were
+   out of service.
+5. **Ballot accounting**: the §23-15-615(1) form of every precinct (county totals for big runs).
+6. **Reconciliation**: the six totals and four checks, flagged differences highlighted (after
+   ``pollsim reconcile``).
+7. **Election night reporting**: the share of precincts and ballots reported at each publication.
+8. **Risk-limiting audit**: the measured risk after each round (when the run has an audit package).
+
+The same run directory always gives the same bytes, so a report can be checked into a training
+pack and compared later.
+"""
+
+from pollsim.report.build import build_report, render_report
+from pollsim.report.rundata import ReportError, RunData, load_run
+
+__all__ = ["ReportError", "RunData", "build_report", "load_run", "render_report"]
