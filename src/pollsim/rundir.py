@@ -208,14 +208,20 @@ def reporting_csv(run: ElectionDayRun, night: NightResult) -> str:
     return buf.getvalue()
 
 
-def write_run(run: ElectionDayRun, out: Path, night: NightResult | None = None) -> dict:
-    """Write the run directory (each file atomically: a crash never leaves half a file)."""
+def write_run(run: ElectionDayRun, out: Path, night: NightResult | None = None, serial_readin: dict | None = None) -> dict:
+    """Write the run directory (each file atomically: a crash never leaves half a file).
+
+    ``serial_readin`` (``pollsim run --serial K``, :func:`pollsim.tabulate.readin.serial_readin`)
+    is kept as summary.json's last section.
+    """
     out.mkdir(parents=True, exist_ok=True)
     layers = all_layers(run)
     summ = summary(run, layers)
     if night is not None:
         summ["reporting"] = reporting(night)
         _write_text(out / "reporting.csv", reporting_csv(run, night))
+    if serial_readin is not None:
+        summ["serial_readin"] = serial_readin
     columns = np.array([f"{c.contest}/{c.choice}" for c in run.election.columns])
     write_npz(out / "ballots.npz", {"columns": columns, "precinct_ids": np.array([p.precinct for p in run.precincts]), **layers})
     voters = {name: np.concatenate([p.voters[name] for p in run.precincts]) for name in VOTER_DTYPE.names}
