@@ -16,7 +16,9 @@ unchanged::
 a file), ``device-id``, ``election-code``, ``test-mode`` (1/0), and for the line: ``corrupt``,
 ``drop`` (shares of the bytes the device sends), ``baud`` (pace the device's output; without it
 bytes move at memory speed, whatever the port's ``baudrate``). Closing the port powers the device
-off (a device with a ``state`` file comes back as it was at the next open).
+off (a device with a ``state`` file comes back as it was at the next open). With a ``scenario``
+and no ``speed`` the device lives its whole day while the port opens, so a reader always finds
+the polls closed and the results final; with a ``speed`` it lives the day in real (scaled) time.
 """
 
 from __future__ import annotations
@@ -159,6 +161,10 @@ class Serial(SerialBase):
             raise SerialException(f"{self.portstr}: {error}") from None
         self._to_device, self._to_host = _Pipe(), _Pipe()
         self.device_end = _DeviceEnd(self._to_device, self._to_host, faults, line["baud"], self.portstr)
+        if settings.speed is None and self._emulator.day is not None:
+            # "as fast as it can", in process: the day is over (polls closed) before the port opens,
+            # so what a reader sees does not depend on thread scheduling
+            self._emulator.live_election_day(threading.Event())
         self._emulator.start(self.device_end)
         self.is_open = True
 
