@@ -50,6 +50,8 @@ def hhmm(t: float) -> str:
 
 
 def wait_stats(waits: np.ndarray) -> dict[str, float]:
+    """mean, p50, p95 and max of the (finite) waits, rounded to 3 decimals: summary.json's ``wait_minutes``."""
+    waits = waits[np.isfinite(waits)]
     if len(waits) == 0:
         return {"mean": 0.0, "p50": 0.0, "p95": 0.0, "max": 0.0}
     return {

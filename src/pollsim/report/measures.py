@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pollsim.rundir import wait_stats
 from pollsim.report.rundata import RunData
 
 DAY_START = 6 * 60.0  # the earliest the time axis starts (the opening line forms from 6:30)
@@ -70,16 +71,8 @@ def line_lengths(run: RunData) -> Lines:
 
 
 def wait_percentiles(waits: np.ndarray) -> dict[str, float]:
-    """mean, p50, p95, max of the waits, rounded as in summary.json."""
-    w = waits[np.isfinite(waits)]
-    if len(w) == 0:
-        return {"mean": 0.0, "p50": 0.0, "p95": 0.0, "max": 0.0}
-    return {
-        "mean": round(float(w.mean()), 3),
-        "p50": round(float(np.percentile(w, 50)), 3),
-        "p95": round(float(np.percentile(w, 95)), 3),
-        "max": round(float(w.max()), 3),
-    }
+    """mean, p50, p95, max of the waits, exactly as summary.json has them."""
+    return wait_stats(waits)
 
 
 def precinct_p95(run: RunData) -> np.ndarray:
