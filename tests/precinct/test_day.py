@@ -248,3 +248,52 @@ def test_misrecording_firmware_changes_the_electronic_record_and_the_paper_keeps
     assert np.array_equal(r.cvr[~on_dre1], r.intent[~on_dre1])
     assert tally_votes(el, r.cvr)[pruitt] > tally_votes(el, r.paper)[pruitt]
     assert not any(i["kind"] == "paper_out" for i in r.incidents)  # a silent fault stops nothing
+
+
+def test_scripted_voters_arrive_on_cue_and_meet_their_fate(training_dict):
+    p = dict(training_dict["precincts"][0])
+    p["scripted_voters"] = [
+        {"at": "09:15", "status": "inactive"},
+        {"at": "10:30", "status": "restored"},
+        {"at": "11:00", "vvpat_reject": True},
+        {"at": "11:05", "overvote": True},
+    ]
+    plain = scenario_from(training_dict)
+    scripted = scenario_from(training_dict, precincts=[p])
+    el = build_election(plain.election)
+    a = simulate_precinct(plain, el, plain.precincts[0], precinct_seed(3, 0))
+    b = simulate_precinct(scripted, el, scripted.precincts[0], precinct_seed(3, 0))
+    assert len(b.voters) == len(a.voters) + 4
+    v = b.voters
+    by_time = {t: i for i, t in enumerate(v["arrival"].tolist())}
+    inactive, restored, rejecter, overvoter = (by_time[m] for m in (555.0, 630.0, 660.0, 665.0))
+    assert v["outcome"][inactive] == Outcome.AFFIDAVIT and v["status"][inactive] == RollStatus.INACTIVE
+    assert v["outcome"][restored] == Outcome.REGULAR and v["status"][restored] == RollStatus.RESTORED
+    assert sum(d.vvpat_records_rejected for d in b.devices) >= 1
+    row = np.flatnonzero(b.ballot_voter == overvoter)[0]
+    assert np.array_equal(b.cvr[row], b.intent[row])  # the DRE warned, the voter corrected
+    # the drawn voters are the same people with the same ballots
+    assert np.array_equal(np.sort(a.voters["arrival"]), np.sort(np.delete(v["arrival"], [inactive, restored, rejecter, overvoter])))
+
+
+def test_a_downed_e_pollbook_switches_to_paper_and_the_technician_comes_within_30_minutes(training_dict):
+    p = dict(training_dict["precincts"][0])
+    p["equipment"] = dict(p["equipment"], pollbook="electronic")
+    incidents = [
+        {"at": "15:00", "device": "PB-1", "kind": "pollbook_down", "minutes": 120, "response": "paper_pollbook"},
+        {"at": "09:30", "device": "DRE-2", "kind": "machine_failure", "minutes": 20, "response": "technician"},
+    ]
+    scenario = scenario_from(training_dict, precincts=[p], incidents=incidents)
+    el = build_election(scenario.election)
+    r = simulate_precinct(scenario, el, scenario.precincts[0], precinct_seed(3, 0))
+    tech = next(i for i in r.incidents if i["device"] == "DRE-2")
+    assert 20 <= tech["back_at"] - tech["out_from"] <= 50
+    switch = next(i for i in r.incidents if i["device"] == "PB-1")
+    assert switch["back_at"] - switch["out_from"] == pytest.approx(5.0)
+    types = [e.type for e in r.logs["PB"].entries]
+    assert "paper-pollbook-in-use" in types and "electronic-pollbook-restored" in types
+    v = r.voters
+    on_paper = (v["checkin_station"] == 0) & (v["checkin_start"] >= switch["back_at"]) & (v["checkin_start"] < 17 * 60)
+    elsewhere = (v["checkin_station"] == 0) & (v["checkin_start"] < 15 * 60)
+    dur = v["checkin_end"] - v["checkin_start"]
+    assert on_paper.sum() > 5 and np.median(dur[on_paper]) > 2 * np.median(dur[elsewhere])  # paper roster: ~1.9 vs ~0.5 min

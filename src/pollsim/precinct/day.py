@@ -30,7 +30,7 @@ from pollsim.devices.dre import records_per_roll
 from pollsim.devices.firmware import clock_text
 from pollsim.election.definition import Election
 from pollsim.election.roll import VoterNeed
-from pollsim.precinct.draws import VoterDraws, draw_voters
+from pollsim.precinct.draws import VoterDraws, draw_voters, sample_times
 from pollsim.precinct.result import Outcome, PrecinctResult, collect_result
 from pollsim.scenario.models import Incident, PrecinctSpec, Scenario, clock_minutes, parse_device_id
 
@@ -103,6 +103,11 @@ class PrecinctDay:
         self.vvpat_reject = d.vvpat_reject.tolist()
         self.spoil_on_return, self.spoil_mistake = d.spoil_on_return.tolist(), d.spoil_mistake.tolist()
         self.misfeed = d.misfeed.tolist()
+        # responses to incidents, drawn from a child generator so they change no voter's draws
+        extra = self.rng.spawn(1)[0]
+        self.technician_travel = extra.uniform(0.0, 30.0, 64).tolist()  # MS SOS 2016: within 30 minutes
+        self.checkin_paper = sample_times(extra, scenario.service_times.checkin_paper, d.n).tolist()
+        self.paper_mode: set[int] = set()  # e-pollbook stations checking voters in from the paper roster
         self.t_open = clock_minutes(scenario.polls.open)
         self.t_close = clock_minutes(scenario.polls.close)
         self.incidents = [i for i in scenario.incidents if i.precinct in (None, precinct.id)]
@@ -174,6 +179,19 @@ class PrecinctDay:
             device.repair(self.env.now, inc.kind)
             self.incident_log.append({"at": inc.at, "device": inc.device, "kind": inc.kind, "out_from": start, "back_at": start})
             return
+        if inc.response == "technician":
+            minutes += self.technician_travel.pop() if self.technician_travel else 30.0
+        elif inc.response == "paper_pollbook":
+            switch = min(5.0, minutes)  # fetch the paper roster and the receipt book
+            yield from self._out_of_service(pool_name, unit, inc.kind, switch, scripted=inc.at)
+            self.paper_mode.add(unit)
+            if self.pollbook.log is not None:
+                self.pollbook.log.append(self.env.now, "paper-pollbook-in-use", details=f"station={unit + 1}")
+            yield self.env.timeout(minutes - switch)
+            self.paper_mode.discard(unit)
+            if self.pollbook.log is not None:
+                self.pollbook.log.append(self.env.now, "electronic-pollbook-restored", details=f"station={unit + 1}")
+            return
         if inc.kind == "power_loss" and inc.battery_minutes > 0:
             device = self.devices[pool_name][unit] if pool_name in self.devices else None
             if device is not None:
@@ -232,7 +250,9 @@ class PrecinctDay:
         self.checkin_start[i] = t
         self.checkin_station[i] = station
         regular = self.pollbook.check_in(t, self.status[i])
-        service = self.checkin[i] if regular else self.checkin[i] + self.affidavit[i]
+        service = self.checkin_paper[i] if self.paper_mode and station in self.paper_mode else self.checkin[i]
+        if not regular:
+            service += self.affidavit[i]
         yield env.timeout(service)
         pb.busy_minutes[station] += service
         pb.release(station)

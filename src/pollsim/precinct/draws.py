@@ -180,16 +180,58 @@ def _replayed_voters(rng: np.random.Generator, scenario: Scenario, precinct: Pre
 
 
 def draw_voters(rng: np.random.Generator, scenario: Scenario, election: Election, precinct: PrecinctSpec) -> VoterDraws:
-    """Draw one precinct's voters from its generator (see the module docstring)."""
+    """Draw one precinct's voters from its generator (see the module docstring).
+
+    Scripted voters (``precinct.scripted_voters``, for drills) are drawn from a child generator
+    and merged in by arrival time, so they change nothing about the other voters.
+    """
+    scripted = precinct.scripted_voters
+    child = rng.spawn(1)[0] if scripted else None
     if precinct.replay is None:
         arrival = arrival_times(rng, scenario, precinct.registered_voters * precinct.turnout)
         status = _statuses(rng, precinct, len(arrival))
         replayed = None
     else:
         arrival, status, replayed = _replayed_voters(rng, scenario, precinct)
-    n = len(arrival)
-    u = rng.random(n)
+    u = rng.random(len(arrival))
     need = np.where(u < precinct.needs.audio, VoterNeed.AUDIO, np.where(u < precinct.needs.audio + precinct.needs.language, VoterNeed.LANGUAGE, VoterNeed.NONE)).astype(np.int8)
+    draws = _draw_ballots_and_times(rng, scenario, election, precinct, arrival, status, need, replayed)
+    if not scripted:
+        return draws
+    arrival = np.array([clock_minutes(v.at) for v in scripted])
+    status = np.array([RollStatus[v.status.upper()] for v in scripted], np.int8)
+    need = np.array([VoterNeed[v.need.upper()] for v in scripted], np.int8)
+    extra = _draw_ballots_and_times(child, scenario, election, precinct.model_copy(update={"replay": None}), arrival, status, need, None)
+    style = election.ballot_style(precinct.ballot_style)
+    for k, v in enumerate(scripted):
+        extra.vvpat_reject[k] = v.vvpat_reject
+        extra.spoil_mistake[k] = v.spoil
+        extra.overmarks[k] = 0
+        if v.overvote:  # one mark too many in the first contest where the voter marked every seat
+            for cid in style.contests:
+                sl, seats = election.contest_slices[cid], election.contest(cid).vote_for
+                row = extra.intent[k, sl]
+                if row.sum() == seats and seats < len(row):
+                    extra.overmarks[k, sl.start + int(np.flatnonzero(row == 0)[0])] = 1
+                    break
+    return _merge(draws, extra)
+
+
+def _merge(a: VoterDraws, b: VoterDraws) -> VoterDraws:
+    """Both sets of voters in one, ordered by arrival (stable: ties keep ``a`` first)."""
+    order = np.argsort(np.concatenate([a.arrival, b.arrival]), kind="stable")
+    fields = {}
+    for name, value in vars(a).items():
+        if name == "paper_replace":
+            fields[name] = value
+        else:
+            fields[name] = np.concatenate([value, getattr(b, name)])[order]
+    return VoterDraws(**fields)
+
+
+def _draw_ballots_and_times(rng, scenario, election, precinct, arrival, status, need, replayed) -> VoterDraws:
+    """Selections, service times and behaviour of voters whose arrival, status and need are known."""
+    n = len(arrival)
 
     style = election.ballot_style(precinct.ballot_style)
     intent = np.zeros((n, election.width), np.uint8)

@@ -225,6 +225,23 @@ class Replay(Strict):
     """Choice id -> votes."""
 
 
+class ScriptedVoter(Strict):
+    """One voter placed in the day on purpose (drills): when they come and what happens to them."""
+
+    at: ClockTime
+    """Arrival time (HH:MM)."""
+    status: Literal["active", "restored", "inactive", "not_on_roll", "wrong_precinct", "no_photo_id", "new_registrant"] = "active"
+    """Standing on the roll when the poll manager looks the voter up."""
+    need: Literal["none", "audio", "language"] = "none"
+    """Audio ballot or alternative-language ballot."""
+    overvote: bool = False
+    """Marks one choice too many in the first contest where every seat is marked."""
+    spoil: bool = False
+    """Spoils the paper ballot for a mistake and asks for a replacement (paper precincts)."""
+    vvpat_reject: bool = False
+    """Rejects the first VVPAT record (DRE precincts)."""
+
+
 class PrecinctSpec(Strict):
     id: Ident
     """Precinct id, unique in the scenario."""
@@ -249,6 +266,8 @@ class PrecinctSpec(Strict):
     """Per-precinct choice weights, contest id -> choice id -> weight, replacing the election's ``share``s."""
     replay: Replay | None = None
     """Replay mode (see Replay): regular voters reproduce given votes exactly."""
+    scripted_voters: list[ScriptedVoter] = []
+    """Voters placed on purpose (drills), in addition to the drawn ones."""
 
 
 # --------------------------------------------------------------------------- day
@@ -385,6 +404,12 @@ class Incident(Strict):
     """misrecording and calibration_drift: share of ballots affected while the fault lasts."""
     to: Ident | None = None
     """misrecording only: the choice the votes are moved to (default: each to the next choice)."""
+    response: Literal["repair", "technician", "paper_pollbook"] = "repair"
+    """What the poll managers do: ``repair`` (the unit is back after ``minutes``: replace paper, clear
+    the jam...), ``technician`` (call the state technician, who arrives within 30 minutes (MS SOS
+    2016, travel drawn uniformly 0-30 min), then works ``minutes``), ``paper_pollbook`` (an
+    e-pollbook station switches to the paper roster after 5 minutes and checks voters in at
+    paper-roster speed until the e-pollbook is back after ``minutes``)."""
     battery_minutes: Annotated[float, Field(ge=0.0, le=24 * 60)] = 0.0
     """power_loss only: the unit runs on its battery this long before it goes dark (hardware.md: battery
     operation on AC loss; no published runtime, a setting). An outage shorter than that is logged and
@@ -576,6 +601,8 @@ class Scenario(Strict):
                 raise FieldProblem(("incidents", i, "device"), str(exc)) from None
             if unit >= precinct.equipment.units(pool):
                 raise FieldProblem(("incidents", i, "device"), f"precinct {precinct.id!r} has no {inc.device}")
+            if inc.response == "paper_pollbook" and (pool != "PB" or precinct.equipment.pollbook != "electronic"):
+                raise FieldProblem(("incidents", i, "response"), "paper_pollbook needs an electronic pollbook station (PB-n)")
             if inc.kind in ("misrecording", "calibration_drift") and pool not in ("DRE", "ADA"):
                 raise FieldProblem(("incidents", i, "kind"), f"{inc.kind} acts on a DRE unit (DRE-n or ADA-n)")
             if inc.kind == "misrecording":
