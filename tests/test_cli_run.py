@@ -100,3 +100,21 @@ def test_saved_event_logs_recompute_to_each_devices_log_head(runs, election):
         if dev in heads:
             assert h == heads[dev]
     assert "ballot-cast" in set(z["types"]) and not any("trump" in t or "ellis" in t for t in z["details_text"])
+
+
+def test_procedures_are_on_the_clock_and_the_accounting_form_has_the_615_totals(runs):
+    import csv
+
+    rows = list(csv.DictReader((runs["A"] / "procedures.csv").open()))
+    opening = [r for r in rows if r["phase"] == "opening"]
+    closing = [r for r in rows if r["phase"] == "closing"]
+    assert opening[-1]["end"] == "07:00" and all(a["end"] == b["start"] for a, b in zip(opening, opening[1:], strict=False))
+    summary = json.loads((runs["A"] / "summary.json").read_text())
+    assert closing[0]["start"] <= summary["last_voter_out"]  # closing starts as the last voter leaves
+    assert any("zero tape" in r["step"] for r in opening) and any("seal" in r["step"] for r in closing)
+    form = (runs["A"] / "forms" / "training-1-ballot-accounting.txt").read_text()
+    pc = next(csv.DictReader((runs["A"] / "precincts.csv").open()))
+    assert f"(a) voters marked VOTED in the pollbook ............ {int(pc['pollbook_marked_voted']):>7}" in form
+    assert f"(f) total ballots cast ............................. {int(pc['ballots_cast']):>7}" in form
+    assert "difference ....................................       0" in form
+    assert form.count("seal MS-") == 5  # four DREs and the accessible unit

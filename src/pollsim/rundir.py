@@ -15,6 +15,9 @@
   ``disposition`` (indexes into ``types``/``dispositions``), ``details`` (index into
   ``details_text``); the hash chain is recomputed from these and the election definition hash;
 - ``tapes/PRECINCT/DEVICE-zero.txt`` and ``-results.txt``: the printed tapes;
+- ``procedures.csv``: the opening and closing procedure steps on the clock, per precinct;
+- ``forms/PRECINCT-ballot-accounting.txt``: the ballot accounting form with the §23-15-615
+  totals, the counters against the pollbook, and the memory cards' seal numbers;
 - with election night: ``reporting.csv`` (each publication of unofficial results: time, share of
   precincts and of ballots reported) and summary.json's ``reporting`` section.
 
@@ -35,8 +38,10 @@ import numpy as np
 
 from pollsim import __version__
 from pollsim.precinct import VOTER_DTYPE
+from pollsim.precinct.procedures import accounting_form, schedule
 from pollsim.reconcile.report import LiveReconciliation
 from pollsim.reconcile.totals import PrecinctCounts, counts_from_results
+from pollsim.scenario.models import clock_minutes
 from pollsim.simulation import ElectionDayRun
 from pollsim.tabulate.night import NightResult
 from pollsim.tabulate import tally_dict
@@ -46,6 +51,11 @@ def hhmm(t: float) -> str:
     if t != t:
         return ""
     m = int(np.ceil(t - 1e-9))
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def hhmm_floor(t: float) -> str:
+    m = int(np.floor(t + 1e-9))
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
@@ -247,6 +257,17 @@ def write_run(run: ElectionDayRun, out: Path, night: NightResult | None = None, 
             _write_text(tapes / f"{dev}-zero.txt", text)
         for dev, text in p.results_tapes.items():
             _write_text(tapes / f"{dev}-results.txt", text)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["precinct", "phase", "step", "start", "end"])
+    forms = out / "forms"
+    forms.mkdir(exist_ok=True)
+    opening = clock_minutes(run.scenario.polls.open)
+    for p in run.precincts:
+        for phase, step, start, end in schedule(run.scenario.procedures, opening, p.polls_closed):
+            writer.writerow([p.precinct, phase, step, hhmm_floor(start), hhmm_floor(end)])
+        _write_text(forms / f"{p.precinct}-ballot-accounting.txt", accounting_form(p, run.election.name, run.seed, hhmm))
+    _write_text(out / "procedures.csv", buf.getvalue())
     _write_text(out / "election.json", json.dumps(run.election.to_dict(), indent=2) + "\n")
     _write_text(out / "summary.json", json.dumps(summ, indent=2) + "\n")
     return summ

@@ -459,6 +459,43 @@ class Night(Strict):
     """How much longer a late precinct's transport takes."""
 
 
+class Step(Strict):
+    """One step of a poll managers' procedure and how long it takes."""
+
+    step: str
+    """What the poll managers do."""
+    minutes: Annotated[float, Field(ge=0.0, le=240.0)]
+    """How long it takes (a setting: no published timings)."""
+
+
+def _steps(*pairs: tuple[str, float]) -> list[Step]:
+    return [Step(step=s, minutes=m) for s, m in pairs]
+
+
+class Procedures(Strict):
+    """Opening and closing procedures (§23-15-239: poll managers are trained in voting machine
+    opening and closing procedures). Opening ends as the polls open; closing starts after the last
+    voter. Step times are settings."""
+
+    opening: list[Step] = _steps(
+        ("Poll managers arrive and take the oath", 15),
+        ("Check and record the seal numbers on every unit and on the ballot box", 10),
+        ("Power on every unit; check date, time and the election definition", 10),
+        ("Print the zero tapes; check every count is zero; sign and post them", 10),
+        ("Record each unit's public and protective counters", 5),
+        ("Set out the pollbook, receipt book and affidavit envelopes; show the ballot box empty", 10),
+    )
+    """Steps before the polls open, in order."""
+    closing: list[Step] = _steps(
+        ("Close the polls on every unit; print the results tapes; sign and post a copy", 15),
+        ("Record the public counters and compare them with the pollbook and the receipt book", 10),
+        ("Fill in the ballot accounting form with the §23-15-615 totals", 20),
+        ("Remove the memory cards and seal them in the transfer case; record the seal numbers", 10),
+        ("Seal unused, spoiled and affidavit ballots in their envelopes", 10),
+    )
+    """Steps after the last voter, in order."""
+
+
 class Mississippi(Strict):
     """Generate the precincts from the bundled Mississippi data (``pollsim/data``, see SOURCES.md).
 
@@ -534,6 +571,8 @@ class Scenario(Strict):
     """Generate ``precincts`` from the bundled Mississippi data instead of listing them."""
     errors: list[InjectedError] = []
     """Poll-worker and device errors to inject (reconciliation training and tests)."""
+    procedures: Procedures = Procedures()
+    """The poll managers' opening and closing procedures (procedures.csv and forms/ in the run)."""
     night: Night = Night()
     """Election night (run after the day when there is more than one precinct, or with --night)."""
 
