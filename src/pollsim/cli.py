@@ -90,6 +90,8 @@ def _print_summary(console, summ: dict, out: Path) -> None:
         for k, (choice, v) in enumerate(votes.items()):
             r.add_row(contest if k == 0 else "", choice, f"{v:,}", f"{summ['paper_tally'][contest][choice]:,}")
     console.print(r)
+    for line in summ.get("notice", []):
+        console.print(f"[bold]notice:[/bold] {line}")
     console.print(f"written to {out}/")
 
 

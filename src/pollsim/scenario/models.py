@@ -551,6 +551,8 @@ class Scenario(Strict):
     """Scenario id (the default run directory is runs/ID)."""
     description: str = ""
     """Free text for people."""
+    notice: list[str] = []
+    """Drills: what the trainee should notice (printed by ``pollsim run`` and in the report)."""
     seed: int = 1
     """Root seed when ``pollsim run`` is given no --seed."""
     election: ElectionSpec
