@@ -331,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stress", help="Monte Carlo of election days, nights, reconciliation and audits with faults")
     p.add_argument("scenario")
     p.add_argument("--nights", type=int, required=True)
-    p.add_argument("--faults", default=None, help="YAML: a partial scenario merged over the scenario (docs/stress.md)")
+    p.add_argument("--faults", default=None, help="YAML: a partial scenario merged over the scenario (docs/scale.md)")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--contest", default=None, help="contest to audit (default: the first)")
     p.add_argument("--risk-limit", type=float, default=0.05)

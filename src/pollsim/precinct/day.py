@@ -202,14 +202,20 @@ class PrecinctDay:
                     device.log.append(self.env.now, "ac-power-restored")
                 self.incident_log.append({"at": inc.at, "device": inc.device, "kind": "power_loss", "out_from": self.env.now, "back_at": self.env.now})
                 return
+            power_back = self.env.now + minutes
             yield self.env.timeout(inc.battery_minutes)
-            minutes -= inc.battery_minutes
+            # dark from when the battery is flat (or its voter finishes) until the power comes back
+            yield from self._out_of_service(pool_name, unit, inc.kind, 0.0, scripted=inc.at, until=power_back)
+            return
         yield from self._out_of_service(pool_name, unit, inc.kind, minutes, scripted=inc.at)
 
-    def _out_of_service(self, pool_name: str, unit: int, kind: str, minutes: float, scripted: str | None = None, after: simpy.Event | None = None):
+    def _out_of_service(
+        self, pool_name: str, unit: int, kind: str, minutes: float, scripted: str | None = None, after: simpy.Event | None = None, until: float | None = None
+    ):
         """Take a unit out (now if idle or polls not open; else when its voter leaves), repair, put back.
 
         ``after``: the voter at the unit has already registered its release as this event.
+        ``until``: the unit is back at this clock time (at once if it is already past), not ``minutes`` later.
         """
         pool = self.pools[pool_name]
         device = self.devices[pool_name][unit] if pool_name in self.devices else None
@@ -227,7 +233,7 @@ class PrecinctDay:
             device.fail(start, kind)
         elif device is None and self.pollbook.log is not None:
             self.pollbook.log.append(start, "fault", "failure", kind)
-        yield self.env.timeout(minutes)
+        yield self.env.timeout(max(0.0, until - start) if until is not None else minutes)
         if device is not None:
             if kind == "paper_out" and isinstance(device, DRE):
                 device.replace_paper(self.env.now)

@@ -203,7 +203,13 @@ def draw_voters(rng: np.random.Generator, scenario: Scenario, election: Election
     need = np.array([VoterNeed[v.need.upper()] for v in scripted], np.int8)
     extra = _draw_ballots_and_times(child, scenario, election, precinct.model_copy(update={"replay": None}), arrival, status, need, None)
     style = election.ballot_style(precinct.ballot_style)
+    st = scenario.service_times
+    dre = precinct.equipment.kind == "dre"
     for k, v in enumerate(scripted):
+        if dre and v.vvpat_reject and not extra.vvpat_reject[k]:  # read the record, reject it, revise, read again
+            extra.vote[k] += 2 * st.vvpat_review.mean + st.overvote_correction.mean
+        if dre and v.overvote:  # the DRE warns and the voter corrects
+            extra.vote[k] += st.overvote_correction.mean
         extra.vvpat_reject[k] = v.vvpat_reject
         extra.spoil_mistake[k] = v.spoil
         extra.overmarks[k] = 0

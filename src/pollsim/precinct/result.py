@@ -88,7 +88,7 @@ class BallotAccounting:
     electronic_ballots_cast: int  # (e) ballots cast on DREs (public counters)
     affidavit_ballots: int
     regular_ballots_cast: int
-    total_ballots_cast: int  # (f) regular + affidavit
+    total_ballots_cast: int  # regular + affidavit (the §615 report's (f) leaves affidavit ballots out: docs/reconciliation.md)
 
 
 @dataclass

@@ -27,6 +27,7 @@ KIND_COLOURS = {"pollbook": SKY, "dre": BLUE, "scan-single": GREEN, "bmd": PURPL
 STYLE = {
     "font.family": "DejaVu Sans",
     "font.size": 9.5,
+    "mathtext.fontset": "dejavusans",
     "axes.titlesize": 10.5,
     "axes.titleweight": "bold",
     "axes.grid": True,

@@ -159,9 +159,21 @@ def stress(
     return dist, rows
 
 
+def _json_safe(value):
+    """NaN (a night never fully reported) becomes null: JSON has no NaN."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def write_stress(out: Path, dist: dict, rows: list[dict]) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    (out / "stress.json.tmp").write_text(json.dumps({**dist, "per_night": rows}, indent=2) + "\n")
+    doc = _json_safe({**dist, "per_night": rows})
+    (out / "stress.json.tmp").write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n")
     (out / "stress.json.tmp").replace(out / "stress.json")
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
