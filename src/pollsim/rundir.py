@@ -110,6 +110,7 @@ def summary(run: ElectionDayRun, layers: dict[str, np.ndarray] | None = None) ->
         "tally": tally_dict(run.election, layers["cvr"]),
         "paper_tally": tally_dict(run.election, layers["paper"]),
         "incidents": [{"precinct": p.precinct, **inc} for p in run.precincts for inc in p.incidents],
+        **({"description": run.scenario.description} if run.scenario.description else {}),
         **({"notice": list(run.scenario.notice)} if run.scenario.notice else {}),
     }
 

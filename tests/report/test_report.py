@@ -368,3 +368,16 @@ def test_a_broken_required_file_is_named(scratch_copy, name, content):
     with pytest.raises(ReportError) as err:
         build_report(run)
     assert str(err.value).startswith(str(run / name)) and "\n" not in str(err.value)
+
+
+def test_a_drills_notice_is_in_the_report(tmp_path):
+    import subprocess
+    import sys
+
+    from pollsim.report import build_report
+    from tests.conftest import SCENARIOS
+
+    out = tmp_path / "D"
+    subprocess.run([sys.executable, "-m", "pollsim.cli", "run", str(SCENARIOS / "drills" / "vvpat-rejection.yaml"), "--out", str(out), "--quiet"], check=True, timeout=300)
+    html = build_report(out).read_text()
+    assert "What to notice" in html and "VVPAT" in html.split("What to notice")[1][:2000]

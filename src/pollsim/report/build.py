@@ -91,6 +91,9 @@ def summary_section(run: RunData) -> Section:
     ]  # fmt: skip
     body = [paragraph("The day at a glance. Each figure below is explained in its own section; "
                       "the same numbers are in <code>summary.json</code>.", "lead"), fact_table(rows)]  # fmt: skip
+    if s.get("notice"):
+        body.append("<h3>What to notice</h3>")
+        body.append('<ul class="notice">' + "".join(f"<li>{text(line)}</li>" for line in s["notice"]) + "</ul>")
     tally, paper = s.get("tally") or {}, s.get("paper_tally") or {}
     if tally:
         trows, cells = [], []
