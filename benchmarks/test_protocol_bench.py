@@ -83,17 +83,10 @@ def reader(device: Scanner) -> Iterator[Client]:
     """A Client on a pty whose other end a DeviceServer thread serves."""
     with PseudoTerminal() as pty:
         server = DeviceServer(Link(pty, device_id=7), cast(DeviceHandler, device))
-        stop = threading.Event()
-        thread = threading.Thread(target=server.serve_forever, args=(stop,))
-        thread.start()
-        try:
-            with serial.Serial(pty.path, timeout=0.01) as port:
-                client = Client(port)
-                client.identify()
-                yield client
-        finally:
-            stop.set()
-            thread.join()
+        with server.in_background(poll=0.05), serial.Serial(pty.path, timeout=0.01) as port:
+            client = Client(port)
+            client.identify()
+            yield client
 
 
 def test_protocol_goodput_is_at_least_a_quarter_of_raw_pty_throughput(

@@ -45,15 +45,8 @@ def reader_of(emulator: Emulator, signer: ResultSeal | None, key: bytes | None =
     """A reader (holding ``key``) and the emulated device sealing with ``signer``, on a cable."""
     host, device = lossy_pair(0)
     server = DeviceServer(Link(device, device_id=1, ack_timeout=0.05), emulator.service, signer=signer)
-    stop = threading.Event()
-    thread = threading.Thread(target=server.serve_forever, args=(stop, 0.01))
-    thread.start()
-    try:
-        verifier = ResultVerifier(key) if key is not None else None
-        yield Client(host, ack_timeout=0.05, verifier=verifier)
-    finally:
-        stop.set()
-        thread.join()
+    with server.in_background():
+        yield Client(host, ack_timeout=0.05, verifier=ResultVerifier(key) if key is not None else None)
 
 
 class AlteringSeal(ResultSeal):

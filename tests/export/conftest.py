@@ -27,22 +27,24 @@ SCHEMAS = {
 }
 
 
-@pytest.fixture(scope="session")
-def dre_run(tmp_path_factory):
-    """The training precinct (DRE + VVPAT), seed 7: (ElectionDayRun, run directory)."""
-    run = run_election_day(load_scenario(ROOT / "scenarios" / "training-precinct.yaml"), 7)
-    out = tmp_path_factory.mktemp("dre-run")
+def _training_run(tmp_path_factory, scenario: str, name: str):
+    """(ElectionDayRun, run directory) of a bundled training scenario at seed 7."""
+    run = run_election_day(load_scenario(ROOT / "scenarios" / scenario), 7)
+    out = tmp_path_factory.mktemp(name)
     write_run_dir(run, out)
     return run, out
+
+
+@pytest.fixture(scope="session")
+def dre_run(tmp_path_factory):
+    """The training precinct (DRE + VVPAT), seed 7."""
+    return _training_run(tmp_path_factory, "training-precinct.yaml", "dre-run")
 
 
 @pytest.fixture(scope="session")
 def paper_run(tmp_path_factory):
     """The training precinct on paper + scanner + BMD, seed 7 (two ballots cast overvoted)."""
-    run = run_election_day(load_scenario(ROOT / "scenarios" / "training-precinct-paper.yaml"), 7)
-    out = tmp_path_factory.mktemp("paper-run")
-    write_run_dir(run, out)
-    return run, out
+    return _training_run(tmp_path_factory, "training-precinct-paper.yaml", "paper-run")
 
 
 @pytest.fixture(scope="session", params=["dre", "paper"])

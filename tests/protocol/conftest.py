@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -45,11 +44,5 @@ def serving(
     host, device = lossy_pair(seed, impairments)
     link = Link(device, device_id=handler.device_id, ack_timeout=ack_timeout)
     server = DeviceServer(link, handler)
-    stop = threading.Event()
-    thread = threading.Thread(target=server.serve_forever, args=(stop, 0.01))
-    thread.start()
-    try:
+    with server.in_background():
         yield Client(host, ack_timeout=ack_timeout), server
-    finally:
-        stop.set()
-        thread.join()

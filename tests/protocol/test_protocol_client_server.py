@@ -171,14 +171,7 @@ def test_a_reader_on_a_real_pty_with_pyserial_reads_the_device(
 ) -> None:
     with PseudoTerminal() as pty:
         server = DeviceServer(Link(pty, device_id=7), scanner)
-        stop = threading.Event()
-        thread = threading.Thread(target=server.serve_forever, args=(stop,))
-        thread.start()
-        try:
-            with serial.Serial(pty.path, timeout=0.01) as port:
-                client = Client(port)
-                assert client.identify().device_id == 7
-                np.testing.assert_array_equal(client.read_all_cvrs(), ballots)
-        finally:
-            stop.set()
-            thread.join()
+        with server.in_background(), serial.Serial(pty.path, timeout=0.01) as port:
+            client = Client(port)
+            assert client.identify().device_id == 7
+            np.testing.assert_array_equal(client.read_all_cvrs(), ballots)

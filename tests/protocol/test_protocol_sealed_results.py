@@ -61,12 +61,8 @@ def sealed_pair():
     host, device = lossy_pair(0)
     counter = itertools.count(1)
     server = DeviceServer(Link(device, device_id=7, ack_timeout=0.05), scanner, ResultSeal(KEY, counter.__next__))
-    stop = threading.Event()
-    thread = threading.Thread(target=server.serve_forever, args=(stop, 0.01))
-    thread.start()
-    yield Client(host, ack_timeout=0.05, verifier=ResultVerifier(KEY)), server, scanner
-    stop.set()
-    thread.join()
+    with server.in_background():
+        yield Client(host, ack_timeout=0.05, verifier=ResultVerifier(KEY)), server, scanner
 
 
 def test_a_server_with_a_seal_says_so_and_seals_exactly_the_result_replies(sealed_pair) -> None:
@@ -93,17 +89,11 @@ def test_sealed_chunks_still_fit_a_frame(sealed_pair) -> None:
 def test_a_reader_with_a_key_refuses_an_unsealed_device_even_if_it_claims_nothing() -> None:
     host, device = lossy_pair(0)
     server = DeviceServer(Link(device, device_id=7, ack_timeout=0.05), FakeScanner(np.zeros((2, 4), np.uint8)))
-    stop = threading.Event()
-    thread = threading.Thread(target=server.serve_forever, args=(stop, 0.01))
-    thread.start()
-    try:
+    with server.in_background():
         client = Client(host, ack_timeout=0.05, verifier=ResultVerifier(KEY))
         assert not client.identify().sealed
         with pytest.raises(ForgedResult, match="lossy:host: COUNTERS reply is forged"):
             client.counters()
-    finally:
-        stop.set()
-        thread.join()
 
 
 def test_unseal_checks_the_digest_without_the_key() -> None:

@@ -22,7 +22,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -182,6 +183,18 @@ class DeviceServer:
         """Answer requests until ``stop`` is set (checked every ``poll`` seconds)."""
         while not stop.is_set():
             self.serve_one(poll)
+
+    @contextmanager
+    def in_background(self, poll: float = 0.01) -> Iterator[DeviceServer]:
+        """Serve in a thread for the duration of a ``with`` block (test benches, benchmarks)."""
+        stop = threading.Event()
+        thread = threading.Thread(target=self.serve_forever, args=(stop, poll), name="device server")
+        thread.start()
+        try:
+            yield self
+        finally:
+            stop.set()
+            thread.join()
 
     def _identify(self, payload: bytes) -> bytes:
         _no_payload(payload)
