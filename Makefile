@@ -24,6 +24,8 @@ demo: $(VENV)/.installed
 	@$(VENV)/bin/pollsim run scenarios/training-precinct.yaml --seed 1 --out runs/demo
 
 test: $(VENV)/.installed-dev
+	@$(VENV)/bin/ruff check --quiet src tests benchmarks
+	@$(VENV)/bin/mypy src
 	@$(PY) -m pytest
 
 bench: $(VENV)/.installed-dev

@@ -14,6 +14,8 @@ contest with a 10 % margin and a yes/no measure), written once per session in th
 
 from __future__ import annotations
 
+from pollsim.rundir import audit_run_dir
+
 import csv
 import json
 import time
@@ -22,12 +24,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pollsim.audit import run_audit, simulate_audits, verify_package
-from pollsim.audit.ballots import load_run
+from pollsim.audit import simulate_audits, verify_package
+from pollsim.rundir import RunDir
 from pollsim.audit.manifest import manifest_from_run
 from pollsim.audit.sampling import ConsistentSampler
 from pollsim.election.definition import BallotStyle, Choice, Contest, Election
-from pollsim.rundir import write_npz
+from pollsim.files import write_npz
 
 PRECINCTS, DEVICES, PER_DEVICE = 1000, 2, 500
 N = PRECINCTS * DEVICES * PER_DEVICE
@@ -81,10 +83,10 @@ def quiet(_line: str) -> None:
 @pytest.mark.parametrize("sampler", ["colorado", "consistent"])
 def test_comparison_audit_of_a_million_cvrs(benchmark, run_dir, tmp_path, sampler):
     args = (run_dir, "president", 0.05, SEED, "kaplan-markov", tmp_path / sampler, quiet)
-    doc = benchmark.pedantic(run_audit, args=args, kwargs={"sampler": sampler}, rounds=3, iterations=1)
+    doc = benchmark.pedantic(audit_run_dir, args=args, kwargs={"sampler": sampler}, rounds=3, iterations=1)
     TIMES[sampler] = benchmark.stats.stats.min
     cpu = time.process_time()
-    run_audit(*args, sampler=sampler)
+    audit_run_dir(*args, sampler=sampler)
     cpu = time.process_time() - cpu  # this process only: the forked hashing child is not counted
     assert doc["decisions"][0]["risk_limit_met"] and doc["manifest"]["ballots"] == N
     print(f"\n1,000,000 CVRs, Kaplan-Markov, {sampler} sampler: {TIMES[sampler]:.3f} s wall (min of 3), {cpu:.3f} s CPU; {doc['rounds'][-1]['draws']} draws")
@@ -93,14 +95,14 @@ def test_comparison_audit_of_a_million_cvrs(benchmark, run_dir, tmp_path, sample
 
 
 def test_consistent_sampler_keys_for_a_million_ballots(benchmark, run_dir):
-    manifest = manifest_from_run(load_run(run_dir).batches)
+    manifest = manifest_from_run(RunDir(run_dir).audit_ballots().batches)
     keys = benchmark.pedantic(lambda: ConsistentSampler(manifest, SEED).keys, rounds=3, iterations=1)
     assert len(keys) == N
     print(f"\nticket keys for 1,000,000 ballots (SHA-256 each): {benchmark.stats.stats.min:.3f} s")
 
 
 def test_verify_a_million_cvr_package(benchmark, run_dir, tmp_path):
-    run_audit(run_dir, "president,measure-1", 0.05, SEED, "alpha", tmp_path, quiet)
+    audit_run_dir(run_dir, "president,measure-1", 0.05, SEED, "alpha", tmp_path, quiet)
     ok, problems = benchmark.pedantic(verify_package, args=(tmp_path,), rounds=2, iterations=1)
     assert ok, problems
     print(f"\nverify a 1,000,000-ballot package (redraws the sample): {benchmark.stats.stats.min:.3f} s")

@@ -28,8 +28,9 @@ import pytest
 from pollsim.export import export_run
 from pollsim.export.cvr import write_nist_cvr
 from pollsim.export.dominion import write_dominion_cvr
-from pollsim.export.rundata import RunData
-from pollsim.rundir import DEVICE_COLUMNS, PRECINCT_COLUMNS, write_npz
+from pollsim.rundir import RunDir
+from pollsim.files import write_npz
+from pollsim.rundir import DEVICE_COLUMNS, PRECINCT_COLUMNS
 from pollsim.scenario import build_election, load_scenario
 from pollsim.tabulate import tally, tally_dict
 
@@ -121,7 +122,7 @@ def test_nist_cvr_export_to_a_file(benchmark, run_dir, tmp_path):
 
 
 def test_nist_cvr_generation(benchmark, run_dir):
-    run = RunData(run_dir)
+    run = RunDir(run_dir)
     _ = run.batch_sequence  # opening the run directory is timed in the file benchmark
     n = benchmark.pedantic(write_nist_cvr, args=(run, Sink()), rounds=3, warmup_rounds=0)
     rate = n / benchmark.stats.stats.min
@@ -131,7 +132,7 @@ def test_nist_cvr_generation(benchmark, run_dir):
 
 
 def test_dominion_cvr_generation(benchmark, run_dir):
-    run = RunData(run_dir)
+    run = RunDir(run_dir)
     _ = run.batch_sequence
     n = benchmark.pedantic(write_dominion_cvr, args=(run, Sink()), rounds=3, warmup_rounds=0)
     rate = n / benchmark.stats.stats.min
@@ -140,7 +141,7 @@ def test_dominion_cvr_generation(benchmark, run_dir):
 
 
 def test_statewide_tally(benchmark, run_dir):
-    run = RunData(run_dir)
+    run = RunDir(run_dir)
     with np.load(run_dir / "ballots.npz") as z:
         cvr = z["cvr"]
     counted = benchmark.pedantic(tally, args=(run.election, cvr), rounds=10, warmup_rounds=1)

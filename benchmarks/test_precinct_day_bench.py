@@ -19,7 +19,7 @@ import simpy
 from pollsim.precinct import simulate_precinct
 from pollsim.precinct.draws import draw_voters
 from pollsim.scenario import build_election, load_scenario
-from pollsim.simulation import precinct_seed, run_election_day
+from pollsim.precinct.election_day import precinct_seed, run_election_day
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "training-precinct.yaml"
 RESULTS: dict[str, float] = {}

@@ -21,12 +21,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pollsim.reconcile.report import write_report
+from pollsim.rundir import reconcile_run_dir
 from pollsim.report import build_report
+from pollsim.pipeline import ElectionRun
 from pollsim.rundir import write_run
 from pollsim.scenario import Scenario
-from pollsim.simulation import run_election_day
-from pollsim.tabulate.night import night_seed, simulate_night
+from pollsim.precinct.election_day import run_election_day
+from pollsim.night import night_seed, simulate_night
 
 ROOT = Path(__file__).resolve().parents[1]
 TIME_LIMIT = 30.0
@@ -40,8 +41,8 @@ def two_counties(tmp_path_factory) -> Path:
     scenario = Scenario.model_validate(d)
     out = tmp_path_factory.mktemp("bench") / "two-counties"
     run = run_election_day(scenario, 1)
-    write_run(run, out, simulate_night(run, night_seed(1)))
-    write_report(out)
+    write_run(ElectionRun.of_day(run, simulate_night(run, night_seed(1))), out)
+    reconcile_run_dir(out)
     return out
 
 

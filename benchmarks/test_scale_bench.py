@@ -16,7 +16,7 @@ import pytest
 
 from pollsim.scale import executor
 from pollsim.scenario import load_scenario
-from pollsim.simulation import run_election_day
+from pollsim.precinct.election_day import run_election_day
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "ms-2024-general.yaml"
 TIMES: dict[int, float] = {}

@@ -7,20 +7,21 @@ voters are drawn from their own generator, so the other voters are the same peop
 
 from __future__ import annotations
 
+from pollsim.rundir import audit_run_dir
+
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from pollsim.audit import run_audit
 from pollsim.election.roll import RollStatus, VoterNeed
 from pollsim.precinct import Outcome, PrecinctResult
 from pollsim.precinct.procedures import accounting_form
-from pollsim.reconcile.report import write_report
+from pollsim.rundir import reconcile_run_dir
 from pollsim.rundir import hhmm, summary, write_run
 from pollsim.scenario import Scenario, build_election, load_scenario
 from pollsim.scenario.models import clock_minutes
-from pollsim.simulation import ElectionDayRun, run_election_day
+from pollsim.precinct.election_day import ElectionDayRun, run_election_day
 from pollsim.tabulate import tally_dict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -341,8 +342,8 @@ def test_misrecording_dres_are_caught_by_the_risk_limiting_audit(tmp_path):
 
     out = tmp_path / "run"
     write_run(run, out)
-    assert not any(r["flagged"] for r in write_report(out)["precincts"])  # every count balances
-    doc = run_audit(out, "us-senate", 0.05, AUDIT_SEED, "kaplan-markov", echo=lambda _: None)
+    assert not any(r["flagged"] for r in reconcile_run_dir(out)["precincts"])  # every count balances
+    doc = audit_run_dir(out, "us-senate", 0.05, AUDIT_SEED, "kaplan-markov", echo=lambda _: None)
     assert len(doc["rounds"]) > 1  # escalated round by round
     [decision] = doc["decisions"]
     assert not decision["risk_limit_met"] and decision["full_manual_recount"]

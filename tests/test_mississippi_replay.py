@@ -8,7 +8,7 @@ import yaml
 
 from pollsim.scenario import Scenario, load_scenario
 from pollsim.scenario.mississippi import counties
-from pollsim.simulation import run_election_day
+from pollsim.precinct.election_day import run_election_day
 from pollsim.tabulate import tally_dict
 from tests.conftest import SCENARIOS
 

@@ -5,13 +5,106 @@ marking booths, precinct scanners and ballot-marking devices); the devices are e
 their counters, tapes and event logs; the results flow on to election night, reconciliation
 (Miss. Code §23-15-615) and risk-limiting audits (§23-15-617).
 
+The public API (docs/architecture.md): each stage's front door and its records, and
+:func:`run_election`, which runs the chain::
+
+    import pollsim
+    scenario = pollsim.load_scenario("scenarios/training-precinct.yaml")
+    run = pollsim.run_election(scenario, seed=7)
+    pollsim.write_run(run, "runs/demo")
+
+Names are imported on first use, so ``import pollsim`` (and ``pollsim --help``) stays cheap.
 Importing pollsim registers its pyserial URL handler: ``serial.serial_for_url("pollsim://dre")``
 opens an emulated device in-process (pollsim.urlhandler.protocol_pollsim).
 """
 
-import serial as _serial
+from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
-if "pollsim.urlhandler" not in _serial.protocol_handler_packages:
-    _serial.protocol_handler_packages.append("pollsim.urlhandler")
+try:
+    __version__ = version("pollsim")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
+
+_EXPORTS = {
+    # scenario -> election
+    "load_scenario": "pollsim.scenario",
+    "Scenario": "pollsim.scenario.models",
+    "Election": "pollsim.election.definition",
+    # election day
+    "run_election_day": "pollsim.precinct.election_day",
+    "ElectionDayRun": "pollsim.precinct.election_day",
+    "simulate_precinct": "pollsim.precinct",
+    "PrecinctResult": "pollsim.precinct",
+    # election night
+    "simulate_night": "pollsim.night",
+    "NightResult": "pollsim.night",
+    # tabulation
+    "tally": "pollsim.tabulate",
+    "tally_dict": "pollsim.tabulate",
+    # reconciliation
+    "reconcile_precincts": "pollsim.reconcile",
+    "ReconciliationReport": "pollsim.reconcile",
+    "PrecinctCounts": "pollsim.reconcile",
+    # audit
+    "run_audit": "pollsim.audit",
+    "RunBallots": "pollsim.audit",
+    "AuditResult": "pollsim.audit",
+    "verify_package": "pollsim.audit",
+    # the chain and the run directory
+    "run_election": "pollsim.pipeline",
+    "ElectionRun": "pollsim.pipeline",
+    "AuditRequest": "pollsim.pipeline",
+    "write_run": "pollsim.rundir",
+    "RunDir": "pollsim.rundir",
+    # readers of a finished run
+    "export_run": "pollsim.export",
+    "build_report": "pollsim.report",
+    # errors
+    "PollsimError": "pollsim.errors",
+    "ScenarioError": "pollsim.errors",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pollsim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+def _register_url_handler() -> None:
+    import serial
+
+    if "pollsim.urlhandler" not in serial.protocol_handler_packages:
+        serial.protocol_handler_packages.append("pollsim.urlhandler")
+
+
+_register_url_handler()
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the names __getattr__ serves
+    from pollsim.audit import AuditResult, RunBallots, run_audit, verify_package
+    from pollsim.election.definition import Election
+    from pollsim.errors import PollsimError, ScenarioError
+    from pollsim.export import export_run
+    from pollsim.night import NightResult, simulate_night
+    from pollsim.pipeline import AuditRequest, ElectionRun, run_election
+    from pollsim.precinct import PrecinctResult, simulate_precinct
+    from pollsim.precinct.election_day import ElectionDayRun, run_election_day
+    from pollsim.reconcile import PrecinctCounts, ReconciliationReport, reconcile_precincts
+    from pollsim.report import build_report
+    from pollsim.rundir import RunDir, write_run
+    from pollsim.scenario import load_scenario
+    from pollsim.scenario.models import Scenario
+    from pollsim.tabulate import tally, tally_dict

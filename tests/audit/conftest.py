@@ -12,9 +12,11 @@ import pytest
 
 from pollsim.audit.simulate import flip_votes
 from pollsim.election.definition import Election
-from pollsim.rundir import write_npz, write_run
+from pollsim.files import write_npz
+from pollsim.rundir import write_run
+from tests.conftest import reseal
 from pollsim.scenario import load_scenario
-from pollsim.simulation import run_election_day
+from pollsim.precinct.election_day import run_election_day
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = "80194 27365 01928 37465"  # twenty rolls of a ten-sided die
@@ -39,7 +41,7 @@ def flipped_copy(run: Path, out: Path, contest: str, reported_margin: float, see
     cvr[:, sl] = flip_votes(cvr[:, sl], arrays["paper"][:, sl], vote_for, reported_margin, np.random.default_rng(seed))
     arrays["cvr"] = cvr
     write_npz(out / "ballots.npz", arrays)
-    return out
+    return reseal(out)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pollsim.audit.ballots import load_run
+from pollsim.rundir import RunDir
 from pollsim.audit.errors import AuditError, ManifestError
 from pollsim.audit.manifest import check_manifest, manifest_from_run, read_manifest_csv
 from pollsim.errors import PollsimError
@@ -20,7 +20,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_a_runs_manifest_has_one_batch_per_precinct_and_device_named_by_both(training_run):
-    ballots = load_run(training_run)
+    ballots = RunDir(training_run).audit_ballots()
     m = manifest_from_run(ballots.batches)
     assert m.batch_names == ("training-1 DRE-1", "training-1 DRE-2", "training-1 DRE-3", "training-1 DRE-4", "training-1 ADA-1")
     assert set(m.containers) == {"Training"} and m.tabulators[0] == "DRE-1"
@@ -29,7 +29,7 @@ def test_a_runs_manifest_has_one_batch_per_precinct_and_device_named_by_both(tra
 
 
 def test_a_drawn_position_finds_that_devices_ballot_in_cast_order(training_run):
-    ballots = load_run(training_run)
+    ballots = RunDir(training_run).audit_ballots()
     b = ballots.batches
     rows = ballots.rows(np.array([1, 1, 4]), np.array([1, 3, 2]))
     dre2 = np.flatnonzero(ballots.device == 1)
@@ -74,7 +74,7 @@ def test_a_malformed_manifest_is_one_line_naming_the_file_and_row(tmp_path, text
 
 
 def test_more_ballots_in_the_manifest_than_cvrs_are_phantoms_at_the_end_of_the_batch(training_run, tmp_path):
-    ballots = load_run(training_run)
+    ballots = RunDir(training_run).audit_ballots()
     run_m = manifest_from_run(ballots.batches)
     counts = run_m.counts.copy()
     counts[2] += 3
@@ -87,7 +87,7 @@ def test_more_ballots_in_the_manifest_than_cvrs_are_phantoms_at_the_end_of_the_b
 
 
 def test_cvrs_the_manifest_does_not_account_for_stop_the_audit(training_run, tmp_path):
-    ballots = load_run(training_run)
+    ballots = RunDir(training_run).audit_ballots()
     run_m = manifest_from_run(ballots.batches)
     short = "\n".join(["Batch Name,Number of Ballots"] + [f"{n},{c}" for n, c in zip(run_m.batch_names[:-1], run_m.counts.tolist(), strict=False)])
     with pytest.raises(AuditError, match="'training-1 ADA-1' has CVRs but is not in the ballot manifest"):

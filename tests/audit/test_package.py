@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pollsim.rundir import audit_run_dir
+
 import hashlib
 import json
 import shutil
@@ -9,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pollsim.audit import AuditBoards, run_audit, verify_package
+from pollsim.audit import AuditBoards, verify_package
 
 from .conftest import SEED
 
@@ -30,7 +32,7 @@ def packages(training_run, wrong_run, tmp_path_factory) -> dict[str, Path]:
         ("colorado", wrong_run, "alpha", "us-senate,school-board", None, "colorado"),
     ]:
         out[name] = base / name
-        run_audit(run, contests, 0.10, SEED, method, out[name], quiet, boards=boards, sampler=sampler)
+        audit_run_dir(run, contests, 0.10, SEED, method, out[name], quiet, boards=boards, sampler=sampler)
     return out
 
 
@@ -42,8 +44,8 @@ def test_a_package_verifies_from_the_package_alone(packages, name, tmp_path):
 
 
 def test_the_same_audit_writes_byte_identical_packages(training_run, tmp_path):
-    a = run_audit(training_run, "us-senate", 0.10, SEED, "alpha", tmp_path / "a", quiet)
-    b = run_audit(training_run, "us-senate", 0.10, SEED, "alpha", tmp_path / "b", quiet)
+    a = audit_run_dir(training_run, "us-senate", 0.10, SEED, "alpha", tmp_path / "a", quiet)
+    b = audit_run_dir(training_run, "us-senate", 0.10, SEED, "alpha", tmp_path / "b", quiet)
     for name in [*a["files"], "audit.json"]:
         if name != "audit.json":
             assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()

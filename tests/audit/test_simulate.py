@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pollsim.rundir import RunDir
+
 import numpy as np
 import pytest
 
@@ -26,7 +28,7 @@ def test_the_truth_next_to_a_tie_is_the_hard_case_risk_is_near_but_not_over_alph
 
 
 def test_a_flipped_run_is_caught_by_every_audit(training_run):
-    r = simulate_audits("kaplan-markov", audits=2000, run_dir=training_run, contest="us-senate", seed=2)
+    r = simulate_audits("kaplan-markov", audits=2000, run=RunDir(training_run).audit_ballots(), contest="us-senate", seed=2)
     assert r["outcome_wrong"] and r["paper_winners"] == ["dawson"] and r["reported_winners"] == ["pruitt"]
     assert r["confirmed"] <= r["allowed_confirmed"]
 

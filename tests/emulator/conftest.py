@@ -19,7 +19,7 @@ from pollsim.devices.eventlog import verify_chain
 from pollsim.precinct import simulate_precinct
 from pollsim.protocol import Client, PollState
 from pollsim.scenario import build_election, load_scenario
-from pollsim.simulation import precinct_seed
+from pollsim.precinct.election_day import precinct_seed
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAINING = ROOT / "scenarios" / "training-precinct.yaml"

@@ -12,11 +12,13 @@ import numpy as np
 import pytest
 
 from pollsim.election.definition import Election
-from pollsim.rundir import DEVICE_COLUMNS, PRECINCT_COLUMNS, write_npz
+from pollsim.files import write_npz
+from pollsim.rundir import DEVICE_COLUMNS, PRECINCT_COLUMNS
 from pollsim.rundir import write_run as write_run_dir
 from pollsim.scenario import load_scenario
-from pollsim.simulation import run_election_day
+from pollsim.precinct.election_day import run_election_day
 from pollsim.tabulate import tally_dict
+from tests.conftest import reseal
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -153,7 +155,7 @@ def make_synthetic_run_dir(
         "tally": tally_dict(el, cvr),
     }
     (out / "summary.json").write_text(json.dumps(summ, indent=2) + "\n")
-    return out
+    return reseal(out)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,8 @@ re-tally to the summary."""
 
 from __future__ import annotations
 
+from tests.conftest import reseal
+
 import json
 import re
 import shutil
@@ -95,6 +97,7 @@ def test_a_contest_off_the_ballot_style_is_left_blank(dre_run, tmp_path):
     d = json.loads((run_dir / "election.json").read_text())
     d["ballot_styles"][0]["contests"].remove("local-option")
     (run_dir / "election.json").write_text(json.dumps(d))
+    reseal(run_dir)
     cvr = np.load(run_dir / "ballots.npz")["cvr"]
     export_run(run_dir, "dominion-cvr", tmp_path / "cvr.csv")
     rows = read_csv(tmp_path / "cvr.csv")[4:]

@@ -13,7 +13,8 @@ import pytest
 
 from pollsim.errors import PollsimError
 from pollsim.export import FORMATS, ExportError, RunDirError, export_run
-from pollsim.rundir import write_npz
+from pollsim.files import write_npz
+from tests.conftest import reseal
 
 
 def assert_nothing_written(out):
@@ -75,6 +76,7 @@ def _rewrite_ballots(run_dir, change):
         arrays = {k: z[k].copy() for k in z.files}
     change(arrays)
     write_npz(run_dir / "ballots.npz", arrays)
+    reseal(run_dir)
 
 
 @pytest.mark.parametrize(
@@ -114,6 +116,7 @@ def test_a_failure_half_way_through_the_stream_leaves_no_file_and_keeps_an_old_o
                 b = io.BytesIO()
                 np.lib.format.write_array(b, arr)
                 zf.writestr(name + ".npy", b.getvalue())
+    reseal(run_dir)
     out = tmp_path / "cvr.json"
     out.write_text("previous export\n")
     with pytest.raises(RunDirError, match="truncated"):

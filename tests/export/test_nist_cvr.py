@@ -11,7 +11,7 @@ import pytest
 
 from pollsim.export import export_run
 from pollsim.export.cvr import write_nist_cvr
-from pollsim.export.rundata import RunData
+from pollsim.rundir import RunDir
 
 from .conftest import election, retally_cvr_report, schema_errors, summary
 
@@ -130,7 +130,7 @@ def test_the_export_is_byte_identical_across_runs_and_chunk_sizes(synthetic_run,
     export_run(synthetic_run, "nist-cvr", tmp_path / "a.json")
     export_run(synthetic_run, "nist-cvr", tmp_path / "b.json")
     small = io.StringIO()
-    write_nist_cvr(RunData(synthetic_run), small, chunk=97)
+    write_nist_cvr(RunDir(synthetic_run), small, chunk=97)
     a = (tmp_path / "a.json").read_bytes()
     assert a == (tmp_path / "b.json").read_bytes() == small.getvalue().encode()
     assert b"GeneratedDate\":\"" in a and a.isascii()

@@ -3,6 +3,8 @@ devices' logs, hash chains that end where devices.csv says, and tampering refuse
 
 from __future__ import annotations
 
+from tests.conftest import reseal
+
 import copy
 import csv
 import json
@@ -14,8 +16,8 @@ import pytest
 
 from pollsim.errors import PollsimError
 from pollsim.export import device_event_log, export_run
-from pollsim.export.rundata import RunDirError
-from pollsim.rundir import write_npz
+from pollsim.rundir import RunDirError
+from pollsim.files import write_npz
 
 from .conftest import schema_errors
 
@@ -81,7 +83,7 @@ def _rewrite_eventlog(src, dst, change):
         arrays = {k: z[k].copy() for k in z.files}
     change(arrays)
     write_npz(dst / "eventlog.npz", arrays)
-    return dst
+    return reseal(dst)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 
 from pollsim.export.cvr import write_nist_cvr
 from pollsim.export.dominion import write_dominion_cvr
-from pollsim.export.rundata import RunData
+from pollsim.rundir import RunDir
 
 from .conftest import make_synthetic_run_dir
 
@@ -48,7 +48,7 @@ def test_peak_memory_stays_far_below_the_document_size(big_run, writer):
     sink = CountingSink()
     tracemalloc.start()
     try:
-        run = RunData(big_run)
+        run = RunDir(big_run)
         records = writer(run, sink)
         _, peak = tracemalloc.get_traced_memory()
     finally:
@@ -65,6 +65,6 @@ def test_peak_memory_stays_far_below_the_document_size(big_run, writer):
 def test_a_streamed_report_parses_as_one_json_document(synthetic_run, tmp_path):
     out = tmp_path / "cvr.json"
     with out.open("w") as f:
-        write_nist_cvr(RunData(synthetic_run), f, chunk=1000)
+        write_nist_cvr(RunDir(synthetic_run), f, chunk=1000)
     doc = json.loads(out.read_text())
     assert len(doc["CVR"]) == 5_000 and list(doc)[-1] == "CVR"

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from pollsim.precinct import Outcome
-from pollsim.simulation import run_election_day
+from pollsim.precinct.election_day import run_election_day
 from tests.conftest import scenario_from
 
 

@@ -8,11 +8,8 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
-from pollsim.protocol import Client, DeviceServer, Link
-from pollsim.protocol.testing import Impairments, lossy_pair
+from pollsim.protocol import Client, DeviceServer, LineFaults, Link, serial_pair
 from tests.protocol.fake_device import FakeScanner
-
-CLEAN_LINE = Impairments()
 
 
 @pytest.fixture
@@ -36,12 +33,11 @@ def served(scanner: FakeScanner) -> Iterator[tuple[Client, DeviceServer]]:
 @contextmanager
 def serving(
     handler: FakeScanner,
-    impairments: Impairments = CLEAN_LINE,
-    seed: int = 0,
+    faults: LineFaults | None = None,
     ack_timeout: float = 0.05,
 ) -> Iterator[tuple[Client, DeviceServer]]:
     """A DeviceServer for ``handler`` in a thread, and a Client on the other end of the cable."""
-    host, device = lossy_pair(seed, impairments)
+    host, device = serial_pair(faults)
     link = Link(device, device_id=handler.device_id, ack_timeout=ack_timeout)
     server = DeviceServer(link, handler)
     with server.in_background():

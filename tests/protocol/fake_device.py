@@ -11,13 +11,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from pollsim.devices.states import PollState
 from pollsim.errors import DeviceError
 from pollsim.protocol import (
     Counters,
     ErrorCode,
     Identity,
     LogEvent,
-    PollState,
     RequestRefused,
     Status,
 )
@@ -31,8 +31,7 @@ class FakeScanner:
     def __init__(self, cvrs: npt.NDArray[np.uint8], *, device_id: int = 7, test_mode: bool = False):
         self.records = np.array(cvrs, np.uint8)
         self.device_id = device_id
-        self.polls = PollState.CLOSED
-        self.test_mode = test_mode
+        self.state = PollState.TEST_MODE if test_mode else PollState.READY
         self.clock = 1_730_800_800
         self.protective = 1000 + len(self.records)
         self.faults: list[str] = []
@@ -43,13 +42,21 @@ class FakeScanner:
             for i in range(1, 4)
         ]
 
+    @property
+    def test_mode(self) -> bool:
+        return self.state is PollState.TEST_MODE
+
+    @test_mode.setter
+    def test_mode(self, on: bool) -> None:
+        self.state = PollState.TEST_MODE if on else PollState.READY
+
     def identify(self) -> Identity:
         return Identity(
             self.device_id, "scan-single", "FakeScan 1", f"SN{self.device_id:05d}", "1.0"
         )
 
     def status(self) -> Status:
-        return Status(self.polls, self.test_mode, self.clock, tuple(self.faults))
+        return Status.of(self.state, self.clock, tuple(self.faults))
 
     def set_clock(self, clock: int) -> Status:
         self.clock = clock
@@ -58,13 +65,13 @@ class FakeScanner:
     def open_polls(self, election_code: str) -> Status:
         if election_code != ELECTION_CODE:
             raise RequestRefused(ErrorCode.AUTH_FAILED, "wrong election code")
-        if self.polls is not PollState.CLOSED:
-            raise DeviceError(f"polls are {self.polls.value}")
-        self.polls = PollState.OPEN
+        if self.state not in (PollState.READY, PollState.TEST_MODE):
+            raise DeviceError(f"polls are {self.state.polls}")
+        self.state = PollState.POLLS_OPEN
         return self.status()
 
     def close_polls(self) -> Status:
-        self.polls = PollState.FINAL
+        self.state = PollState.POLLS_CLOSED
         return self.status()
 
     def counters(self) -> Counters:

@@ -18,16 +18,8 @@ import numpy as np
 
 from pollsim.protocol import cobs
 from pollsim.protocol.frame import BROADCAST_ID, Frame
-from pollsim.protocol.messages import (
-    ChunkRequest,
-    Counters,
-    ErrorCode,
-    Identity,
-    MarksChunk,
-    MessageType,
-    RequestRefused,
-    reply_type,
-)
+from pollsim.protocol.messages import Counters, ErrorCode, Identity, MessageType, RequestRefused, reply_type
+from pollsim.protocol.records import ChunkRequest, MarksChunk
 
 VECTORS = Path(__file__).resolve().parents[1] / "data" / "protocol_vectors.json"
 

@@ -15,28 +15,24 @@ from pollsim.protocol import (
     Identity,
     MessageType,
     PayloadError,
-    PollState,
     RequestRefused,
     Status,
 )
-from pollsim.protocol.messages import (
+from pollsim.protocol.messages import ClockSetting, FaultInjection, PollsOpening, reply_type
+from pollsim.protocol.records import (
     ChunkRequest,
-    ClockSetting,
-    FaultInjection,
     LogChunk,
     LogEvent,
     MarksChunk,
-    PollsOpening,
     decode_ballot,
     decode_tally,
     encode_ballot,
     encode_tally,
-    reply_type,
 )
 
 RECORDS = [
     Identity(7, "dre", "AccuVote-TSx", "SN1", "4.6.4"),
-    Status(PollState.PAUSED, True, 1_730_800_800, ("paper_out",)),
+    Status("paused", True, 1_730_800_800, ("paper_out",)),
     Counters(412, 20_311),
     ClockSetting(1_730_800_800),
     PollsOpening("MS-2024-GEN"),

@@ -27,9 +27,9 @@ from pollsim.protocol import (
 )
 from pollsim.protocol.auth import ENVELOPE_SIZE, AlteredResult, sign
 from pollsim.protocol.frame import MAX_PAYLOAD
-from pollsim.protocol.messages import ChunkRequest, LogChunk
+from pollsim.protocol.line import serial_pair
+from pollsim.protocol.records import ChunkRequest, LogChunk
 from pollsim.protocol.server import SEALED
-from pollsim.protocol.testing import lossy_pair
 from tests.protocol.fake_device import FakeScanner
 
 KEY = b"k" * 32
@@ -58,7 +58,7 @@ def sealed_pair():
     """A reader with the key, and a fake scanner served with a seal, over a clean cable."""
     records = (np.random.default_rng(3).random((3000, 40)) < 0.2).astype(np.uint8)
     scanner = FakeScanner(records)
-    host, device = lossy_pair(0)
+    host, device = serial_pair()
     counter = itertools.count(1)
     server = DeviceServer(Link(device, device_id=7, ack_timeout=0.05), scanner, ResultSeal(KEY, counter.__next__))
     with server.in_background():
@@ -67,11 +67,13 @@ def sealed_pair():
 
 def test_a_server_with_a_seal_says_so_and_seals_exactly_the_result_replies(sealed_pair) -> None:
     client, _, scanner = sealed_pair
-    assert SEALED == {MessageType.TALLY, MessageType.COUNTERS, MessageType.CVRS, MessageType.PAPER_RECORDS}
+    assert SEALED == {MessageType.IDENTIFY, MessageType.STATUS, MessageType.TALLY, MessageType.COUNTERS,
+                      MessageType.CVRS, MessageType.PAPER_RECORDS}  # fmt: skip
     assert client.identify().sealed
     raw = client.link.request(MessageType.COUNTERS).payload
-    assert raw.startswith(b"PSR1") and unseal(raw) == scanner.counters().to_payload()
-    assert client.link.request(MessageType.STATUS).payload.startswith(b"{")  # not a result
+    assert raw.startswith(b"PSR2") and unseal(raw) == scanner.counters().to_payload()
+    assert client.link.request(MessageType.STATUS).payload.startswith(b"PSR2")
+    assert client.link.request(MessageType.PRINT_ZERO_TAPE).payload.startswith(b"ZERO")  # decides nothing
     np.testing.assert_array_equal(client.read_all_cvrs(), scanner.records)
     np.testing.assert_array_equal(client.tally(), scanner.records.sum(axis=0))
 
@@ -87,13 +89,14 @@ def test_sealed_chunks_still_fit_a_frame(sealed_pair) -> None:
 
 
 def test_a_reader_with_a_key_refuses_an_unsealed_device_even_if_it_claims_nothing() -> None:
-    host, device = lossy_pair(0)
+    host, device = serial_pair()
     server = DeviceServer(Link(device, device_id=7, ack_timeout=0.05), FakeScanner(np.zeros((2, 4), np.uint8)))
     with server.in_background():
         client = Client(host, ack_timeout=0.05, verifier=ResultVerifier(KEY))
-        assert not client.identify().sealed
-        with pytest.raises(ForgedResult, match="lossy:host: COUNTERS reply is forged"):
-            client.counters()
+        with pytest.raises(ForgedResult, match="line:host: IDENTIFY reply is forged: not a signed result"):
+            client.identify()
+        with pytest.raises(ForgedResult, match="line:host: IDENTIFY reply is forged"):
+            client.counters()  # a reader with a key identifies the device before anything else
 
 
 def test_unseal_checks_the_digest_without_the_key() -> None:
@@ -108,8 +111,8 @@ def test_unseal_checks_the_digest_without_the_key() -> None:
 def test_a_reply_that_does_not_acknowledge_the_request_is_stale_and_dropped() -> None:
     """A device still retransmitting its answer to an earlier reader session: the new reader
     waits for the frame that acknowledges its own request."""
-    host, device = lossy_pair(0)
-    reader, peer = Link(host, ack_timeout=0.05), Link(device, device_id=7, ack_timeout=0.05)
+    host, device = serial_pair()
+    reader, peer = Link(host, ack_timeout=0.05), Link(device, device_id=7, ack_timeout=0.05, role="device")
 
     def device_side() -> None:
         assert peer.receive(2.0) is not None

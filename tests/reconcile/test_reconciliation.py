@@ -9,7 +9,7 @@ import yaml
 from pollsim.reconcile import CHECKS, reconcile
 from pollsim.reconcile.totals import counts_from_results
 from pollsim.scenario import Scenario
-from pollsim.simulation import run_election_day
+from pollsim.precinct.election_day import run_election_day
 from tests.conftest import SCENARIOS
 
 # (kind, the checks it must trip)

@@ -17,13 +17,14 @@ import pytest
 import yaml
 
 from pollsim.audit.boards import AuditBoards
-from pollsim.audit.commands import run_audit
-from pollsim.reconcile.report import write_report
+from pollsim.rundir import audit_run_dir
+from pollsim.rundir import reconcile_run_dir
 from pollsim.report import build_report
+from pollsim.pipeline import ElectionRun
 from pollsim.rundir import write_run
 from pollsim.scenario import Scenario
-from pollsim.simulation import run_election_day
-from pollsim.tabulate.night import night_seed, simulate_night
+from pollsim.precinct.election_day import run_election_day
+from pollsim.night import night_seed, simulate_night
 
 ROOT = Path(__file__).resolve().parents[2]
 SECTIONS = ("summary", "queues", "waits", "devices", "incidents", "accounting", "reconciliation", "reporting", "audit")
@@ -49,9 +50,9 @@ def full_scenario() -> Scenario:
 def _make_full(out: Path) -> Path:
     scenario = full_scenario()
     run = run_election_day(scenario, 3)
-    write_run(run, out, simulate_night(run, night_seed(3)))
-    write_report(out)
-    run_audit(out, "us-house-2,us-senate", 0.05, "2", "kaplan-markov", echo=lambda _s: None, boards=AuditBoards(error_rate=0.02, seed=2))
+    write_run(ElectionRun.of_day(run, simulate_night(run, night_seed(3))), out)
+    reconcile_run_dir(out)
+    audit_run_dir(out, "us-house-2,us-senate", 0.05, "2", "kaplan-markov", echo=lambda _s: None, boards=AuditBoards(error_rate=0.02, seed=2))
     return out
 
 

@@ -21,10 +21,10 @@ import numpy as np
 import pytest
 
 from pollsim.errors import PollsimError
-from pollsim.report import ReportError, build, build_report, load_run, render_report
+from pollsim.report import ReportError, build, build_report, gather, render_report
 from pollsim.report.measures import device_use, line_lengths
-from pollsim.report.rundata import REQUIRED
-from pollsim.simulation import run_election_day
+from pollsim.rundir import RunDirError
+from pollsim.precinct.election_day import run_election_day
 from tests.report.conftest import SECTIONS, full_scenario
 
 
@@ -158,7 +158,7 @@ def test_the_bare_run_says_what_has_not_run(bare_run, bare):
 
 # ------------------------------------------------------------------ lines and waits
 def test_line_lengths_are_a_head_count(full_run):
-    run = load_run(full_run)
+    run = gather(full_run)
     lines = line_lengths(run)
     v = run.voters
     for p in range(run.n_precincts):
@@ -173,7 +173,7 @@ def test_line_lengths_are_a_head_count(full_run):
 
 
 def test_the_line_table_gives_each_precinct_s_longest_lines(full_run, full):
-    run = load_run(full_run)
+    run = gather(full_run)
     lines = line_lengths(run)
     rows = {r[0]: r for r in full.rows("queue-peaks")}
     assert set(rows) == set(run.precinct_ids)
@@ -194,7 +194,7 @@ def test_wait_percentiles_are_recomputed_from_the_voters(full_run, full):
 def test_busy_shares_are_the_precinct_model_s(full_run):
     """Pollbook stations and DREs, from the records, add up to the model's own pool utilisation."""
     model = run_election_day(full_scenario(), 3)
-    uses = device_use(load_run(full_run))
+    uses = device_use(gather(full_run))
     for result in model.precincts:
         mine = [u for u in uses if u.precinct == result.precinct]
         groups = {"PB": [u for u in mine if u.kind == "pollbook"], "DRE": [u for u in mine if u.device_id.startswith("DRE-")],
@@ -282,10 +282,10 @@ def test_a_rounds_json_is_read_when_there_is_no_package(scratch_copy):
     (run / "audit").mkdir()
     (run / "audit" / "rounds.json").write_text(json.dumps({"risk_limit": 0.1, "rounds": [
         {"round": 1, "draws": 40, "risks": {"mayor": 0.3}}, {"round": 2, "draws": 80, "risks": {"mayor": 0.04}, "confirmed": ["mayor"]}]}))  # fmt: skip
-    page = Page(render_report(load_run(run))[0])
+    page = Page(render_report(gather(run))[0])
     assert [r[1] for r in page.rows("audit-rounds")] == ["40", "80"] and page.rows("audit-rounds")[1][3] == "0.04"
     (run / "audit" / "rounds.json").write_text("{not json")
-    page = Page(render_report(load_run(run))[0])
+    page = Page(render_report(gather(run))[0])
     assert "No audit in this run (audit/rounds.json: unreadable" in page.section_text["audit"]
 
 
@@ -294,7 +294,7 @@ def test_a_big_run_is_aggregated(full_run, monkeypatch):
     monkeypatch.setattr(build, "SHOW_ROWS", 1)
     monkeypatch.setattr(build, "SMALL_LINE_PANELS", 1)
     monkeypatch.setattr(build, "MAX_BARS", 2)
-    html, pngs = render_report(load_run(full_run))
+    html, pngs = render_report(gather(full_run))
     page = Page(html)
     assert [r[0] for r in page.rows("accounting-table")] == ["Second", "Training", "all counties"]
     assert [r[0] for r in page.rows("reconciliation-table")] == ["training-2"]
@@ -344,17 +344,17 @@ def test_a_plot_the_report_no_longer_has_is_removed(scratch_copy):
 
 # ------------------------------------------------------------------ errors
 def test_a_missing_run_directory_is_named(tmp_path):
-    with pytest.raises(ReportError) as err:
+    with pytest.raises(RunDirError) as err:
         build_report(tmp_path / "nowhere")
     assert str(tmp_path / "nowhere") in str(err.value) and "\n" not in str(err.value)
-    assert issubclass(ReportError, PollsimError)
+    assert issubclass(ReportError, PollsimError) and issubclass(RunDirError, PollsimError)
 
 
-@pytest.mark.parametrize("name", REQUIRED)
+@pytest.mark.parametrize("name", ["summary.json", "precincts.csv", "devices.csv", "voters.npz", "ballots.npz", "eventlog.npz"])
 def test_a_missing_required_file_is_named(scratch_copy, name):
     run = scratch_copy()
     (run / name).unlink()
-    with pytest.raises(ReportError) as err:
+    with pytest.raises(RunDirError) as err:
         build_report(run)
     msg = str(err.value)
     assert msg.startswith(str(run / name)) and "missing" in msg and "\n" not in msg
@@ -365,7 +365,7 @@ def test_a_missing_required_file_is_named(scratch_copy, name):
 def test_a_broken_required_file_is_named(scratch_copy, name, content):
     run = scratch_copy()
     (run / name).write_bytes(content)
-    with pytest.raises(ReportError) as err:
+    with pytest.raises(RunDirError) as err:
         build_report(run)
     assert str(err.value).startswith(str(run / name)) and "\n" not in str(err.value)
 

@@ -12,7 +12,7 @@ import yaml
 from pollsim.scale import executor
 from pollsim.scale.engines import EngineError
 from pollsim.scenario import Scenario
-from pollsim.simulation import run_election_day
+from pollsim.precinct.election_day import run_election_day
 from tests.conftest import SCENARIOS
 
 

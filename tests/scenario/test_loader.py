@@ -65,9 +65,12 @@ def test_a_wrong_value_names_file_line_and_field(tmp_path):
     assert "greater than or equal to 0" in p
 
 
-def test_a_misspelt_field_is_an_error_not_ignored(tmp_path):
+def test_a_misspelt_field_is_an_error_not_ignored_and_the_valid_names_are_listed(tmp_path):
     [p] = problems(tmp_path, GOOD_HEAD + "    turnot: 0.5\n")
-    assert ":18: precincts[0].turnot: unknown field" in p
+    assert ":18: precincts[0].turnot: unknown field; did you mean 'turnout'?" in p
+    from pollsim.scenario.models import PrecinctSpec
+
+    assert p.endswith("valid here: " + ", ".join(PrecinctSpec.model_fields))
 
 
 def test_a_missing_field_points_at_its_parent(tmp_path):
@@ -80,7 +83,7 @@ def test_every_problem_is_reported_once(tmp_path):
     ps = problems(tmp_path, text)
     assert len(ps) == 2
     assert any("election.contests[0].vote_for" in p for p in ps)
-    assert any("precincts[0].registered_voters" in p and "integer" in p for p in ps)
+    assert any("precincts[0].registered_voters: expected a whole number, got the text 'lots'" in p for p in ps)
 
 
 def test_cross_field_problems_name_the_field(tmp_path):
@@ -92,7 +95,7 @@ def test_cross_field_problems_name_the_field(tmp_path):
 
 def test_hourly_shares_must_cover_the_polling_hours(tmp_path):
     [p] = problems(tmp_path, GOOD_HEAD + "arrivals:\n  hourly_shares: [1, 2, 3]\n")
-    assert ":19: arrivals.hourly_shares: 3 entries given; expected one per hour the polls are open (12)" in p
+    assert ":19: arrivals.hourly_shares: 3 entries given; expected one per hour the polls are open (12: 07:00-19:00)" in p
 
 
 def test_an_incident_must_name_a_device_the_precinct_has(tmp_path):
@@ -104,10 +107,10 @@ def test_an_incident_must_name_a_device_the_precinct_has(tmp_path):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("", ":1: the file is empty"),
-        ("scenario: [unclosed\n", ":2: YAML syntax"),
+        ("", ":1: (top level): the file is empty"),
+        ("scenario: [unclosed\n", ":1: (YAML): syntax: did not find expected ',' or ']'"),
         ("scenario: a\nscenario: b\n", ":2: scenario: the field is given twice"),
-        ("- a\n- b\n", ":1: expected a mapping"),
+        ("- a\n- b\n", ":1: (top level): expected a mapping"),
     ],
 )
 def test_broken_yaml_is_told_plainly(tmp_path, text, expected):
@@ -128,5 +131,22 @@ def test_cli_validate_exits_2_with_one_line_per_problem_and_no_traceback(tmp_pat
 
 
 def test_a_missing_file_is_a_clear_error(tmp_path):
-    with pytest.raises(ScenarioError, match="cannot read the scenario file"):
+    with pytest.raises(ScenarioError, match=r"nope.yaml:1: \(file\): cannot read the scenario file"):
         load_scenario(tmp_path / "nope.yaml")
+
+
+def test_yaml_conveniences_read_as_a_person_means_them(tmp_path):
+    """Unquoted times stay times, 1e-3 is a number, anchors and merge keys work (own keys win)."""
+    text = GOOD_HEAD + (
+        "    scripted_voters:\n      - {at: 19:00}\n      - {at: 10:15}\n"
+        "polls: {close: 20:00}\n"
+        "service_times:\n"
+        "  checkin_paper: &slow {distribution: gamma, mean: 2.0, sd: 1e-1}\n"
+        "  affidavit_paperwork:\n    <<: *slow\n    mean: 5\n"
+    )
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    s = load_scenario(path)
+    assert [v.at for v in s.precincts[0].scripted_voters] == ["19:00", "10:15"] and s.polls.close == "20:00"
+    assert s.service_times.checkin_paper.sd == 0.1
+    assert (s.service_times.affidavit_paperwork.mean, s.service_times.affidavit_paperwork.sd) == (5.0, 0.1)

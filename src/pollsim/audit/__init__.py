@@ -10,7 +10,7 @@ The stages, one module each:
 
 - :mod:`.manifest`: the ballot manifest (from a run or a county's CSV), checked against the CVRs,
   with phantoms;
-- :mod:`.ballots`: the CVR and paper layers of a run directory;
+- :mod:`.ballots`: the CVR and paper layers of a run (:class:`RunBallots`, the stage's input record);
 - :mod:`.sampling`: the public dice seed; Rivest's consistent sampler (as Arlo uses it) and a
   ColoradoRLA-style sampler;
 - :mod:`.contest`: reported outcomes and the winner > loser assertions;
@@ -20,21 +20,23 @@ The stages, one module each:
 - :mod:`.rounds`: :class:`RiskLimitingAudit`, its rounds and the §617.4 decision;
 - :mod:`.package`: the published audit package and :func:`verify_package`;
 - :mod:`.simulate`: thousands of audits of a wrong outcome, to measure the risk;
-- :mod:`.commands`: the entry points the command line calls.
+- :mod:`.commands`: the entry points the command line calls; :func:`run_audit` is the stage's
+  front door (:class:`RunBallots` in, :class:`AuditResult` out).
 """
 
+from pollsim.audit.ballots import RunBallots
 from pollsim.audit.boards import AuditBoards
 from pollsim.audit.commands import cli_draw, cli_sample_size, run_audit
 from pollsim.audit.errors import AuditError, ManifestError, SeedError
 from pollsim.audit.manifest import BallotManifest, read_manifest_csv
 from pollsim.audit.package import verify_package
-from pollsim.audit.rounds import RiskLimitingAudit, RoundPolicy
+from pollsim.audit.rounds import AuditResult, RiskLimitingAudit, RoundPolicy
 from pollsim.audit.sample_size import sample_size
 from pollsim.audit.sampling import colorado_draws, consistent_draws, format_dice_seed, parse_dice_seed
 from pollsim.audit.simulate import simulate_audits
 
 __all__ = [
-    "AuditBoards", "AuditError", "BallotManifest", "ManifestError", "RiskLimitingAudit", "RoundPolicy", "SeedError",
+    "AuditBoards", "AuditError", "AuditResult", "RunBallots", "BallotManifest", "ManifestError", "RiskLimitingAudit", "RoundPolicy", "SeedError",
     "cli_draw", "cli_sample_size", "colorado_draws", "consistent_draws", "format_dice_seed", "parse_dice_seed",
     "read_manifest_csv", "run_audit", "sample_size", "simulate_audits", "verify_package",
 ]  # fmt: skip

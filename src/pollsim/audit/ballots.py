@@ -1,4 +1,4 @@
-"""The records an audit reads from a run directory: CVRs, paper records, batches (§23-15-617).
+"""The records an audit reads: CVRs, paper records, batches (§23-15-617).
 
 An audit of a run compares two of the three layers of ``ballots.npz``: the electronic record
 (``cvr``, what the device stored and tabulated) and the paper record (``paper``: the VVPAT record
@@ -14,11 +14,9 @@ device); :meth:`RunBallots.rows` finds the row of (batch, position) without sort
 
 from __future__ import annotations
 
-import csv
-import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 
 import numpy as np
 
@@ -29,9 +27,14 @@ from pollsim.election.definition import Election
 
 @dataclass(frozen=True, eq=False)
 class RunBallots:
-    """One run's ballots as an audit sees them."""
+    """One run's ballots as an audit sees them (the audit stage's input record).
 
-    run_dir: Path
+    Built in memory from the election day (:func:`pollsim.pipeline.run_election`) or from a run
+    directory (:meth:`pollsim.rundir.RunDir.audit_ballots`). ``paper`` is the paper layer, or a
+    function that loads it when first needed (a run directory's paper layer is read only if the
+    audit draws). ``source`` names where the ballots came from, for messages.
+    """
+
     election: Election
     cvr: np.ndarray  # uint8[n, width]: the electronic records
     precinct: np.ndarray  # int32[n]
@@ -39,14 +42,15 @@ class RunBallots:
     precinct_ids: tuple[str, ...]
     counties: tuple[str, ...]  # county of each precinct
     device_ids: dict[tuple[int, int], str]  # (precinct index, device index) -> device id
+    paper_source: np.ndarray | Callable[[], np.ndarray]
+    source: str = ""
 
     @cached_property
     def paper(self) -> np.ndarray:
-        """``uint8[n, width]``: the paper records (VVPAT record or paper ballot), read on first use."""
-        with np.load(self.run_dir / "ballots.npz", allow_pickle=False) as z:
-            paper = z["paper"]
+        """``uint8[n, width]``: the paper records (VVPAT record or paper ballot)."""
+        paper = self.paper_source() if callable(self.paper_source) else self.paper_source
         if paper.shape != self.cvr.shape:
-            raise AuditError(f"{self.run_dir / 'ballots.npz'}: paper and cvr layers differ in shape")
+            raise AuditError(f"{self.source}: paper and cvr layers differ in shape")
         return paper
 
     @property
@@ -112,32 +116,3 @@ class RunBallots:
                 rows = cache[rb] = lo + np.flatnonzero(self.device[lo:hi] == d)
             out[i] = rows[pos - 1]
         return out
-
-
-def load_run(run_dir: Path) -> RunBallots:
-    """Read what an audit needs from a run directory (``ballots.npz``, ``devices.csv``,
-    ``precincts.csv``, ``election.json``). The paper layer is read only when first needed."""
-    run_dir = Path(run_dir)
-    try:
-        election = Election.from_dict(json.loads((run_dir / "election.json").read_text()))
-        with np.load(run_dir / "ballots.npz", allow_pickle=False) as z:
-            cvr = z["cvr"]
-            precinct = z["precinct"]
-            device = z["device"]
-            precinct_ids = tuple(str(x) for x in z["precinct_ids"].tolist())
-            columns = [str(x) for x in z["columns"].tolist()]
-        with (run_dir / "precincts.csv").open(newline="") as f:
-            county_of = {r["precinct"]: r["county"] for r in csv.DictReader(f)}
-        with (run_dir / "devices.csv").open(newline="") as f:
-            rows = list(csv.DictReader(f))
-    except OSError as exc:
-        raise AuditError(f"{run_dir}: not a pollsim run directory ({exc.strerror}: {exc.filename})") from None
-    except (KeyError, ValueError) as exc:
-        raise AuditError(f"{run_dir}: unreadable run directory ({exc})") from None
-    expected = [f"{c.contest}/{c.choice}" for c in election.columns]
-    if columns != expected:
-        raise AuditError(f"{run_dir / 'ballots.npz'}: columns do not match election.json")
-    pindex = {p: i for i, p in enumerate(precinct_ids)}
-    device_ids = {(pindex[r["precinct"]], int(r["index"])): r["device_id"] for r in rows if r["precinct"] in pindex}
-    counties = tuple(county_of.get(p, "") for p in precinct_ids)
-    return RunBallots(run_dir, election, cvr, precinct, device, precinct_ids, counties, device_ids)

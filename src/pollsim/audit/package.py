@@ -70,7 +70,7 @@ def _discrepancy(outcome: ReportedOutcome, cvr: np.ndarray, mvr: np.ndarray, pha
     return np.max(np.stack(list(classes.values())), axis=0) if len(phantom) else np.zeros(0, np.int8)
 
 
-def package_files(result: AuditResult, election_id: str = "", definition_sha256: str = "", run_dir: str = "") -> dict[str, str]:
+def package_files(result: AuditResult, election_id: str = "", definition_sha256: str = "", run_sha256: str = "") -> dict[str, str]:
     """The package's files as text, ``audit.json`` last (it carries the others' hashes)."""
     m = result.manifest
     files: dict[str, str] = {"manifest.csv": m.to_csv()}
@@ -104,7 +104,7 @@ def package_files(result: AuditResult, election_id: str = "", definition_sha256:
         "pollsim_version": __version__,
         "law": LAW,
         "election": {"id": election_id, "definition_sha256": definition_sha256},
-        "run_dir": run_dir,
+        "run_sha256": run_sha256,
         "contests": [{**o.to_dict(), "assertions": [{"name": a.name, "margin": a.margin, "diluted_margin": a.diluted_margin} for a in o.assertions]} for o in result.outcomes],
         "method": result.method_params,
         "risk_limit": result.risk_limit,
@@ -139,21 +139,6 @@ def _decision_dict(d) -> dict:
         "reported_winners": list(d.reported_winners), "certified_winners": list(d.certified_winners),
         "recount_differs": d.recount_differs, "outcome_changed": d.outcome_changed, "statement": d.statement,
     }  # fmt: skip
-
-
-def write_package(result: AuditResult, out: Path, **meta) -> dict:
-    """Write the package directory (each file atomically); returns the audit.json document."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    files = package_files(result, **meta)
-    stale = out / "recount.csv"
-    if "recount.csv" not in files and stale.exists():
-        stale.unlink()
-    for name, text in files.items():
-        tmp = out / (name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out / name)
-    return json.loads(files["audit.json"])
 
 
 # -- verification ---------------------------------------------------------------------------

@@ -23,13 +23,14 @@ millions of simulated draws are one ``cumsum``:
   on SHANGRLA's comparison assorter (Stark 2020): B = (1 - omega/2) / (2 - v), v = the diluted
   margin, upper bound u = 2 / (2 - v), null mean mu = 1/2;
   f = (B/mu)(eta - mu)/(u - mu) + (u - eta)/(u - mu) = 1 + lambda (B - 1/2) with
-  lambda = (eta/mu - 1) / (u - mu). pollsim's default eta is *fixed from the reported margin*:
-  the lambda that maximizes the expected log growth E ln(1 + lambda (B - 1/2)) (Kelly's
-  criterion, as in Spertus 2023, COBRA) if 1- and 2-vote overstatements occur at the planning
-  rates o1 = 0.001 and o2 = 0.0001, capped at 0.995 / mu so that a 2-vote overstatement never
-  sends T to zero. (ALPHA's "shrink-trunc" estimator targets the mean of B, which for comparison
-  audits is barely above 1/2 and gives a timid bet; a margin-based fixed eta is the usual choice
-  for comparison audits.)
+  lambda = (eta/mu - 1) / (u - mu). The bet lambda (:mod:`.bets`): ``adaptive`` (default) learns
+  the discrepancy rates from the draws so far (COBRA's adaptive Kelly bet, shrunk towards the
+  planning rates o1 = 0.001, o2 = 0.0001 as 200 draws) and never bets more than Kaplan-Markov
+  does, so it matches Kaplan-Markov without discrepancies and overtakes it when they are
+  frequent; ``fixed`` is SHANGRLA's fixed alternative eta from ``optimal_comparison`` (2-vote
+  rate 0.001); ``kelly`` is pollsim's earlier bet, the Kelly bet for the planning rates, capped
+  at 0.995 / mu (lambda <= 1.99; one 2-vote overstatement then leaves 0.5 % of T). A package
+  that names no bet was written with ``kelly``.
 
 Each assertion is tested on its own (SHANGRLA); a contest's risk is the largest of its
 assertions' risks. An assertion with no reported margin (a tie) is never confirmed.
@@ -42,10 +43,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pollsim.audit.bets import BETS, D_PRIOR, GAMMA, P2_FIXED, adaptive_bets, assorter_excess, fixed_bet, kelly, km_equivalent_bet, prior_rates
 from pollsim.audit.contest import Assertion
 from pollsim.audit.errors import AuditError
 
-GAMMA = 1.03905
 O1, O2 = 0.001, 0.0001  # planning rates of 1- and 2-vote overstatements (per card)
 MAX_BET = 0.995  # ALPHA never bets more than this share of the largest bet 1/mu
 OFFSET = 2  # class c is stored at index c + OFFSET
@@ -76,9 +77,15 @@ class RiskFunction:
         """The method's parameters, as the package records them."""
         return {"method": self.name}
 
+    adaptive = False  # whether a draw's factor depends on earlier draws (else: log_factors says all)
+
+    def log_terms(self, a: Assertion, classes: np.ndarray) -> np.ndarray:
+        """ln f of each draw (``classes`` may be 2-D: one row per simulated audit)."""
+        return self.log_factors(a)[np.asarray(classes, np.int64) + OFFSET]
+
     def log_statistic(self, a: Assertion, classes: np.ndarray) -> np.ndarray:
         """ln T_1..ln T_n along the last axis (classes may be 2-D: one row per simulated audit)."""
-        return np.cumsum(self.log_factors(a)[np.asarray(classes, np.int64) + OFFSET], axis=-1)
+        return np.cumsum(self.log_terms(a, classes), axis=-1)
 
     def risk(self, a: Assertion, classes: np.ndarray, ends: list[int]) -> list[float]:
         """The measured risk after the first ``n`` draws, for each ``n`` in ``ends``."""
@@ -155,32 +162,47 @@ def kelly_bet(v: float, o1: float = O1, o2: float = O2, cap: float = MAX_BET * 2
 
 
 class Alpha(RiskFunction):
-    """Card-level comparison with ALPHA, eta fixed from the reported margin (see module doc)."""
+    """Card-level comparison with ALPHA; the bet is ``adaptive`` (default), ``fixed`` or
+    ``kelly`` (:mod:`.bets`)."""
 
     name = "alpha"
     comparison = True
 
-    def __init__(self, o1: float = O1, o2: float = O2, max_bet: float = MAX_BET):
-        self.o1, self.o2, self.max_bet = o1, o2, max_bet
+    def __init__(self, o1: float = O1, o2: float = O2, max_bet: float = MAX_BET, bet: str = "adaptive", d: float = D_PRIOR, p2: float = P2_FIXED, gamma: float = GAMMA):
+        if bet not in BETS:
+            raise AuditError(f"unknown ALPHA bet '{bet}' (choose from: {', '.join(BETS)})")
+        self.o1, self.o2, self.max_bet, self.bet_name, self.d, self.p2, self.gamma = o1, o2, max_bet, bet, d, p2, gamma
+        self.adaptive = bet == "adaptive"
 
     classes = KaplanMarkov.classes
 
     def bet(self, a: Assertion) -> float:
-        return kelly_bet(a.diluted_margin, self.o1, self.o2, 2 * self.max_bet)
+        """The bet on the first draw (the only one, for ``fixed`` and ``kelly``)."""
+        v = a.diluted_margin
+        if self.bet_name == "kelly":
+            return kelly_bet(v, self.o1, self.o2, 2 * self.max_bet)
+        if self.bet_name == "fixed":
+            return min(fixed_bet(v, self.p2), 2 * self.max_bet)
+        return float(kelly(assorter_excess(v), prior_rates(self.o1, self.o2), km_equivalent_bet(v, self.gamma)))
 
     def eta(self, a: Assertion) -> float:
-        """ALPHA's eta for this assertion: mu (1 + lambda (u - mu)), mu = 1/2, u = 2/(2 - v)."""
+        """ALPHA's eta for the first draw: mu (1 + lambda (u - mu)), mu = 1/2, u = 2/(2 - v)."""
         u = 2 / (2 - a.diluted_margin)
         return 0.5 * (1 + self.bet(a) * (u - 0.5))
 
     def _log_factors(self, a):
+        return np.log1p(self.bet(a) * assorter_excess(a.diluted_margin))
+
+    def log_terms(self, a: Assertion, classes: np.ndarray) -> np.ndarray:
+        if not (self.adaptive and a.testable and np.size(classes)):
+            return super().log_terms(a, classes)
         v = a.diluted_margin
-        omega = np.arange(-2, 3)
-        b = (1 - omega / 2) / (2 - v)
-        return np.log1p(self.bet(a) * (b - 0.5))
+        lam = adaptive_bets(v, classes, prior_rates(self.o1, self.o2), self.d, km_equivalent_bet(v, self.gamma))
+        with np.errstate(divide="ignore"):
+            return np.log1p(lam * assorter_excess(v)[np.asarray(classes, np.int64) + OFFSET])
 
     def params(self):
-        return {"method": self.name, "o1": self.o1, "o2": self.o2, "max_bet": self.max_bet}
+        return {"method": self.name, "bet": self.bet_name, "o1": self.o1, "o2": self.o2, "max_bet": self.max_bet, "d": self.d, "p2": self.p2, "gamma": self.gamma}
 
 
 METHODS = {"bravo": BallotPollingBravo, "kaplan-markov": KaplanMarkov, "alpha": Alpha}
@@ -196,13 +218,13 @@ def method_name(method: str) -> str:
     return m
 
 
-def make_risk_function(method: str, gamma: float = GAMMA, o1: float = O1, o2: float = O2) -> RiskFunction:
-    """A risk function by name: Kaplan-Markov with ``gamma``, ALPHA betting for rates o1, o2."""
+def make_risk_function(method: str, gamma: float = GAMMA, o1: float = O1, o2: float = O2, bet: str = "adaptive") -> RiskFunction:
+    """A risk function by name: Kaplan-Markov with ``gamma``, ALPHA with ``bet`` from rates o1, o2."""
     m = method_name(method)
     if m == "kaplan-markov":
         return KaplanMarkov(gamma)
     if m == "alpha":
-        return Alpha(o1, o2)
+        return Alpha(o1, o2, bet=bet, gamma=gamma)
     return BallotPollingBravo()
 
 
@@ -210,6 +232,8 @@ def risk_function(method: str, params: dict | None = None) -> RiskFunction:
     """A risk function by name, with the parameters a package recorded (or the defaults)."""
     m = method_name(method)
     kw = {k: v for k, v in (params or {}).items() if k != "method"}
+    if m == "alpha" and "bet" not in kw:
+        kw["bet"] = "kelly"  # packages written before the bets were offered
     return METHODS[m](**kw)
 
 

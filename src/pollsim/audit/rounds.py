@@ -210,7 +210,7 @@ class RiskLimitingAudit:
         self.seed = canonical_seed(seed)
         self.fn = fn
         self.sampler_name = sampler
-        run_manifest = manifest_from_run(ballots.batches, str(ballots.run_dir))
+        run_manifest = manifest_from_run(ballots.batches, ballots.source)
         self.manifest = manifest if manifest is not None else run_manifest
         self.check: ManifestCheck = check_manifest(self.manifest, ballots.batches)
         self.boards = boards or AuditBoards()

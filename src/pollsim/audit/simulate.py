@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pollsim.audit.ballots import load_run
+from pollsim.audit.ballots import RunBallots
 from pollsim.audit.contest import ReportedOutcome, blank_overvotes, outcome_from_votes, pair_values
 from pollsim.audit.errors import AuditError
 from pollsim.audit.risk import GAMMA, O1, O2, OFFSET, RiskFunction, make_risk_function, method_name
@@ -116,9 +116,8 @@ def two_candidate_election(ballots: int, margin: float, wrong: bool, o1: float, 
     return election_from_blocks("contest", "candidate", 1, ("a", "b"), cvr[perm], paper[perm])
 
 
-def run_election(run_dir: Path, contest: str, wrong: bool, margin: float, rng: np.random.Generator) -> SimulatedElection:
+def run_election(ballots: RunBallots, contest: str, wrong: bool, margin: float, rng: np.random.Generator) -> SimulatedElection:
     """A run's contest: the paper layer is the truth; with ``wrong`` the CVR layer is flipped."""
-    ballots = load_run(run_dir)
     election = ballots.election
     if contest not in election.contest_slices:
         raise AuditError(f"unknown contest '{contest}'")
@@ -156,10 +155,10 @@ def simulate(election: SimulatedElection, fn: RiskFunction, risk_limit: float, a
     ends, direct = plan(fn, [o], risk_limit, policy, n_cards)
     target = math.log(1 / risk_limit) - 1e-12
     phantom = np.zeros(n_cards, bool)
-    tables = []  # per assertion: (class index of each card, ln f per class, testable)
+    tables = []  # per assertion: (class index of each card, ln f per class, the assertion)
     for a in o.assertions:
         cls = (fn.classes(election.cvr_pairs[a.name], election.paper_pairs[a.name], phantom) + OFFSET).astype(np.int8)
-        tables.append((cls, fn.log_factors(a), a.testable))
+        tables.append((cls, fn.log_factors(a), a))
     rounds = np.full(audits, len(ends) + 1 if ends else 1, np.int64)  # len(ends)+1: full hand count
     draws = np.zeros(audits, np.int64)
     examined = np.zeros(audits, np.int64)
@@ -171,11 +170,11 @@ def simulate(election: SimulatedElection, fn: RiskFunction, risk_limit: float, a
             size = min(chunk, audits - start)
             idx = rng.integers(0, n_cards, (size, horizon))
             tau = np.zeros(size, np.int64)
-            for cls, table, testable in tables:
-                if not testable:
+            for cls, table, a in tables:
+                if not a.testable:
                     tau[:] = horizon + 1
                     continue
-                log_t = np.cumsum(table[cls[idx]], axis=1)
+                log_t = fn.log_statistic(a, cls[idx] - OFFSET) if fn.adaptive else np.cumsum(table[cls[idx]], axis=1)
                 hit = log_t >= target
                 first = np.where(hit.any(axis=1), np.argmax(hit, axis=1) + 1, horizon + 1)
                 tau = np.maximum(tau, first)
@@ -213,7 +212,7 @@ def simulate_audits(
     wrong_outcome: bool = True,
     ballots: int = 20_000,
     reported_margin: float = 0.05,
-    run_dir: Path | None = None,
+    run: RunBallots | None = None,
     contest: str | None = None,
     o1: float = O1,
     o2: float = O2,
@@ -234,7 +233,7 @@ def simulate_audits(
     - ``ballots``, ``reported_margin``: the synthetic two-candidate contest: N cards (default
       20,000) and the reported diluted margin (default 0.05; with a wrong outcome, by how much the
       flipped CVRs report the loser ahead).
-    - ``run_dir``, ``contest``: use a run's contest instead (paper layer = truth; with a wrong
+    - ``run``, ``contest``: use a run's contest instead (paper layer = truth; with a wrong
       outcome the CVR layer is flipped between the paper's last winner and first loser).
     - ``o1``, ``o2``, ``gamma``: planning rates (ALPHA's bet; sample sizes) and Kaplan-Markov's
       gamma; ``policy``: the round policy (default :class:`RoundPolicy`); ``seed``: numpy seed.
@@ -251,10 +250,10 @@ def simulate_audits(
     m = method_name(method)
     fn = make_risk_function(m, gamma=gamma, o1=o1, o2=o2)
     rng = np.random.default_rng(seed)
-    if run_dir is not None:
+    if run is not None:
         if contest is None:
-            raise AuditError("simulate_audits: a run directory needs a contest")
-        election = run_election(Path(run_dir), contest, wrong_outcome, reported_margin, rng)
+            raise AuditError("simulate_audits: a run's ballots need a contest")
+        election = run_election(run, contest, wrong_outcome, reported_margin, rng)
     else:
         election = two_candidate_election(ballots, reported_margin, wrong_outcome, o1, o2, rng)
     o = election.outcome

@@ -20,25 +20,15 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timezone
-from enum import Enum
 
 import numpy as np
 
 from pollsim.devices.eventlog import Disposition, EventLog
+from pollsim.devices.states import PollState
 from pollsim.devices.store import MemoryFull, MemoryStore, SQLiteStore
 from pollsim.election.definition import Election
 from pollsim.errors import DeviceError
 from pollsim.tabulate.tally import tally_votes
-
-
-class PollState(Enum):
-    PRE_ELECTION = "pre-election"
-    TEST_MODE = "test-mode"
-    READY = "ready"
-    POLLS_OPEN = "polls-open"
-    SUSPENDED = "suspended"
-    POLLS_CLOSED = "polls-closed"
-    RESULTS_EXPORTED = "results-exported"
 
 
 _ALLOWED = {
@@ -237,18 +227,20 @@ class VotingDevice:
 
         Ballot, counters and log entry are one transaction of the store: all or nothing.
         """
-        test = self.state is PollState.TEST_MODE
-        if not test and self.state is not PollState.POLLS_OPEN:
-            self.log.append(t, "ballot-refused", Disposition.FAILURE, f"state={self.state.value}")
-            raise BallotRefused(f"{self.device_id}: polls are not open ({self.state.value})")
-        if self.faults and self.blocked_by:
-            self.log.append(t, "ballot-refused", Disposition.FAILURE, "fault=" + ",".join(self.blocked_by))
-            raise BallotRefused(f"{self.device_id}: out of service ({', '.join(self.blocked_by)})")
+        state = self.state
+        test = state is PollState.TEST_MODE
+        if not test and state is not PollState.POLLS_OPEN:
+            self.log.append(t, "ballot-refused", Disposition.FAILURE, f"state={state.value}")
+            raise BallotRefused(f"{self.device_id}: polls are not open ({state.value})")
         if self.faults:
+            if self.blocked_by:
+                self.log.append(t, "ballot-refused", Disposition.FAILURE, "fault=" + ",".join(self.blocked_by))
+                raise BallotRefused(f"{self.device_id}: out of service ({', '.join(self.blocked_by)})")
             paper_row, cvr_row = self._apply_silent_faults(paper_row)
+        store = self.store
         try:
-            with self.store.transaction():
-                i = self.store.record_ballot(t, cvr_row, paper_row, test)
+            with store.transaction():
+                i = store.record_ballot(t, cvr_row, paper_row, test)
                 self.log.append(t, "test-ballot-cast" if test else "ballot-cast")
         except MemoryFull:
             self.faults.add("memory_full")

@@ -6,7 +6,8 @@ inside a pyserial URL (``pollsim://``). A test team opens the port with its own 
 a DRE's or a scanner's, and finds a device that lives through a simulated election day.
 
 * :mod:`~pollsim.emulator.service`: the service port's firmware (states, clock, election code,
-  results key and seals) over a DRE, scanner, BMD or electronic pollbook;
+  results key and seals) over a DRE, scanner or BMD; :mod:`~pollsim.emulator.pollbook`: the
+  same over an electronic pollbook;
 * :mod:`~pollsim.emulator.pty`: the serial connector on a pty (pacing, line faults, unplugging);
 * :mod:`~pollsim.emulator.serve`: the emulated device and its election day (``pollsim serve``);
 * :mod:`~pollsim.emulator.read`: the county's reader with its checks (``pollsim read``).
@@ -14,11 +15,11 @@ a DRE's or a scanner's, and finds a device that lives through a simulated electi
 docs/emulator.md tells a test team how to connect.
 """
 
+from pollsim.emulator.pollbook import PollbookService
 from pollsim.emulator.pty import HostLeft, LineFaults, PortStats, PtyPort
-from pollsim.emulator.service import WIRE_STATE, DeviceClock, DeviceService, PollbookService
+from pollsim.emulator.service import DeviceClock, DeviceService
 
 __all__ = [
-    "WIRE_STATE",
     "DeviceClock",
     "DeviceService",
     "HostLeft",

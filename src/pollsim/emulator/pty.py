@@ -9,10 +9,11 @@ reader opens as it would a serial port. It follows the serial facts measured on 
 
 * *A pty ignores the baud rate*: with ``baud`` the output is paced to ``baud / 10`` bytes per
   second (8N1: a start bit, 8 data bits, a stop bit), as a UART would send it.
-* *Parity and byte size are forced to 8N1*: line noise is injected as corrupted bytes instead
-  (``corrupt``: that share of sent bytes has one random bit flipped; ``drop``: that share is
-  lost), drawn from a seeded numpy Generator so a run can be repeated. Faults act on what the
-  device sends; its receiver is clean.
+* *Parity and byte size are forced to 8N1*: line noise is injected as corrupted bytes instead,
+  in both directions, with pollsim's one fault model (:class:`~pollsim.protocol.line.LineFaults`:
+  that share of the bytes has one random bit flipped, that share is lost, drawn per byte from a
+  seeded numpy Generator per direction so a run can be repeated): on what the device sends as it
+  leaves, on what the reader sends as the device reads it.
 * *About 18-20 KB fit in the kernel buffer; device writers must not block*: the master end is
   non-blocking; what the kernel cannot take waits in a bounded queue that a transmitter thread
   drains, and bytes beyond the bound are lost (counted), as in an overrun UART FIFO.
@@ -24,7 +25,8 @@ reader opens as it would a serial port. It follows the serial facts measured on 
   is the emulator's power loss.
 
 A symlink (``link``) names the port for readers that want a stable path; it is replaced
-atomically and removed when the port closes.
+atomically and removed when the port closes. The results read over this port feed the county's
+§23-15-615 ballot accounting.
 """
 
 from __future__ import annotations
@@ -41,9 +43,9 @@ import tty
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
+from pollsim.files import atomic_symlink
 from pollsim.protocol.frame import MAX_PAYLOAD
+from pollsim.protocol.line import LineFaults
 from pollsim.protocol.link import LinkError
 
 __all__ = ["HostLeft", "LineFaults", "PortStats", "PtyPort"]
@@ -67,48 +69,13 @@ class PortStats:
     """What happened to the bytes on this port."""
 
     sent: int = 0
-    """Bytes the device wrote."""
-    corrupted: int = 0
-    """Bytes with a bit flipped by the line."""
-    dropped: int = 0
-    """Bytes lost by the line."""
+    """Bytes the device wrote (what the line did to them: ``PtyPort.faults.to_host``)."""
     overflowed: int = 0
     """Bytes lost because the output queue was full (the reader did not read)."""
     discarded: int = 0
     """Bytes written while no reader had the port open, or left unsent when it closed."""
     hangups: int = 0
     """Times the reader closed the port."""
-
-
-class LineFaults:
-    """A noisy line: each byte is dropped with probability ``drop``, else has one random bit
-    flipped with probability ``corrupt``. Every byte makes the same three draws whatever befalls
-    it, so the fate of the n-th byte depends only on the seed."""
-
-    def __init__(self, corrupt: float = 0.0, drop: float = 0.0, seed: int | None = None):
-        for name, rate in (("corrupt", corrupt), ("drop", drop)):
-            if not 0.0 <= rate < 1.0:
-                raise ValueError(f"{name} rate {rate} is not in [0, 1)")
-        self.corrupt = corrupt
-        self.drop = drop
-        self.rng = np.random.default_rng(seed)
-
-    def __bool__(self) -> bool:
-        return bool(self.corrupt or self.drop)
-
-    def apply(self, data: bytes, stats: PortStats) -> bytes:
-        if not self or not data:
-            return data
-        n = len(data)
-        draws = self.rng.random((2, n))
-        bits = self.rng.integers(0, 8, n, dtype=np.uint8)
-        out = np.frombuffer(data, np.uint8).copy()
-        flip = draws[0] < self.corrupt
-        out[flip] ^= np.left_shift(np.uint8(1), bits[flip])
-        keep = draws[1] >= self.drop
-        stats.corrupted += int((flip & keep).sum())
-        stats.dropped += n - int(keep.sum())
-        return out[keep].tobytes()
 
 
 class PtyPort:
@@ -159,10 +126,7 @@ class PtyPort:
         self.link = Path(link) if link is not None else None
         """The symlink that names the port (None: none)."""
         if self.link is not None:
-            temporary = self.link.with_name(f".{self.link.name}.{os.getpid()}")
-            temporary.unlink(missing_ok=True)
-            os.symlink(self.path, temporary)
-            os.replace(temporary, self.link)
+            atomic_symlink(self.path, self.link)
 
     # -- the reader comes and goes -------------------------------------------------------------
     def _hung_up(self) -> bool:
@@ -224,7 +188,7 @@ class PtyPort:
                 break
             if events[0][1] & select.POLLIN:
                 try:
-                    out += os.read(self._fd, size - len(out))
+                    out += self.faults.to_device.apply(os.read(self._fd, size - len(out)))
                     continue
                 except BlockingIOError:
                     continue
@@ -246,7 +210,7 @@ class PtyPort:
             raise HostLeft(self.name)
         size = len(data)
         self.stats.sent += size
-        data = self.faults.apply(bytes(data), self.stats)
+        data = self.faults.to_host.apply(bytes(data))
         with self._ready:
             if self._rate is None and not self._out:
                 data = data[self._write_now(data) :]

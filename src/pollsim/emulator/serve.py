@@ -30,11 +30,12 @@ from pathlib import Path
 import numpy as np
 
 from pollsim.devices import BMD, DRE, BallotRefused, Pollbook, PrecinctScanner
-from pollsim.devices.firmware import PollState as Firmware
+from pollsim.devices.states import PollState as Firmware
 from pollsim.devices.store import MemoryStore, SQLiteStore
 from pollsim.election.definition import Election
 from pollsim.emulator.pty import LineFaults, PtyPort
-from pollsim.emulator.service import DeviceClock, DeviceService, PollbookService
+from pollsim.emulator.pollbook import PollbookService
+from pollsim.emulator.service import DeviceClock, DeviceService
 from pollsim.errors import PollsimError
 from pollsim.protocol import DeviceServer, Link, LinkError
 
@@ -110,7 +111,7 @@ def plan_election_day(scenario, election: Election, seed: int, kind: str) -> Ele
     """Simulate the scenario's first precinct (precinct seed as ``pollsim run`` uses it) and
     take out what the first unit of ``kind`` did."""
     from pollsim.precinct.day import PrecinctDay
-    from pollsim.simulation import precinct_seed
+    from pollsim.precinct.election_day import precinct_seed
 
     spec = scenario.precincts[0]
     day = PrecinctDay(scenario, election, spec, precinct_seed(seed, 0))
@@ -224,14 +225,14 @@ class Emulator:
         if stop.wait(self._delay(day.closes - previous)):
             return
         with service.lock:
-            if service.status().polls.value in ("open", "paused"):
+            if service.status().polls in ("open", "paused"):
                 service.close_polls()
 
     def _open_for_the_day(self) -> int | None:
         """Bring the polls open; return how many of the day's ballots memory already holds."""
         service = self.service
         if isinstance(service, PollbookService):
-            if service.polls.value == "final":
+            if service.state.polls == "final":
                 return None
             service.open_polls(service.election_code)
             return sum(service.pollbook.by_status)
@@ -246,7 +247,7 @@ class Emulator:
         """One voter's turn: "cast", "refused" (try again) or "final" (polls closed)."""
         service = self.service
         with service.lock:
-            if service.status().polls.value == "final":
+            if service.status().polls == "final":
                 return "final"
             try:
                 if isinstance(service, PollbookService):
@@ -300,7 +301,8 @@ def serve(settings: EmulatorSettings, *, link: str | None = None, baud: int | No
         emulator.stop()
         port.close()
         emulator.close()
-    stats = port.stats
-    print(f"pollsim serve: {port.path} closed; sent {stats.sent} bytes, corrupted {stats.corrupted}, "
-          f"dropped {stats.dropped}, overflowed {stats.overflowed}", file=sys.stderr)  # fmt: skip
+    out, back = port.faults.to_host, port.faults.to_device
+    print(f"pollsim serve: {port.path} closed; sent {port.stats.sent} bytes (corrupted {out.corrupted}, dropped "
+          f"{out.dropped}, overflowed {port.stats.overflowed}); received {back.bytes} (corrupted {back.corrupted}, "
+          f"dropped {back.dropped})", file=sys.stderr)  # fmt: skip
     return 0

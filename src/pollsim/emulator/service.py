@@ -7,13 +7,18 @@ manager opens the polls with the election code; at night the port hands the coun
 the tally, every cast vote record, the VVPAT records and the event log, results sealed with the
 key. :class:`DeviceService` is that firmware: it adapts a pollsim device
 (:class:`~pollsim.devices.firmware.VotingDevice`: DRE, precinct scanner or BMD) to the
-:class:`~pollsim.protocol.server.DeviceHandler` of the serial protocol. :class:`PollbookService`
-does the same for an electronic pollbook, which has check-ins instead of ballots.
+:class:`~pollsim.protocol.server.DeviceHandler` of the serial protocol;
+:class:`~pollsim.emulator.pollbook.PollbookService` does the same for an electronic pollbook.
+The counts the county reads from it feed its §23-15-615 ballot accounting.
 
 What the service adds to the firmware (docs/protocol.md section 11 gives the rules):
 
-* **Poll states.** The firmware's seven states are told on the wire as the protocol's four
-  (closed, open, paused, final) plus the test-mode flag (:data:`WIRE_STATE`).
+* **Poll states.** The firmware's seven states are told on the wire by their projection
+  (:attr:`pollsim.devices.states.PollState.polls`: closed, open, paused, final) and the
+  test-mode flag.
+* **Identity.** IDENTIFY names the device, its election definition, the ballot's contest
+  layout and its **memory card**: a random id made when the memory is first used and kept in
+  it, so that a new card starts a new count of seals (docs/protocol.md section 8).
 * **Clock.** The firmware knows no clock (it is handed times); the service keeps one in Unix
   seconds: the host's wall clock plus an offset that SET_CLOCK sets, kept in the device's memory.
 * **Election code.** OPEN_POLLS must carry it (hardware.md: re-opening after a reboot needs the
@@ -29,6 +34,7 @@ the device as a poll worker and a voter share a machine, one at a time.
 from __future__ import annotations
 
 import hmac
+import secrets
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -37,38 +43,19 @@ import numpy as np
 import numpy.typing as npt
 
 from pollsim import __version__
-from pollsim.devices import BMD, DRE, BallotRefused, Pollbook, PrecinctScanner, VotingDevice
+from pollsim.devices import BMD, DRE, BallotRefused, PrecinctScanner, VotingDevice
 from pollsim.devices.eventlog import Disposition, EventLog, entry_bytes
 from pollsim.devices.firmware import BLOCKING_FAULTS, SILENT_FAULTS
-from pollsim.devices.firmware import PollState as Firmware
+from pollsim.devices.states import PollState as Firmware
 from pollsim.devices.store import MemoryStore
+from pollsim.election.definition import Election
 from pollsim.errors import DeviceError
-from pollsim.export.eventlog import timestamp
-from pollsim.protocol import (
-    Counters,
-    ErrorCode,
-    Identity,
-    LogEvent,
-    PollState,
-    RequestRefused,
-    ResultSeal,
-    Status,
-)
+from pollsim.protocol import Counters, ErrorCode, Identity, LogEvent, RequestRefused, ResultSeal, Status
 from pollsim.protocol.auth import key_fingerprint
+from pollsim.protocol.records import timestamp
 from pollsim.tabulate.tally import tally_votes
 
-__all__ = ["WIRE_STATE", "DeviceClock", "DeviceService", "PollbookService", "default_election_code"]
-
-WIRE_STATE: dict[Firmware, tuple[PollState, bool]] = {
-    Firmware.PRE_ELECTION: (PollState.CLOSED, False),
-    Firmware.TEST_MODE: (PollState.CLOSED, True),
-    Firmware.READY: (PollState.CLOSED, False),
-    Firmware.POLLS_OPEN: (PollState.OPEN, False),
-    Firmware.SUSPENDED: (PollState.PAUSED, False),
-    Firmware.POLLS_CLOSED: (PollState.FINAL, False),
-    Firmware.RESULTS_EXPORTED: (PollState.FINAL, False),
-}
-"""Firmware state -> (wire ``polls``, ``test_mode``), as docs/protocol.md section 11 lists it."""
+__all__ = ["DeviceClock", "DeviceService", "ServicePort", "contest_layout", "default_election_code"]
 
 _MODELS = {
     "dre": ("DRE", "pollsim DRE with VVPAT (AccuVote TSx class)"),
@@ -77,6 +64,11 @@ _MODELS = {
     "electronic-poll-book": ("EPB", "pollsim electronic pollbook"),
 }
 _PRINTER_FAULTS = frozenset({"paper_out", "paper_jam", "printer_cover_open"})
+
+
+def contest_layout(election: Election) -> tuple[tuple[int, int], ...]:
+    """IDENTIFY's ``contests``: (choices, vote for) of each contest, in CVR column order."""
+    return tuple((len(contest.choices), contest.vote_for) for contest in election.contests)
 
 
 def default_election_code(definition_hash: str) -> str:
@@ -100,10 +92,11 @@ class DeviceClock:
         self.offset = clock - time.time()
 
 
-class _ServicePort:
+class ServicePort:
     """What every emulated device's service port shares: identity, clock, memory, log, lock."""
 
     kind = "dre"
+    contests: tuple[tuple[int, int], ...] = ()
 
     def __init__(self, number: int, election_code: str, definition_hash: str, memory):
         if not 1 <= number <= 0xFFFE:
@@ -120,6 +113,9 @@ class _ServicePort:
         self.seal: ResultSeal | None = None
         """Seals result replies once a key is loaded (None: results go out unsealed)."""
         self._events: list[LogEvent] = []
+        self.memory_card = self._meta("memory_card") or secrets.token_hex(8)
+        """The memory card's id: made when the memory is first used, kept in it."""
+        self._save_meta("memory_card", self.memory_card)
         stored = self._meta("result_key")
         if stored:
             self.seal = ResultSeal(bytes.fromhex(stored), self._next_seal_counter)
@@ -156,24 +152,22 @@ class _ServicePort:
     def _in_test_mode(self) -> bool:
         return False
 
-    def _refuse_key_change(self, t: float) -> None:
-        self.log.append(t, "key-change-refused", Disposition.FAILURE, "not in test mode")
-        raise DeviceError(
-            f"device {self.number}: a results key can be loaded only in test mode; "
-            "this device already holds another key"
-        )
+    _key_rule = "only in test mode"
 
     def load_key(self, key: bytes) -> ResultSeal:
         """Load the per-election results key (the technician's step during L&A testing).
 
-        Allowed in test mode; a device that already holds the same key keeps it whatever its
-        state; loading another key outside test mode is refused and logged.
+        Allowed in test mode (for a pollbook: before its polls open); a device that already
+        holds the same key keeps it whatever its state; loading another key otherwise is
+        refused and logged.
         """
         with self.lock:
             t = self.clock.now()
             if self._meta("result_key") != key.hex():
                 if not self._in_test_mode:
-                    self._refuse_key_change(t)
+                    self.log.append(t, "key-change-refused", Disposition.FAILURE, self._key_rule)
+                    raise DeviceError(f"device {self.number}: a results key can be loaded {self._key_rule}; "
+                                      "this device already holds another key")  # fmt: skip
                 self._save_meta("result_key", key.hex())
                 self.log.append(t, "key-loaded", details=f"fingerprint={key_fingerprint(key)}")
             self.seal = ResultSeal(key, self._next_seal_counter)
@@ -188,7 +182,10 @@ class _ServicePort:
             model=model,
             serial=f"PS-{code}-{self.number:05d}",
             firmware=f"pollsim {__version__}",
+            sealed=self.seal is not None,
             definition_hash=self.definition_hash,
+            memory_card=self.memory_card,
+            contests=self.contests,
         )
 
     def set_clock(self, clock: int) -> Status:
@@ -229,7 +226,7 @@ class _ServicePort:
     _election_date = ""
 
 
-class DeviceService(_ServicePort):
+class DeviceService(ServicePort):
     """A DRE, precinct scanner or BMD on its service port (a :class:`DeviceHandler`).
 
     ``number`` is the device id on the wire; the firmware's own name (``DRE-1``) stays in its
@@ -244,6 +241,7 @@ class DeviceService(_ServicePort):
         memory = None if isinstance(device.store, MemoryStore) else device.store
         code = election_code or default_election_code(election.definition_hash)
         super().__init__(number, code, election.definition_hash, memory)
+        self.contests = contest_layout(election)
         self._election_date = election.date
         self._records: dict[tuple[int, bool, str], npt.NDArray[np.uint8]] = {}
         self.zero_tape = ""
@@ -294,8 +292,7 @@ class DeviceService(_ServicePort):
     # -- requests --------------------------------------------------------------------------------
     def status(self) -> Status:
         with self.lock:
-            polls, test_mode = WIRE_STATE[self.device.state]
-            return Status(polls, test_mode, int(self.clock.now()), tuple(sorted(self.device.faults)))
+            return Status.of(self.device.state, int(self.clock.now()), tuple(sorted(self.device.faults)))
 
     def open_polls(self, election_code: str) -> Status:
         """Open the polls; from pre-election or test mode the device is first set for the
@@ -310,13 +307,13 @@ class DeviceService(_ServicePort):
                     device.set_for_election(t)
                 self.zero_tape = device.open_polls(t)
             else:
-                raise DeviceError(f"polls are {WIRE_STATE[device.state][0].value}")
+                raise DeviceError(f"polls are {device.state.polls}")
             return self.status()
 
     def close_polls(self) -> Status:
         with self.lock:
             if self.device.state not in (Firmware.POLLS_OPEN, Firmware.SUSPENDED):
-                raise DeviceError(f"polls are {WIRE_STATE[self.device.state][0].value}, not open")
+                raise DeviceError(f"polls are {self.device.state.polls}, not open")
             self.results_tape = self.device.close_polls(self.clock.now())
             return self.status()
 
@@ -396,93 +393,3 @@ class DeviceService(_ServicePort):
                 except KeyError as missing:
                     raise RequestRefused(ErrorCode.BAD_REQUEST, f"{fault} needs {missing}") from None
             return self.status()
-
-
-class PollbookService(_ServicePort):
-    """An electronic pollbook on its service port: check-ins instead of ballots.
-
-    Its counters are the voters marked VOTED (public) and every check-in, affidavit voters
-    included (protective); it holds no ballots, so TALLY, CVRS and PAPER_RECORDS are refused
-    as UNSUPPORTED. Polls: closed -> open -> final. Its memory does not survive a restart.
-    """
-
-    kind = "electronic-poll-book"
-
-    def __init__(self, pollbook: Pollbook, *, number: int, election_code: str | None = None, definition_hash: str, date: str):
-        if pollbook.log is None:
-            raise DeviceError(f"{pollbook.device_id}: a paper pollbook has no service port")
-        super().__init__(number, election_code or default_election_code(definition_hash), definition_hash, None)
-        self.pollbook = pollbook
-        self._election_date = date
-        self.polls = PollState.CLOSED
-
-    @property
-    def log(self) -> EventLog:
-        assert self.pollbook.log is not None
-        return self.pollbook.log
-
-    def check_in(self, status: int) -> bool:
-        """A voter at the table: True if marked VOTED, False for an affidavit ballot."""
-        with self.lock:
-            if self.polls is not PollState.OPEN:
-                raise BallotRefused(f"{self.pollbook.device_id}: polls are {self.polls.value}")
-            return self.pollbook.check_in(self.clock.now(), status)
-
-    def status(self) -> Status:
-        return Status(self.polls, False, int(self.clock.now()), ())
-
-    def open_polls(self, election_code: str) -> Status:
-        with self.lock:
-            self._check_code(election_code)
-            if self.polls is PollState.FINAL:
-                raise DeviceError("polls are final")
-            if self.polls is not PollState.OPEN:
-                self.polls = PollState.OPEN
-                self.log.append(self.clock.now(), "state-polls-open")
-            return self.status()
-
-    def close_polls(self) -> Status:
-        with self.lock:
-            if self.polls is not PollState.OPEN:
-                raise DeviceError(f"polls are {self.polls.value}, not open")
-            self.polls = PollState.FINAL
-            self.log.append(self.clock.now(), "state-polls-closed")
-            return self.status()
-
-    def counters(self) -> Counters:
-        with self.lock:
-            book = self.pollbook
-            return Counters(book.marked_voted, sum(book.by_status), len(self.log), self.log.head)
-
-    def _no_ballots(self) -> RequestRefused:
-        return RequestRefused(ErrorCode.UNSUPPORTED, "a pollbook holds no ballots")
-
-    def tally(self) -> npt.NDArray[np.integer]:
-        raise self._no_ballots()
-
-    def cvrs(self) -> npt.NDArray[np.uint8]:
-        raise self._no_ballots()
-
-    def paper_records(self) -> npt.NDArray[np.uint8]:
-        raise self._no_ballots()
-
-    def _tape(self, title: str) -> str:
-        book = self.pollbook
-        lines = [title, f"DEVICE     {book.device_id}", f"DEFINITION sha256:{self.definition_hash[:16]}",
-                 f"MARKED VOTED      {book.marked_voted:>8}", f"RECEIPT BOOK      {book.receipt_signatures:>8}",
-                 f"AFFIDAVIT         {book.affidavit_register:>8}", ""]  # fmt: skip
-        return "\n".join(lines)
-
-    def print_zero_tape(self) -> str:
-        with self.lock:
-            return self._tape("POLLBOOK ZERO REPORT")
-
-    def print_results_tape(self) -> str:
-        with self.lock:
-            return self._tape("POLLBOOK CLOSING REPORT")
-
-    def cast_test_ballot(self, marks: npt.NDArray[np.uint8]) -> Counters:
-        raise self._no_ballots()
-
-    def inject_fault(self, fault: str, params: Mapping[str, int | float | str | bool]) -> Status:
-        raise RequestRefused(ErrorCode.UNSUPPORTED, "the pollbook emulator has no faults to inject")

@@ -10,11 +10,15 @@
 - ``dominion-cvr``: a Dominion-style CVR CSV as Arlo ingests it (:mod:`.dominion`), streamed.
 
 Same run directory, same bytes: no wall-clock time (documents are dated election day at the last
-voter out, from summary.json). The file appears at PATH only once complete.
+voter out, from summary.json). The file appears at PATH only once complete. Every export names the
+run it was made from by its SHA-256 (NIST ``Notes``/``Details``; for the CSV formats, a
+``PATH.pollsim.json`` beside the file), and a run directory whose files changed since it was
+written is refused.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +29,11 @@ from pollsim.export.dominion import write_dominion_cvr
 from pollsim.export.eventlog import device_event_log, election_event_log
 from pollsim.export.manifest import write_arlo_manifest
 from pollsim.export.results import write_nist_results
-from pollsim.export.rundata import ExportError, RunData, RunDirError, atomic_output
+from pollsim.export.common import ExportError, RunDirError
 from pollsim.export.runlog import write_nist_eventlog
+from pollsim.errors import PollsimError
+from pollsim.files import atomic_open, atomic_text
+from pollsim.rundir import RunDir
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,7 @@ class ExportSummary:
     records: int
 
 
-WRITERS: dict[str, Callable[[RunData, IO[str]], int]] = {
+WRITERS: dict[str, Callable[[RunDir, IO[str]], int]] = {
     "nist-cvr": write_nist_cvr,
     "nist-results": write_nist_results,
     "nist-eventlog": write_nist_eventlog,
@@ -64,10 +71,32 @@ def export_run(run_dir: Path, fmt: str, out: Path) -> ExportSummary:
     run_dir, out = Path(run_dir), Path(out)
     if fmt not in WRITERS:
         raise ExportError(f"{out}: unknown export format {fmt!r} (formats: {', '.join(FORMATS)}); nothing written from {run_dir}")
-    run = RunData(run_dir)
-    with atomic_output(out) as fh:
-        records = WRITERS[fmt](run, fh)
+    if out.is_dir():
+        raise ExportError(f"{out}: is a directory; give the path of the file to write")
+    run = RunDir(run_dir)
+    run.check_ballots()  # every format relies on the ballots agreeing with the other files
+    try:
+        with atomic_open(out, "w", fsync=True) as fh:
+            records = WRITERS[fmt](run, fh)
+    except RunDirError:
+        raise
+    except PollsimError as exc:  # the output could not be written
+        raise ExportError(str(exc)) from None
+    if fmt in SIDECAR:
+        write_provenance(run, fmt, out)
     return ExportSummary(fmt, out, records)
+
+
+SIDECAR = ("arlo-manifest", "dominion-cvr")
+"""CSV formats with no field for the run's identity: a ``OUT.pollsim.json`` beside them records it."""
+
+
+def write_provenance(run: RunDir, fmt: str, out: Path) -> None:
+    """``OUT.pollsim.json``: the run (SHA-256, scenario, seed) a CSV export was made from."""
+    s = run.summary
+    doc = {"format": fmt, "file": out.name, "run_sha256": run.run_sha256, "scenario": s.get("scenario"), "seed": s.get("seed"),
+           "pollsim_version": run.pollsim_version}  # fmt: skip
+    atomic_text(out.with_name(out.name + ".pollsim.json"), json.dumps(doc, indent=2) + "\n")
 
 
 __all__ = [

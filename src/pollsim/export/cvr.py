@@ -32,7 +32,8 @@ from pollsim.election.definition import Contest
 from pollsim.export.jsonstream import Streamed, dumps, jstr, write_document
 from pollsim.export.nistids import EXPORTER_DEVICE, NistIds, is_write_in, party_name, vote_variation
 from pollsim.export.patterns import RowTexts
-from pollsim.export.rundata import STATE, RunData
+from pollsim.export.common import STATE, generated_time, provenance
+from pollsim.rundir import RunDir
 
 CVR_VERSION = "1.0.0"
 CVR_CHUNK = 2048
@@ -43,7 +44,7 @@ def _code(value: str) -> list[dict]:
     return [{"@type": "CVR.Code", "Type": "local-level", "Value": value}]
 
 
-def report_header(run: RunData, ids: NistIds) -> list[tuple[str, object]]:
+def report_header(run: RunDir, ids: NistIds) -> list[tuple[str, object]]:
     """The report's members other than the CVRs, in output order."""
     el = run.election
     s = run.summary
@@ -98,14 +99,14 @@ def report_header(run: RunData, ids: NistIds) -> list[tuple[str, object]]:
         "Name": el.name,
     }
     notes = (
-        f"pollsim simulation: scenario {s.get('scenario', '')}, seed {s.get('seed', '')}; "
+        f"{provenance(run)}; "
         f"electronic records (ballots.npz cvr layer); election definition sha256 {run.definition_hash}"
     )
     return [
         ("@type", "CVR.CastVoteRecordReport"),
         ("Version", CVR_VERSION),
         ("ReportType", ["aggregated"]),
-        ("GeneratedDate", run.generated_time),
+        ("GeneratedDate", generated_time(run)),
         ("Notes", notes),
         ("ReportGeneratingDeviceIds", [EXPORTER_DEVICE]),
         ("ReportingDevice", devices),
@@ -150,7 +151,7 @@ def contest_json(contest: Contest, contest_id: str, marks: list[int], selection_
     return out
 
 
-def contest_texts(run: RunData, ids: NistIds) -> RowTexts:
+def contest_texts(run: RunDir, ids: NistIds) -> RowTexts:
     """The ``CVRContest`` array text of each distinct (ballot style, row)."""
 
     def piece(c: Contest, marks: list[int], on_style: bool) -> str | None:
@@ -161,7 +162,7 @@ def contest_texts(run: RunData, ids: NistIds) -> RowTexts:
     return RowTexts(run.election, piece, lambda parts: "[" + ",".join(parts) + "]")
 
 
-def cvr_chunks(run: RunData, ids: NistIds, chunk: int = CVR_CHUNK):
+def cvr_chunks(run: RunDir, ids: NistIds, chunk: int = CVR_CHUNK):
     """Lists of CVR JSON texts, one list per chunk of ballot rows."""
     el = run.election
     style_index = {s.id: i for i, s in enumerate(el.ballot_styles)}
@@ -192,7 +193,7 @@ def cvr_chunks(run: RunData, ids: NistIds, chunk: int = CVR_CHUNK):
         ]
 
 
-def write_nist_cvr(run: RunData, fh: IO[str], chunk: int = CVR_CHUNK) -> int:
+def write_nist_cvr(run: RunDir, fh: IO[str], chunk: int = CVR_CHUNK) -> int:
     """Write the CVR report to ``fh``; returns the number of CVRs written."""
     ids = NistIds(run)
     return write_document(fh, [*report_header(run, ids), ("CVR", Streamed(cvr_chunks(run, ids, chunk)))])

@@ -34,7 +34,7 @@ import numpy as np
 
 from pollsim.election.definition import Contest
 from pollsim.export.patterns import RowTexts
-from pollsim.export.rundata import RunData
+from pollsim.rundir import RunDir
 
 META_COLUMNS = ["CvrNumber", "TabulatorNum", "BatchId", "RecordId", "ImprintedId", "CountingGroup", "PrecinctPortion", "BallotType"]
 COUNTING_GROUP = "Election Day"
@@ -49,7 +49,7 @@ def _field(s: str) -> str:
     return s
 
 
-def header_rows(run: RunData) -> list[list[str]]:
+def header_rows(run: RunDir) -> list[list[str]]:
     el = run.election
     pad = [""] * len(META_COLUMNS)
     contest_row, choice_row, party_row = list(pad), list(pad), list(META_COLUMNS)
@@ -63,7 +63,7 @@ def header_rows(run: RunData) -> list[list[str]]:
     return [first + [""] * (width - len(first)), contest_row, choice_row, party_row]
 
 
-def write_dominion_cvr(run: RunData, fh: IO[str], chunk: int = DOMINION_CHUNK) -> int:
+def write_dominion_cvr(run: RunDir, fh: IO[str], chunk: int = DOMINION_CHUNK) -> int:
     """Write the CVR CSV to ``fh``; returns the number of ballot rows."""
     el = run.election
     buf = io.StringIO()

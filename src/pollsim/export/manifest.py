@@ -22,12 +22,13 @@ from typing import IO
 
 import numpy as np
 
-from pollsim.export.rundata import VOTING_KINDS, RunData
+from pollsim.export.common import VOTING_KINDS
+from pollsim.rundir import RunDir
 
 MANIFEST_COLUMNS = ["Container", "Tabulator", "Batch Name", "Number of Ballots"]
 
 
-def manifest_rows(run: RunData) -> list[list]:
+def manifest_rows(run: RunDir) -> list[list]:
     """``[county, device id, batch name, ballots]`` per batch, in manifest order."""
     stride = run.device_stride
     counts = np.bincount(run.batch_keys, minlength=len(run.precincts) * stride) if run.n_ballots else np.zeros(len(run.precincts) * stride, np.int64)
@@ -40,7 +41,7 @@ def manifest_rows(run: RunData) -> list[list]:
     return rows
 
 
-def write_arlo_manifest(run: RunData, fh: IO[str]) -> int:
+def write_arlo_manifest(run: RunDir, fh: IO[str]) -> int:
     """Write the manifest CSV to ``fh``; returns the number of batches (rows)."""
     rows = manifest_rows(run)
     writer = csv.writer(fh, lineterminator="\n")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from functools import cached_property
 
-from pollsim.export.rundata import RunData
+from pollsim.rundir import RunDir
 
 _BAD = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -54,7 +54,7 @@ class _Namer:
 class NistIds:
     """Every ``@id`` of a run's NIST documents (see the module docstring)."""
 
-    def __init__(self, run: RunData):
+    def __init__(self, run: RunDir):
         self.run = run
         name = _Namer()
         name.used.add(EXPORTER_DEVICE)

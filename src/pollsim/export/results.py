@@ -31,7 +31,8 @@ import numpy as np
 
 from pollsim.export.jsonstream import write_document
 from pollsim.export.nistids import NistIds, is_write_in, party_name, vote_variation
-from pollsim.export.rundata import STATE, RunData
+from pollsim.export.common import STATE, generated_time, provenance
+from pollsim.rundir import RunDir
 from pollsim.tabulate import tally
 
 DEVICE_CLASS = {"dre": "dre", "scan-single": "opscan-precinct", "scan-batch": "opscan-central", "bmd": "bmd"}
@@ -47,7 +48,7 @@ class PrecinctCounts:
     ballots: np.ndarray
 
 
-def precinct_counts(run: RunData) -> PrecinctCounts:
+def precinct_counts(run: RunDir) -> PrecinctCounts:
     """Tally every precinct's electronic records, a chunk of rows at a time."""
     el = run.election
     n_p, n_c = len(run.precincts), len(el.contests)
@@ -86,7 +87,7 @@ def election_type(name: str, ident: str) -> str:
     return "other"
 
 
-def write_nist_results(run: RunData, fh: IO[str]) -> int:
+def write_nist_results(run: RunDir, fh: IO[str]) -> int:
     """Write the results report to ``fh``; returns the number of ``VoteCounts`` written."""
     el, s = run.election, run.summary
     ids = NistIds(run)
@@ -228,7 +229,7 @@ def write_nist_results(run: RunData, fh: IO[str]) -> int:
         "Type": etype,
     }
     notes = (
-        f"pollsim simulation: scenario {s.get('scenario', '')}, seed {s.get('seed', '')}; "
+        f"{provenance(run)}; "
         f"counts from the electronic records (ballots.npz cvr layer); election definition sha256 {run.definition_hash}"
     )
     write_document(
@@ -236,7 +237,7 @@ def write_nist_results(run: RunData, fh: IO[str]) -> int:
         [
             ("@type", "ElectionResults.ElectionReport"),
             ("Format", "precinct-level"),
-            ("GeneratedDate", run.generated_time),
+            ("GeneratedDate", generated_time(run)),
             ("IsTest", True),
             ("Issuer", "pollsim"),
             ("IssuerAbbreviation", "pollsim"),

@@ -33,7 +33,8 @@ import numpy as np
 from pollsim.devices.eventlog import EventLog, LogEntry
 from pollsim.export.eventlog import CENTRAL, device_event_log, election_event_log, timestamp
 from pollsim.export.jsonstream import Streamed, dumps, jstr, write_document
-from pollsim.export.rundata import CHUNK_ROWS, RunData, RunDirError
+from pollsim.export.common import generated_time, provenance
+from pollsim.rundir import CHUNK_ROWS, RunDir, RunDirError
 
 ENTRY_COLUMNS = ("device", "sequence", "time", "type", "disposition", "details")
 TABLES = ("device_ids", "types", "dispositions", "details_text")
@@ -62,7 +63,7 @@ class _Stamps:
 class _DeviceLogs:
     """Turns the entry rows of eventlog.npz into one ``EventLogging.Device`` JSON text per device."""
 
-    def __init__(self, run: RunData):
+    def __init__(self, run: RunDir):
         self.run = run
         self.path = run.dir / "eventlog.npz"
         t = run.load_arrays("eventlog.npz", TABLES)
@@ -142,12 +143,11 @@ class _DeviceLogs:
             raise RunDirError(self.path, f"no log for device {missing[0]!r} of devices.csv")
 
 
-def write_nist_eventlog(run: RunData, fh: IO[str]) -> int:
+def write_nist_eventlog(run: RunDir, fh: IO[str]) -> int:
     """Write the election event log to ``fh``; returns the number of events written."""
     logs = _DeviceLogs(run)
-    s = run.summary
-    details = f"pollsim simulation: scenario {s.get('scenario', '')}, seed {s.get('seed', '')}; chains start at election definition sha256 {run.definition_hash}"
-    doc = election_event_log(run.election.id, [], run.generated_time, details)
+    details = f"{provenance(run)}; chains start at election definition sha256 {run.definition_hash}"
+    doc = election_event_log(run.election.id, [], generated_time(run), details)
     members = [(k, Streamed(logs.chunks()) if k == "Device" else v) for k, v in doc.items()]
     write_document(fh, members)
     return logs.events

@@ -14,10 +14,12 @@ values, or raises :class:`~pollsim.protocol.messages.RequestRefused` if the devi
         cvrs = reader.read_all_cvrs()      # numpy uint8 matrix, one row per ballot
 
 Given a :class:`~pollsim.protocol.auth.ResultVerifier` (the county's copy of the device's key),
-the reader insists that every result reply (TALLY, COUNTERS, CVRS, PAPER_RECORDS) is sealed,
-and raises :class:`~pollsim.protocol.auth.ForgedResult`, ``AlteredResult`` or
-``ReplayedResult`` for one that is not genuine, intact and new. Without a verifier it still
-opens the seals of a device that says (in IDENTIFY) that it seals, checking only their digest.
+the reader insists that IDENTIFY and every reply it decides on (STATUS, TALLY, COUNTERS, CVRS,
+PAPER_RECORDS) is sealed, opens the sealed identity before anything else, and raises
+:class:`~pollsim.protocol.auth.ForgedResult`, ``AlteredResult`` or ``ReplayedResult`` for a
+reply that is not genuine, bound to that identity, intact and new. Without a verifier it still
+opens every sealed reply (a payload that starts with the envelope's magic), checking only its
+digest. What it reads feeds the county's §23-15-615 ballot accounting.
 """
 
 from __future__ import annotations
@@ -27,26 +29,21 @@ from collections.abc import Iterator
 import numpy as np
 import numpy.typing as npt
 
-from pollsim.protocol.auth import ResultAuthError, ResultVerifier, unseal
+from pollsim.protocol.auth import ResultAuthError, ResultVerifier, is_sealed, unseal
 from pollsim.protocol.link import Link, SerialPort
 from pollsim.protocol.messages import (
-    ChunkRequest,
     ClockSetting,
     Counters,
     FaultInjection,
     Identity,
-    LogChunk,
-    LogEvent,
-    MarksChunk,
     MessageType,
     PayloadError,
     PollsOpening,
     RequestRefused,
     Status,
-    decode_tally,
-    encode_ballot,
     reply_type,
 )
+from pollsim.protocol.records import ChunkRequest, LogChunk, LogEvent, MarksChunk, decode_tally, encode_ballot
 from pollsim.protocol.server import SEALED
 
 __all__ = ["Client"]
@@ -63,23 +60,32 @@ class Client:
         retries: int = 10,
         max_chunk: int = 0xFFFF,
         verifier: ResultVerifier | None = None,
+        deadline: float = 60.0,
     ):
-        """``max_chunk`` caps the records asked for per chunk: lower it on slow lines so that
-        each reply frame arrives within the device's ``ack_timeout``. ``verifier`` makes the
-        reader accept only genuine, intact and new sealed results."""
-        self.link = Link(port, ack_timeout=ack_timeout, retries=retries)
+        """``max_chunk`` caps the records asked for per chunk. ``verifier`` makes the reader
+        accept only genuine, intact and new sealed results of the device it identified.
+        ``deadline`` bounds each request, however noisy the line or talkative the device."""
+        self.link = Link(port, ack_timeout=ack_timeout, retries=retries, deadline=deadline)
         """The reliable link underneath (its ``stats`` count retransmissions and errors)."""
         self.max_chunk = max_chunk
         self.verifier = verifier
-        self.sealed = verifier is not None
+        self.identity: Identity | None = None
+        """What IDENTIFY said (None: not asked yet)."""
+
+    @property
+    def sealed(self) -> bool:
         """Whether result replies come sealed: always with a verifier, else as IDENTIFY said."""
+        return self.verifier is not None or (self.identity is not None and self.identity.sealed)
 
     def call(self, request: MessageType, payload: bytes = b"") -> bytes:
         """Send one request; return the reply's payload or raise the device's refusal.
 
-        A sealed result is opened first; one that fails a check raises the
-        :class:`~pollsim.protocol.auth.ResultAuthError` for it, naming the port and request.
+        With a verifier, the device is identified first; a sealed reply is opened, and one that
+        fails a check raises the :class:`~pollsim.protocol.auth.ResultAuthError` for it,
+        naming the port and request.
         """
+        if self.verifier is not None and self.identity is None and request is not MessageType.IDENTIFY:
+            self.identify()
         reply = self.link.request(request, payload)
         if reply.msg_type == MessageType.ERROR:
             raise RequestRefused.from_payload(reply.payload)
@@ -87,11 +93,14 @@ class Client:
             raise PayloadError(
                 f"{self.link.name}: reply type 0x{reply.msg_type:02x} to {request.name} request"
             )
-        if self.sealed and request in SEALED:
+        if request in SEALED and (self.verifier is not None or is_sealed(reply.payload)):
             try:
-                if self.verifier is not None:
-                    return self.verifier.open(reply.payload)
-                return unseal(reply.payload)
+                if self.verifier is None:
+                    return unseal(reply.payload)
+                if request is MessageType.IDENTIFY:
+                    self.identity = self.verifier.open_identity(reply.payload)
+                    return self.identity.to_payload()
+                return self.verifier.open(reply.payload)
             except ResultAuthError as error:
                 detail = f"{self.link.name}: {request.name} reply is {error.what}: {error}"
                 raise type(error)(detail) from None
@@ -101,7 +110,7 @@ class Client:
         """Who the device is; from now on the link talks to that device id only."""
         identity = Identity.from_payload(self.call(MessageType.IDENTIFY))
         self.link.device_id = identity.device_id
-        self.sealed = self.verifier is not None or identity.sealed
+        self.identity = identity
         return identity
 
     def status(self) -> Status:

@@ -130,11 +130,16 @@ class FrameDecoder:
     ``OVERSIZE``, when its closing zero comes.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, in_step: bool = True) -> None:
         self._partial = bytearray()
         """Bytes received since the last zero."""
         self._overflowed = 0
         """Bytes dropped from the current run because it grew too long."""
+        self.in_step = in_step
+        """False for a receiver that has just opened the port: the bytes before the first zero
+        are the tail of a frame whose start it missed, and are dropped without an error."""
+        self.skipped = 0
+        """Bytes dropped that way."""
 
     @property
     def buffered(self) -> int:
@@ -157,6 +162,13 @@ class FrameDecoder:
 
     def feed(self, data: bytes) -> list[Frame | FrameError]:
         """Take the next bytes of the stream; return the frames and errors they complete."""
+        if not self.in_step:
+            first = data.find(0)
+            if first < 0:
+                self.skipped += len(data)
+                return []
+            self.skipped += first
+            data, self.in_step = data[first:], True
         runs = data.split(b"\x00")
         self._hold(runs[0])
         if len(runs) == 1:

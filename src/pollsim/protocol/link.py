@@ -1,34 +1,49 @@
-"""The reliable link: stop-and-wait delivery of frames over a serial port that may drop bytes.
+"""The reliable link: every message across a bad serial line exactly once, or a plain error.
 
-Picture two officials passing sealed envelopes through a hatch, one at a time. The sender
-numbers each envelope and waits for a receipt (ACK) naming that number before passing the next.
-No receipt within the timeout, or a note saying "that one arrived torn" (NAK): the sender passes
-a copy of the same envelope again, up to ten times, then reports the line dead
-(:class:`LinkError`). The receiver gives a receipt for every intact envelope, even a copy of one
-it already has (its receipt may have been lost), but files each number only once.
+Picture two officials passing sealed envelopes through a hatch, one at a time, on a windy day.
+The sender numbers each envelope and waits for a receipt (ACK) naming that number before passing
+the next. No receipt in time, or a note saying "that one arrived torn" (NAK): the sender passes
+a copy of the same envelope again. The receiver gives a receipt for every intact envelope, even
+a copy of one it already has (its receipt may have blown away), but files each number only
+once. When the wind gets up they pass smaller envelopes; when it calms, bigger ones. A new
+official at the hatch first says "let us start afresh" (SYNC) and waits to hear it back
+(SYNC_ACK), so nothing left over from the last conversation is mistaken for this one. Nothing
+here is prescribed by statute: it carries the results the county's §23-15-615 accounting uses.
 
-Rules (docs/protocol.md, "Reliable link"):
+The rules, numbered as in docs/protocol.md section 4 (L1-L14), are implemented here; in short:
 
-* Data frames carry sequence numbers 1..65535 (wrapping to 1); ACK and NAK carry 0.
-* Every intact data frame is answered with ACK(ack = its sequence). It is delivered unless it
-  repeats the sequence and acknowledgement numbers of the frame delivered last (a
-  retransmission whose ACK was lost): then it is only acknowledged again. A data frame with
-  acknowledgement 0 after the peer had acknowledged one of ours comes from a restarted peer
-  and is always delivered.
-* Every non-empty run of bytes that is not a valid frame is answered with NAK.
-* A frame is acknowledged by an ACK naming it, or by a data frame from the peer whose
-  acknowledgement field names it (the peer's reply implies the request arrived).
-* No acknowledgement within ``ack_timeout`` seconds, or a NAK: retransmit; after ``retries``
-  retransmissions, :class:`LinkError`.
-* A link with a specific device id ignores frames addressed to other ids (other devices on a
-  shared line); a link with :data:`~pollsim.protocol.frame.BROADCAST_ID` accepts any.
+* **Session (L1-L3).** The host starts every session with SYNC (a random 32-bit nonce and the
+  features it supports) and resends it with backoff until the SYNC_ACK echoing the nonce; it
+  ignores every data frame before that. A device that receives SYNC abandons whatever it was
+  sending, forgets every sequence number, and answers SYNC_ACK with its own features. Both then
+  number data frames from 1. A retransmission can never be taken for the first request of a
+  new session, nor a stale reply for the answer to it.
+* **Receiving (L4-L8).** A run that is no valid frame is NAKed (bytes before the first delimiter
+  after opening are dropped silently). Every valid data frame is ACKed; it is delivered unless
+  it repeats the (sequence, acknowledgement) of the data frame delivered last.
+* **Sending (L9-L12).** A frame is acknowledged by an ACK naming it or a data frame whose
+  acknowledgement names it. The retransmission timer adapts to the measured round trip (as in
+  RFC 6298) and doubles after each timeout, up to 8 x ``ack_timeout``; a NAK brings a
+  retransmission at once and does not spend one of the ``retries`` (only timeouts do). Every
+  wait is bounded by a deadline.
+* **Fragments (L13).** After a SYNC in which both ends offered it, a message longer than the
+  current frame size goes as FRAGMENT frames, each naming the message's type and number, its
+  length and the offset of the piece, which the receiver puts in place. The frame size halves
+  whenever a frame fails (and a failed piece is cut again, smaller, under a new sequence) and
+  doubles after four clean ones, between 24 and 65535 bytes, as ZMODEM does with subpackets.
+* **Device duties (L14).** A device that receives a new request while its reply awaits
+  acknowledgement abandons the reply (the host has moved on); a repeated request makes it send
+  its reply again at once (the host did not get it).
 
-The same :class:`Link` serves the host, which sends requests with :meth:`Link.request`, and the
-device, which :meth:`Link.receive`-s requests and :meth:`Link.send`-s replies.
+:meth:`Link.request` is the host's side (SYNC once, then request and reply under one deadline,
+asking again after a silence); :meth:`Link.receive` and :meth:`Link.send` are the device's.
 """
 
 from __future__ import annotations
 
+import contextlib
+import secrets
+import struct
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -36,10 +51,19 @@ from typing import Protocol
 
 from pollsim.errors import PollsimError
 from pollsim.protocol.cobs import FrameError
-from pollsim.protocol.frame import BROADCAST_ID, Frame, FrameDecoder
+from pollsim.protocol.frame import BROADCAST_ID, MAX_PAYLOAD, Frame, FrameDecoder
 from pollsim.protocol.messages import MessageType
 
-__all__ = ["Link", "LinkError", "LinkStats", "SerialPort"]
+__all__ = ["FEATURE_FRAGMENTS", "Link", "LinkError", "LinkStats", "SerialPort"]
+
+FEATURE_FRAGMENTS = 0x01
+"""SYNC feature bit: this end joins FRAGMENT frames (and may send them)."""
+_SYNC = struct.Struct(">IB")  # nonce u32, features u8
+_FRAGMENT = struct.Struct(">BHHH")  # message type u8, message number u16, length u16, offset u16
+_MIN_RTO = 0.02
+_GROW_AFTER = 4
+_MIN_FRAGMENT = 24
+_CONTROL = frozenset({MessageType.ACK, MessageType.NAK, MessageType.SYNC, MessageType.SYNC_ACK})
 
 
 class SerialPort(Protocol):
@@ -62,7 +86,7 @@ class LinkError(PollsimError):
         self.port = port
         """The port's name (its device path for a serial port)."""
         self.seq = seq
-        """Sequence number of the frame in question."""
+        """Sequence number of the frame in question (0: a SYNC)."""
         super().__init__(f"{port}: frame seq {seq}: {detail}")
 
 
@@ -71,10 +95,15 @@ class LinkStats:
     """Running counts of what the link has seen, for reports and tests."""
 
     sent: int = 0
-    """Data frames sent (not counting retransmissions)."""
+    """Data frames sent (fragments included, retransmissions not)."""
     delivered: int = 0
-    """Data frames delivered to the caller."""
+    """Messages delivered to the caller."""
     retransmissions: int = 0
+    """Frames sent again (after a timeout, a NAK or a repeated request)."""
+    timeouts: int = 0
+    """Retransmissions after a timeout (the only ones that spend ``retries``)."""
+    naks: int = 0
+    """NAKs received while a frame awaited acknowledgement."""
     duplicates: int = 0
     """Data frames received again and only acknowledged."""
     corrupt: int = 0
@@ -82,13 +111,17 @@ class LinkStats:
     ignored: int = 0
     """Intact frames addressed to another device."""
     abandoned: int = 0
-    """Data frames given up on after every retransmission (each raised :class:`LinkError`)."""
+    """Messages given up on (each raised :class:`LinkError`)."""
     stale: int = 0
-    """Data frames dropped while waiting for a reply because they answer an earlier request."""
+    """Data frames dropped because they belong to an earlier request or session."""
+    reasks: int = 0
+    """Requests sent again after a silence with no reply."""
+    syncs: int = 0
+    """Sessions started (host) or restarted by the peer (device)."""
 
 
 class Link:
-    """Stop-and-wait reliable delivery of frames over ``port``; one side of the conversation."""
+    """Reliable delivery of messages over ``port``; one side of the conversation."""
 
     def __init__(
         self,
@@ -99,13 +132,19 @@ class Link:
         retries: int = 10,
         tick: float = 0.01,
         name: str | None = None,
+        deadline: float = 60.0,
+        reply_timeout: float = 1.0,
+        fragment: int = 1024,
+        role: str = "host",
     ):
         """Take over ``port``; its ``timeout`` is set to ``tick``, the polling interval.
 
-        ``device_id`` stamps outgoing frames and filters incoming ones. ``ack_timeout`` must
-        exceed the time the peer needs to receive and check our largest frame: on a pty,
-        milliseconds; at 115200 baud 64 KiB take 5.7 s, so on slow lines send smaller frames
-        (readers ask for smaller chunks) or raise it.
+        ``device_id`` stamps outgoing frames and filters incoming ones. ``ack_timeout`` is the
+        retransmission timer until a round trip has been measured. ``retries`` bounds the
+        timeouts per frame of :meth:`send`; ``deadline`` (seconds) bounds every request, and
+        ``reply_timeout`` is the silence after which :meth:`request` asks again. ``fragment``
+        is the first frame size once fragments are agreed. ``role`` is "host" or "device"
+        (a :class:`~pollsim.protocol.server.DeviceServer` sets it).
         """
         self.port = port
         port.timeout = tick
@@ -113,126 +152,303 @@ class Link:
         """Stamped on outgoing frames; the host sets it once IDENTIFY told it the device's id."""
         self.ack_timeout = ack_timeout
         self.retries = retries
+        self.deadline = deadline
+        self.reply_timeout = reply_timeout
+        self.role = role
         self.name = name or str(getattr(port, "name", None) or getattr(port, "port", None) or port)
         """How errors name the port."""
         self.stats = LinkStats()
-        self._decoder = FrameDecoder()
+        self.fragment = fragment
+        """The present frame size for messages that are cut into fragments."""
+        self._first_fragment = fragment
+        self._clean = 0
+        self._srtt: float | None = None
+        self._rttvar = 0.0
+        self._decoder = FrameDecoder(in_step=False)
         self._inbox: deque[Frame] = deque()
+        self._partial = bytearray()
+        self._last_wire = b""
+        self._written = 0.0
+        self._timeouts = 0
+        self._noisy = 0
+        """Good frames to go before the line counts as clean again (doubled ACKs, NAKs, delimiters)."""
+        self._nonce: int | None = None
+        """The host's SYNC nonce awaiting its SYNC_ACK (None: not syncing)."""
+        self.synced = False
+        """Whether a SYNC exchange started this session."""
+        self.fragmenting = False
+        """Whether both ends agreed to fragments."""
+        self._reset_session()
+
+    def _reset_session(self) -> None:
         self._next_seq = 1
         self._last_delivered = 0
-        """Sequence of the last data frame delivered from the peer (0: none yet)."""
         self._last_key: tuple[int, int] | None = None
-        """(sequence, acknowledgement) of that frame, to recognise its retransmissions."""
         self._awaiting = 0
-        """Sequence of our frame awaiting acknowledgement (0: none)."""
-        self._peer_acknowledged = False
-        """Whether the peer has acknowledged one of our frames (see :meth:`_is_duplicate`)."""
-        self._nak = False
+        self._nak = self._superseded = self._resend = False
+        self._last_message: tuple[int, bytes, int, int] | None = None
+        """(type, payload, sequence it answers, message number) of the last message sent."""
+        self._inbox.clear()
+        self._partial.clear()
+        self._msg_id = self._rx_msg = self._done_msg = 0
+        self.fragment = self._first_fragment
 
-    def send(self, msg_type: int, payload: bytes = b"") -> int:
-        """Send one data frame and return once the peer acknowledged it; return its sequence."""
+    # -- timers ----------------------------------------------------------------------------------
+    @property
+    def rto(self) -> float:
+        """The retransmission timeout: ``ack_timeout`` until a round trip was measured, then
+        smoothed round trip + 4 x its variation (RFC 6298), within [20 ms, 8 x ack_timeout]."""
+        if self._srtt is None:
+            return self.ack_timeout
+        return min(max(self._srtt + 4 * self._rttvar, min(_MIN_RTO, self.ack_timeout)), 8 * self.ack_timeout)
+
+    def _sample(self, rtt: float) -> None:
+        if self._srtt is None:
+            self._srtt, self._rttvar = rtt, rtt / 2
+        else:
+            self._rttvar = 0.75 * self._rttvar + 0.25 * abs(self._srtt - rtt)
+            self._srtt = 0.875 * self._srtt + 0.125 * rtt
+
+    # -- the host's side ---------------------------------------------------------------------------
+    def sync(self, deadline: float | None = None) -> None:
+        """Start a session (L1): SYNC until the device's SYNC_ACK, with backoff, by ``deadline``
+        (a monotonic time; default: :attr:`deadline` from now)."""
+        end = time.monotonic() + self.deadline if deadline is None else deadline
+        self._nonce = secrets.randbits(32)
+        wire = Frame(MessageType.SYNC, _SYNC.pack(self._nonce, FEATURE_FRAGMENTS), self.device_id).encode()
+        wait = self.ack_timeout
+        while self._nonce is not None:
+            now = time.monotonic()
+            if now >= end:
+                self._nonce = None
+                raise LinkError(self.name, 0, "no answer to SYNC: is a device on this port?")
+            self.port.write(wire)
+            timer = min(now + wait, end)
+            while self._nonce is not None and time.monotonic() < timer:
+                self._pump()
+            wait = min(2 * wait, 8 * self.ack_timeout)
+
+    def request(self, msg_type: int, payload: bytes = b"", timeout: float | None = None) -> Frame:
+        """Send a request and return the peer's reply: its next message that acknowledges the
+        request. Others are stale and dropped. The whole exchange ends by ``timeout`` seconds
+        (default :attr:`deadline`) however much the peer sends; after a silence of
+        :attr:`reply_timeout` with no reply the request is sent again (L12)."""
+        limit = self.deadline if timeout is None else timeout
+        end = time.monotonic() + limit
+        if not self.synced:
+            self.sync(end)
+        seq = self.send(msg_type, payload, deadline=end, retries=None)
+        silence, heard = self.reply_timeout, time.monotonic()
+        while True:
+            while self._inbox:
+                reply = self._inbox.popleft()
+                if reply.ack == seq:
+                    return reply
+                self.stats.stale += 1
+            now = time.monotonic()
+            if now >= end:
+                self.stats.abandoned += 1
+                raise LinkError(self.name, seq, f"no reply to type 0x{msg_type:02x} within {limit:g} s")
+            if self._pump():
+                heard = time.monotonic()
+            elif now - heard >= silence:
+                self.port.write(self._last_wire)
+                self.stats.reasks += 1
+                silence, heard = min(2 * silence, 8 * self.reply_timeout), now
+
+    # -- both sides --------------------------------------------------------------------------------
+    def send(self, msg_type: int, payload: bytes = b"", *, deadline: float | None = None,
+             retries: int | None = -1) -> int:  # fmt: skip
+        """Send one message and return once the peer acknowledged all of it; return the
+        sequence of its last frame. Raises :class:`LinkError` after ``retries`` timeouts in a
+        row (default :attr:`retries`; None: no limit), at ``deadline`` (a monotonic time), or
+        when the peer moved on (L14) or started a new session."""
+        self._msg_id = self._msg_id % 0xFFFF + 1
+        return self._send(msg_type, payload, self._msg_id, deadline, self.retries if retries == -1 else retries)
+
+    def _send(self, msg_type: int, payload: bytes, msg_id: int, deadline: float | None, retries: int | None) -> int:
+        pos, seq = 0, 0
+        self._last_message = (msg_type, payload, self._last_delivered, msg_id)
+        self._timeouts = 0
+        try:
+            if not self.fragmenting or len(payload) <= self.fragment:
+                seq = self._transmit(msg_type, payload, deadline, retries, recut=False)
+            else:
+                while pos < len(payload):
+                    piece = payload[pos : pos + self.fragment - _FRAGMENT.size]
+                    body = _FRAGMENT.pack(msg_type, msg_id, len(payload), pos) + piece
+                    seq = self._transmit(MessageType.FRAGMENT, body, deadline, retries, recut=True)
+                    if seq:
+                        pos, self._timeouts = pos + len(piece), 0
+        except LinkError:
+            self.stats.abandoned += 1
+            raise
+        return seq
+
+    def _transmit(self, kind: int, body: bytes, deadline: float | None, retries: int | None, recut: bool) -> int:
+        """One frame, stop-and-wait, until acknowledged (L9-L12); 0 if it failed and is to be
+        cut again smaller (``recut``, above the smallest frame size)."""
         seq = self._next_seq
         self._next_seq = seq % 0xFFFF + 1
-        frame = Frame(msg_type, payload, self.device_id, seq, self._last_delivered)
-        wire = frame.encode()
+        self._last_wire = wire = Frame(kind, body, self.device_id, seq, self._last_delivered).encode()
+        if self._noisy:  # a second delimiter: a lost or damaged last byte still closes the frame
+            wire += b"\x00"
         self.stats.sent += 1
-        self._awaiting = seq
-        for attempt in range(self.retries + 1):
-            if attempt:
-                self.stats.retransmissions += 1
+        self._awaiting, self._superseded = seq, False
+        wait, tries = self.rto * 2**self._timeouts, 0
+        while True:
             self.port.write(wire)
-            self._nak = False
-            deadline = time.monotonic() + self.ack_timeout
-            while self._awaiting and not self._nak and time.monotonic() < deadline:
+            tries += 1
+            self._written = written = time.monotonic()
+            timer, self._nak = written + min(wait, 8 * self.ack_timeout), False
+            while self._awaiting and not (self._nak or self._superseded):
+                now = time.monotonic()
+                if now >= timer or (deadline is not None and now >= deadline):
+                    break
                 self._pump()
+            if self._superseded:
+                self._awaiting = 0
+                raise LinkError(self.name, seq, "abandoned: the peer moved on to a new request or session")
             if not self._awaiting:
+                self._adapt(tries == 1, time.monotonic() - written)
                 return seq
-        self._awaiting = 0
-        self.stats.abandoned += 1
-        raise LinkError(
-            self.name,
-            seq,
-            f"type 0x{msg_type:02x} not acknowledged after {self.retries} retransmissions",
-        )
+            if deadline is not None and time.monotonic() >= deadline:
+                self._awaiting = 0
+                raise LinkError(self.name, seq, f"type 0x{kind:02x} not acknowledged by the deadline")
+            self._noisy = 32
+            if not self._nak:
+                self._timeouts += 1
+                self.stats.timeouts += 1
+                if retries is not None and self._timeouts > retries:
+                    self._awaiting = 0
+                    raise LinkError(self.name, seq, f"type 0x{kind:02x} not acknowledged after {retries} retransmissions")
+                wait *= 2
+            self.stats.retransmissions += 1
+            if recut and self.fragment > _MIN_FRAGMENT:
+                self._adapt(False, 0.0)
+                self._awaiting = 0
+                return 0
+
+    def _adapt(self, clean: bool, rtt: float) -> None:
+        """After a frame got through, or failed: learn the round trip (from first tries only, as
+        Karn's rule says) and move the frame size (L13)."""
+        if clean:
+            self._sample(rtt)
+            self._clean += 1
+            if self._clean >= _GROW_AFTER:
+                self.fragment, self._clean = min(2 * self.fragment, MAX_PAYLOAD), 0
+        else:
+            self.fragment, self._clean = max(self.fragment // 2, _MIN_FRAGMENT), 0
 
     def receive(self, timeout: float | None = None) -> Frame | None:
-        """The next data frame from the peer, or None if the line stayed silent for ``timeout`` s.
+        """The next message from the peer, or None if the line stayed silent for ``timeout`` s.
 
         The wait restarts whenever bytes arrive, so a long frame on a slow line is not cut off.
+        A device sends its last reply again here when the host repeats its request (L14).
         """
         heard = time.monotonic()
         while not self._inbox:
+            if self._resend and self._last_message is not None and not self._awaiting:
+                self._resend = False
+                msg_type, payload, _, msg_id = self._last_message
+                with contextlib.suppress(LinkError):
+                    self._send(msg_type, payload, msg_id, None, self.retries)
+                continue
             if self._pump():
                 heard = time.monotonic()
             elif timeout is not None and time.monotonic() - heard >= timeout:
                 return None
         return self._inbox.popleft()
 
-    def request(self, msg_type: int, payload: bytes = b"", timeout: float | None = None) -> Frame:
-        """Send a request and return the peer's reply: its next data frame that acknowledges
-        the request. Other data frames are stale (a device still retransmitting its reply to a
-        reader that closed the port and opened it again) and are dropped.
-
-        ``timeout`` bounds the silence while waiting for the reply once the request is
-        acknowledged; by default the time the peer needs to exhaust its own retransmissions.
-        """
-        seq = self.send(msg_type, payload)
-        wait = self.ack_timeout * (self.retries + 1) if timeout is None else timeout
-        while True:
-            reply = self.receive(wait)
-            if reply is None:
-                detail = f"no reply to type 0x{msg_type:02x} within {wait:g} s"
-                raise LinkError(self.name, seq, detail)
-            if reply.ack == seq:
-                return reply
-            self.stats.stale += 1  # a reply to an earlier request, from before a reconnection
-
     def _pump(self) -> bool:
         """Read what the port has (waiting at most one tick), act on every frame in it; tell
         whether any byte came."""
-        data = self.port.read(max(self.port.in_waiting, self._decoder.wanted))
+        # on a clean line wait for the whole frame at once; on a noisy one the header may lie
+        data = self.port.read(max(self.port.in_waiting, 1 if self._noisy else self._decoder.wanted))
         for item in self._decoder.feed(data):
             if isinstance(item, FrameError):
                 self.stats.corrupt += 1
+                self._noisy = 32
                 self._write_control(MessageType.NAK, self._last_delivered)
             else:
                 self._on_frame(item)
         return bool(data)
 
     def _on_frame(self, frame: Frame) -> None:
+        kind = frame.msg_type
+        self._noisy = max(self._noisy - 1, 0)
         if self.device_id != BROADCAST_ID and frame.device_id not in (self.device_id, BROADCAST_ID):
             self.stats.ignored += 1
-        elif frame.msg_type == MessageType.ACK:
+        elif kind == MessageType.ACK:
             self._acknowledged(frame.ack)
-        elif frame.msg_type == MessageType.NAK:
-            self._nak = bool(self._awaiting)
+        elif kind == MessageType.NAK:
+            if self._awaiting:
+                self.stats.naks += 1
+                self._nak, self._noisy = True, 32
+        elif kind in _CONTROL:
+            self._on_sync(frame)
+        elif self._nonce is not None:
+            self.stats.stale += 1  # a data frame from before this session (L3)
         else:
-            self._write_control(MessageType.ACK, frame.seq)
-            self._acknowledged(frame.ack)
-            if self._is_duplicate(frame):
-                self.stats.duplicates += 1
-            else:
-                self._last_delivered = frame.seq
-                self._last_key = (frame.seq, frame.ack)
-                self.stats.delivered += 1
-                self._inbox.append(frame)
+            self._on_data(frame)
 
-    def _is_duplicate(self, frame: Frame) -> bool:
-        """A retransmission repeats the sequence and acknowledgement of the frame delivered last.
+    def _on_sync(self, frame: Frame) -> None:
+        if len(frame.payload) != _SYNC.size:
+            return
+        nonce, features = _SYNC.unpack(frame.payload)
+        if frame.msg_type == MessageType.SYNC and self.role == "device":
+            sending = bool(self._awaiting)
+            self._reset_session()
+            self._superseded = sending
+            self.synced, self.fragmenting = True, bool(features & FEATURE_FRAGMENTS)
+            self.stats.syncs += 1
+            reply = _SYNC.pack(nonce, FEATURE_FRAGMENTS)
+            self.port.write(Frame(MessageType.SYNC_ACK, reply, self.device_id).encode())
+        elif frame.msg_type == MessageType.SYNC_ACK and nonce == self._nonce:
+            self._reset_session()
+            self._nonce = None
+            self.synced, self.fragmenting = True, bool(features & FEATURE_FRAGMENTS)
+            self.stats.syncs += 1
 
-        A frame acknowledging nothing (ack 0) after the peer had acknowledged one of ours
-        comes from a restarted peer, so it is new even if its numbers repeat (the line keeps
-        bytes in order, so no stale copy can arrive after that acknowledgement).
-        """
-        if frame.ack == 0 and self._peer_acknowledged:
-            self._peer_acknowledged = False
-            return False
-        return (frame.seq, frame.ack) == self._last_key
+    def _on_data(self, frame: Frame) -> None:
+        self._write_control(MessageType.ACK, frame.seq)
+        self._acknowledged(frame.ack)
+        if (frame.seq, frame.ack) == self._last_key:
+            self.stats.duplicates += 1
+            if self.role == "device":  # the host repeats its request: it lacks our reply (L14)
+                self._nak = bool(self._awaiting)
+                last = self._last_message
+                self._resend = not self._awaiting and last is not None and last[2] == frame.seq
+            return
+        if self.role == "device" and self._awaiting:
+            self._superseded = True  # a new request: the host has moved on (L14)
+        self._last_delivered, self._last_key = frame.seq, (frame.seq, frame.ack)
+        if frame.msg_type != MessageType.FRAGMENT:
+            self._deliver(frame, frame.msg_type, frame.payload)
+        elif len(frame.payload) >= _FRAGMENT.size:
+            kind, msg_id, length, offset = _FRAGMENT.unpack_from(frame.payload)
+            if msg_id == self._done_msg:
+                return  # a piece of a message already delivered, sent again
+            if msg_id != self._rx_msg:
+                self._rx_msg, self._partial = msg_id, bytearray()
+            piece, have = frame.payload[_FRAGMENT.size :], len(self._partial)
+            if offset <= have < offset + len(piece) <= length:  # pieces cut again may overlap
+                self._partial += piece[have - offset :]
+            if len(self._partial) == length:
+                self._done_msg = msg_id
+                self._deliver(frame, kind, bytes(self._partial))
+                self._partial = bytearray()
+
+    def _deliver(self, last: Frame, kind: int, payload: bytes) -> None:
+        self.stats.delivered += 1
+        self._inbox.append(Frame(kind, payload, last.device_id, last.seq, last.ack))
 
     def _acknowledged(self, seq: int) -> None:
         if self._awaiting and seq == self._awaiting:
             self._awaiting = 0
-            self._peer_acknowledged = True
 
     def _write_control(self, msg_type: MessageType, ack: int) -> None:
-        self.port.write(Frame(msg_type, b"", self.device_id, 0, ack).encode())
+        """An ACK or NAK; twice while the line is noisy (L8), so that losing one costs no timeout."""
+        wire = Frame(msg_type, b"", self.device_id, 0, ack).encode()
+        self.port.write(wire + wire[1:] if self._noisy else wire)
+

@@ -12,9 +12,11 @@ and a malformed request is answered with BAD_REQUEST. A handler refuses a reques
 :class:`~pollsim.protocol.messages.RequestRefused` with an error code, or
 :class:`pollsim.errors.DeviceError`, which is sent as BAD_STATE.
 
-Given a :class:`~pollsim.protocol.auth.ResultSeal`, the server also seals every reply that
-carries results (TALLY, COUNTERS, CVRS and PAPER_RECORDS; docs/protocol.md section 8) and says
-so in its IDENTIFY reply; chunks are cut smaller by the envelope's 80 bytes to still fit a frame.
+Given a :class:`~pollsim.protocol.auth.ResultSeal`, the server also seals every reply that a
+county's reader decides anything on (IDENTIFY, STATUS, TALLY, COUNTERS, CVRS and PAPER_RECORDS;
+docs/protocol.md section 8), each bound to the device's identity (its scope), and says so in its
+IDENTIFY reply; chunks are cut smaller by the envelope's 112 bytes to still fit a message. What
+the reader takes from it feeds the county's §23-15-615 ballot accounting.
 """
 
 from __future__ import annotations
@@ -30,28 +32,23 @@ import numpy as np
 import numpy.typing as npt
 
 from pollsim.errors import DeviceError
-from pollsim.protocol.auth import ENVELOPE_SIZE, ResultSeal
+from pollsim.protocol.auth import ENVELOPE_SIZE, ResultSeal, scope_digest
 from pollsim.protocol.frame import MAX_PAYLOAD, Frame
 from pollsim.protocol.link import Link, LinkError
 from pollsim.protocol.messages import (
-    ChunkRequest,
     ClockSetting,
     Counters,
     ErrorCode,
     FaultInjection,
     Identity,
-    LogChunk,
-    LogEvent,
-    MarksChunk,
     MessageType,
     PayloadError,
     PollsOpening,
     RequestRefused,
     Status,
-    decode_ballot,
-    encode_tally,
     reply_type,
 )
+from pollsim.protocol.records import ChunkRequest, LogChunk, LogEvent, MarksChunk, decode_ballot, encode_tally
 
 __all__ = ["SEALED", "DeviceHandler", "DeviceServer"]
 
@@ -80,7 +77,8 @@ class DeviceHandler(Protocol):
     def counters(self) -> Counters: ...
 
     def tally(self) -> npt.NDArray[np.integer]:
-        """Per-choice totals (one per column of the CVR matrix)."""
+        """Per-choice totals (one per column of the CVR matrix), counted by the vote-for-N
+        rules of docs/protocol.md section 5 (an overvoted contest counts for no one)."""
         ...
 
     def cvrs(self) -> npt.NDArray[np.uint8]:
@@ -112,10 +110,11 @@ class DeviceHandler(Protocol):
 
 _TEST_MODE_ONLY = frozenset({MessageType.CAST_TEST_BALLOT, MessageType.INJECT_FAULT})
 
-SEALED = frozenset(
-    {MessageType.TALLY, MessageType.COUNTERS, MessageType.CVRS, MessageType.PAPER_RECORDS}
-)
-"""Requests whose replies carry results, sealed by a device that holds a key."""
+SEALED = frozenset({
+    MessageType.IDENTIFY, MessageType.STATUS, MessageType.TALLY, MessageType.COUNTERS,
+    MessageType.CVRS, MessageType.PAPER_RECORDS,
+})  # fmt: skip
+"""Requests whose replies a reader decides on, sealed by a device that holds a key."""
 
 
 class DeviceServer:
@@ -124,6 +123,7 @@ class DeviceServer:
 
     def __init__(self, link: Link, handler: DeviceHandler, signer: ResultSeal | None = None):
         self.link = link
+        link.role = "device"
         self.handler = handler
         self.signer = signer
         self._reserve = ENVELOPE_SIZE if signer is not None else 0
@@ -155,7 +155,7 @@ class DeviceServer:
                 raise RequestRefused(ErrorCode.NOT_IN_TEST_MODE, kind.name)
             payload = answer(request.payload)
             if self.signer is not None and kind in SEALED:
-                payload = self.signer.seal(payload)
+                payload = self.signer.seal(payload, scope_digest(self.handler.identify().scope))
             if len(payload) > MAX_PAYLOAD:
                 raise RequestRefused(ErrorCode.DEVICE_FAULT, f"reply of {len(payload)} bytes")
             return reply_type(kind), payload

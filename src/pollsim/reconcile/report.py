@@ -1,98 +1,67 @@
-"""The registrar's §23-15-615 report for a run: per-precinct totals, thresholds, checks and flags.
+"""The registrar's §23-15-615 report: per-precinct totals, thresholds, checks and flags.
 
-Reads a run directory (``precincts.csv``, ``devices.csv``), reconciles every precinct at once
-(vectorized), and writes ``reconciliation.csv`` and ``reconciliation.json`` beside the run. On
-election night :class:`LiveReconciliation` keeps the same report up to date as precincts report,
-recomputing only the rows that changed.
+The reconciliation stage's front door is :func:`reconcile_precincts`: the counts of every
+precinct (a :class:`~pollsim.reconcile.totals.PrecinctCounts`, from the day's records or read
+back from a run directory) in, a :class:`ReconciliationReport` out. It is computed in memory
+(vectorized over precincts); writing ``reconciliation.csv``/``.json`` is the run directory's job
+(:mod:`pollsim.rundir`). On election night :func:`flags_at_publications` keeps the same report up
+to date as precincts report (:class:`LiveReconciliation` recomputes only the rows that changed).
 """
 
 from __future__ import annotations
 
-import csv
-import json
-from dataclasses import fields
-from pathlib import Path
+from dataclasses import dataclass, fields
 
 import numpy as np
 
-from pollsim.errors import PollsimError
 from pollsim.reconcile.threshold import thresholds
 from pollsim.reconcile.totals import CHECKS, TOTALS, PrecinctCounts, Reconciliation, reconcile
 
-
-class RunDirError(PollsimError):
-    """A run directory that cannot be reconciled."""
+LAW = "Miss. Code §23-15-615"
 
 
-def counts_from_rundir(run_dir: Path) -> tuple[list[str], list[str], PrecinctCounts]:
-    """(precinct ids, counties, counts) from a run directory's CSV files."""
-    try:
-        with (run_dir / "precincts.csv").open(newline="") as f:
-            rows = list(csv.DictReader(f))
-        with (run_dir / "devices.csv").open(newline="") as f:
-            devices = list(csv.DictReader(f))
-    except OSError as exc:
-        raise RunDirError(f"{run_dir}: not a pollsim run directory ({exc.strerror}: {exc.filename})") from None
-    scanners: dict[str, int] = {}
-    for d in devices:
-        if d["kind"] == "scan-single":
-            scanners[d["precinct"]] = scanners.get(d["precinct"], 0) + int(d["public_count"])
-    try:
-        col = lambda name: np.array([int(r[name]) for r in rows], np.int64)  # noqa: E731
-        counts = PrecinctCounts(
-            pollbook_voted=col("pollbook_marked_voted"),
-            receipt_signatures=col("receipt_book_signatures"),
-            absentee=np.zeros(len(rows), np.int64),
-            ballots_received=col("ballots_received"),
-            paper_voted=col("paper_ballots_voted"),
-            paper_unused=col("paper_ballots_unused"),
-            paper_spoiled=col("paper_ballots_spoiled"),
-            dre_public=col("electronic_ballots_cast"),
-            scanner_public=np.array([scanners.get(r["precinct"], 0) for r in rows], np.int64),
-            tabulated=col("ballots_cast"),
-        )
-    except (KeyError, ValueError) as exc:
-        raise RunDirError(f"{run_dir / 'precincts.csv'}: bad or missing column ({exc})") from None
-    return [r["precinct"] for r in rows], [r["county"] for r in rows], counts
+@dataclass(frozen=True, eq=False)
+class ReconciliationReport:
+    """The §23-15-615 reconciliation of a run: one row per precinct, in scenario order."""
+
+    precinct_ids: list[str]
+    counties: list[str]
+    result: Reconciliation
+
+    @property
+    def flagged(self) -> np.ndarray:
+        """``bool[n_precincts]``: a check at or over the precinct's threshold."""
+        return self.result.flagged
+
+    def rows(self) -> list[dict]:
+        """One dict per precinct: totals (a)-(f), threshold, each check's difference and flag."""
+        rec = self.result
+        rows = []
+        for i, pid in enumerate(self.precinct_ids):
+            row: dict = {"precinct": pid, "county": self.counties[i]}
+            row.update({t: int(rec.totals[t][i]) for t in TOTALS})
+            row["threshold"] = int(rec.threshold[i])
+            row.update({f"diff_{c}": int(rec.differences[c][i]) for c in CHECKS})
+            row.update({f"flag_{c}": bool(rec.flags[c][i]) for c in CHECKS})
+            row["flagged"] = bool(rec.flagged[i])
+            rows.append(row)
+        return rows
+
+    def counties_triggered(self) -> dict[str, bool]:
+        """Whether any precinct of each county has a discrepancy at or over its threshold."""
+        out: dict[str, bool] = {}
+        for county, flagged in zip(self.counties, self.flagged.tolist(), strict=True):
+            out[county] = out.get(county, False) or flagged
+        return dict(sorted(out.items()))
+
+    def to_dict(self) -> dict:
+        """The document of ``reconciliation.json`` (without the run's hash, which the run directory adds)."""
+        return {"law": LAW, "precincts": self.rows(), "counties": self.counties_triggered()}
 
 
-def county_triggered(counties: list[str], rec: Reconciliation) -> dict[str, bool]:
-    """Whether any precinct of each county has a discrepancy at or over its threshold."""
-    out: dict[str, bool] = {}
-    for county, flagged in zip(counties, rec.flagged.tolist(), strict=True):
-        out[county] = out.get(county, False) or flagged
-    return dict(sorted(out.items()))
-
-
-def report_rows(ids: list[str], counties: list[str], rec: Reconciliation) -> list[dict]:
-    rows = []
-    for i, pid in enumerate(ids):
-        row: dict = {"precinct": pid, "county": counties[i]}
-        row.update({t: int(rec.totals[t][i]) for t in TOTALS})
-        row["threshold"] = int(rec.threshold[i])
-        row.update({f"diff_{c}": int(rec.differences[c][i]) for c in CHECKS})
-        row.update({f"flag_{c}": bool(rec.flags[c][i]) for c in CHECKS})
-        row["flagged"] = bool(rec.flagged[i])
-        rows.append(row)
-    return rows
-
-
-def write_report(run_dir: Path) -> dict:
-    """Reconcile a run directory; write reconciliation.csv and .json there; return the JSON document."""
-    ids, counties, counts = counts_from_rundir(run_dir)
-    rec = reconcile(counts)
-    rows = report_rows(ids, counties, rec)
-    doc = {"law": "Miss. Code §23-15-615", "precincts": rows, "counties": county_triggered(counties, rec)}
-    tmp = run_dir / "reconciliation.csv.tmp"
-    with tmp.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["precinct"], lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
-    tmp.replace(run_dir / "reconciliation.csv")
-    tmp = run_dir / "reconciliation.json.tmp"
-    tmp.write_text(json.dumps(doc, indent=2) + "\n")
-    tmp.replace(run_dir / "reconciliation.json")
-    return doc
+def reconcile_precincts(precinct_ids: list[str], counties: list[str], counts: PrecinctCounts) -> ReconciliationReport:
+    """Reconcile every precinct at once (the stage's front door)."""
+    return ReconciliationReport(list(precinct_ids), list(counties), reconcile(counts))
 
 
 class LiveReconciliation:
@@ -117,3 +86,21 @@ class LiveReconciliation:
             self.result.differences[k][rows] = part.differences[k]
             self.result.flags[k][rows] = part.flags[k]
         self.result.threshold[rows] = thresholds(part.totals["f_total_cast"])
+
+
+def flags_at_publications(counts: PrecinctCounts, reported_at: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """``int64[len(times)]``: precincts flagged among those reported by each publication time.
+
+    The reconciliation kept live on election night: each publication recomputes only the newly
+    reported rows (``reported_at``: minutes after midnight each precinct reported, NaN: never).
+    """
+    live = LiveReconciliation(len(reported_at))
+    done = np.zeros(len(reported_at), bool)
+    out = np.zeros(len(times), np.int64)
+    for k, t in enumerate(np.asarray(times, float).tolist()):
+        new = np.flatnonzero((reported_at <= t) & ~done)
+        if len(new):
+            live.report(new, PrecinctCounts(**{f.name: getattr(counts, f.name)[new] for f in fields(PrecinctCounts)}))
+            done[new] = True
+        out[k] = int((live.result.flagged & live.reported).sum())
+    return out

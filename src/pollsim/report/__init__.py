@@ -24,6 +24,6 @@ pack and compared later.
 """
 
 from pollsim.report.build import build_report, render_report
-from pollsim.report.rundata import ReportError, RunData, load_run
+from pollsim.report.data import ReportError, ReportData, gather
 
-__all__ = ["ReportError", "RunData", "build_report", "load_run", "render_report"]
+__all__ = ["ReportError", "ReportData", "build_report", "gather", "render_report"]

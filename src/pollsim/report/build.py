@@ -19,8 +19,9 @@ import numpy as np
 from pollsim import __version__
 from pollsim.report import plots
 from pollsim.report.measures import DeviceUse, Lines, device_use, line_lengths, precinct_p95, wait_percentiles
+from pollsim.rundir import RunDir, write_derived
 from pollsim.report.page import Section, data_table, fact_table, image, number, page, paragraph, text
-from pollsim.report.rundata import ReportError, RunData, load_run
+from pollsim.report.data import ReportError, ReportData, gather
 
 SHOW_ROWS = 15  # rows of a table shown as they are; more: a summary, and every row folded away
 FOLD_ROWS = 300  # rows folded into a <details> element; more: the run's CSV files only
@@ -51,13 +52,13 @@ def _badge(ok: bool, label: str) -> str:
     return f'<span class="badge {"ok" if ok else "bad"}">{text(label)}</span>'
 
 
-def _flagged_count(run: RunData) -> int | None:
+def _flagged_count(run: ReportData) -> int | None:
     rec = run.reconciliation
     return None if rec is None else sum(1 for r in rec["precincts"] if r.get("flagged"))
 
 
 # ------------------------------------------------------------------ summary
-def summary_section(run: RunData) -> Section:
+def summary_section(run: ReportData) -> Section:
     s = run.summary
     w = s["wait_minutes"]
     flagged = _flagged_count(run)
@@ -117,7 +118,7 @@ def _peak(series: np.ndarray, minutes: np.ndarray) -> tuple[int, str]:
     return int(series[k]), plots.clock(minutes[k])
 
 
-def queue_section(run: RunData, lines: Lines, pics: _Plots) -> Section:
+def queue_section(run: ReportData, lines: Lines, pics: _Plots) -> Section:
     names = [f"{p['precinct']} ({p['county']})" for p in run.precincts]
     n = run.n_precincts
     big = n > SMALL_LINE_PANELS
@@ -144,7 +145,7 @@ def queue_section(run: RunData, lines: Lines, pics: _Plots) -> Section:
 
 
 # ------------------------------------------------------------------ waits
-def wait_section(run: RunData, pics: _Plots) -> Section:
+def wait_section(run: ReportData, pics: _Plots) -> Section:
     waits = run.voters["wait"]
     st = wait_percentiles(waits)
     p95s = precinct_p95(run) if run.n_precincts > 1 else None
@@ -173,7 +174,7 @@ def _share(u: DeviceUse) -> str:
     return f"{100 * u.busy_share:.0f} %" if np.isfinite(u.busy_share) else "not recorded"
 
 
-def device_section(run: RunData, pics: _Plots) -> Section:
+def device_section(run: ReportData, pics: _Plots) -> Section:
     uses = device_use(run)
     one = run.n_precincts == 1
     timed = [u for u in uses if np.isfinite(u.busy_share)]
@@ -217,7 +218,7 @@ def device_section(run: RunData, pics: _Plots) -> Section:
     return Section("devices", "Device use and incidents", "\n".join(body))
 
 
-def incident_block(run: RunData, pics: _Plots) -> str:
+def incident_block(run: ReportData, pics: _Plots) -> str:
     incidents = sorted(run.summary["incidents"], key=lambda i: (float(i.get("out_from", 0)), str(i.get("precinct", "")), str(i.get("device", ""))))
     out = ['<div id="incidents">', "<h3>Incidents</h3>"]
     if not incidents:
@@ -257,7 +258,7 @@ def _int(row: dict, key: str) -> int:
         return 0
 
 
-def accounting_section(run: RunData) -> Section:
+def accounting_section(run: ReportData) -> Section:
     keys = [k for k, _ in ACCOUNTING]
     labels = [label for _, label in ACCOUNTING]
     totals = [sum(_int(r, k) for r in run.precincts) for k in keys]
@@ -294,10 +295,11 @@ TOTALS = [("a_pollbook_voted", "(a)"), ("b_receipt_book_plus_absentee", "(b)"), 
           ("d_paper_voted_unused_spoiled", "(d)"), ("e_electronic_cast", "(e)"), ("f_total_cast", "(f)")]  # fmt: skip
 
 
-def reconciliation_section(run: RunData) -> Section:
+def reconciliation_section(run: ReportData) -> Section:
     rec = run.reconciliation
     if rec is None:
-        body = paragraph("Not reconciled yet: run <code>pollsim reconcile RUN_DIR</code>, then make the report again.", "empty")
+        why = f" ({text(run.reconciliation_problem)})" if run.reconciliation_problem else ""
+        body = paragraph(f"Not reconciled yet{why}: run <code>pollsim reconcile RUN_DIR</code>, then make the report again.", "empty")
         return Section("reconciliation", "Reconciliation (§23-15-615)", body)
     rows_all = rec["precincts"]
     flagged = [r for r in rows_all if r.get("flagged")]
@@ -355,7 +357,7 @@ def _minutes(times: Sequence[str]) -> np.ndarray:
     return np.array(out, np.float64)
 
 
-def reporting_section(run: RunData, pics: _Plots) -> Section:
+def reporting_section(run: ReportData, pics: _Plots) -> Section:
     title = "Election night reporting"
     if run.reporting is None or not run.reporting:
         return Section("reporting", title, paragraph("No election night in this run (it runs for several precincts, or with <code>pollsim run --night</code>).", "empty"))
@@ -389,7 +391,7 @@ def reporting_section(run: RunData, pics: _Plots) -> Section:
 
 
 # ------------------------------------------------------------------ audit
-def audit_section(run: RunData, pics: _Plots) -> Section:
+def audit_section(run: ReportData, pics: _Plots) -> Section:
     title = "Risk-limiting audit (§23-15-617)"
     audit = run.audit
     if audit is None:
@@ -424,7 +426,7 @@ def audit_section(run: RunData, pics: _Plots) -> Section:
 
 
 # ------------------------------------------------------------------ the page
-def render_report(run: RunData) -> tuple[str, dict[str, bytes]]:
+def render_report(run: ReportData) -> tuple[str, dict[str, bytes]]:
     """The page's HTML and the plots (name -> PNG bytes) for a loaded run."""
     pics = _Plots()
     lines = line_lengths(run)
@@ -441,26 +443,21 @@ def render_report(run: RunData) -> tuple[str, dict[str, bytes]]:
     s = run.summary
     title = f"pollsim report: {s['scenario']}"
     subtitle = (f"seed {text(s['seed'])} &middot; {number(s['precincts'])} precinct(s) &middot; run directory "
-                f"<code>{text(run.run_dir.name)}</code> &middot; pollsim {text(s.get('pollsim_version', __version__))}")  # fmt: skip
+                f"<code>{text(run.run_dir.name)}</code> (run SHA-256 <code>{text(run.run_sha256[:16])}</code>) &middot; "
+                f"pollsim {text(s.get('pollsim_version', __version__))}")  # fmt: skip
     return page(title, subtitle, sections), pics.made
-
-
-def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
 
 
 def build_report(run_dir: Path) -> Path:
     """Write ``RUN_DIR/report.html`` (self-contained) and ``RUN_DIR/plots/*.png``; return the page's path.
 
-    A missing run directory, or a missing or unreadable required file, raises
-    :class:`~pollsim.report.rundata.ReportError` (a :class:`~pollsim.errors.PollsimError`) naming it.
-    Same run directory, same bytes.
+    A missing run directory, or a missing, unreadable or changed required file, raises
+    :class:`~pollsim.rundir.RunDirError` (a :class:`~pollsim.errors.PollsimError`) naming it.
+    Same run directory, same bytes; the page names the run's SHA-256.
     """
     run_dir = Path(run_dir)
-    run = load_run(run_dir)
-    html, pngs = render_report(run)
+    rd = RunDir(run_dir)
+    html, pngs = render_report(gather(run_dir))
     folder = run_dir / "plots"
     try:
         folder.mkdir(exist_ok=True)
@@ -468,10 +465,8 @@ def build_report(run_dir: Path) -> Path:
             stale = folder / f"{name}.png"
             if name not in pngs and stale.exists():
                 stale.unlink()
-        for name, png in pngs.items():
-            _write(folder / f"{name}.png", png)
-        out = run_dir / "report.html"
-        _write(out, html.encode("utf-8"))
     except OSError as exc:
         raise ReportError(f"{exc.filename or run_dir}: cannot write the report ({exc.strerror})") from None
-    return out
+    for name, png in pngs.items():
+        write_derived(rd, f"plots/{name}.png", png)
+    return write_derived(rd, "report.html", html)

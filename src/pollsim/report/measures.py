@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pollsim.rundir import wait_stats
-from pollsim.report.rundata import RunData
+from pollsim.report.data import ReportData
 
 DAY_START = 6 * 60.0  # the earliest the time axis starts (the opening line forms from 6:30)
 
@@ -50,7 +50,7 @@ def _counts_by_minute(times: np.ndarray, precinct: np.ndarray, n: int, t0: float
     return np.cumsum(flat.reshape(n, k), axis=1, dtype=np.int32)
 
 
-def line_lengths(run: RunData) -> Lines:
+def line_lengths(run: ReportData) -> Lines:
     v = run.voters
     n = max(run.n_precincts, 1)
     arrival = v["arrival"]
@@ -75,7 +75,7 @@ def wait_percentiles(waits: np.ndarray) -> dict[str, float]:
     return wait_stats(waits)
 
 
-def precinct_p95(run: RunData) -> np.ndarray:
+def precinct_p95(run: ReportData) -> np.ndarray:
     """Each precinct's 95th-percentile wait, from precincts.csv."""
     return np.array([float(r.get("wait_p95") or 0.0) for r in run.precincts])
 
@@ -100,7 +100,7 @@ class DeviceUse:
         return f"{self.precinct} {self.device_id}"
 
 
-def open_minutes(run: RunData) -> np.ndarray:
+def open_minutes(run: ReportData) -> np.ndarray:
     """Each precinct's open minutes: polls open to the devices' close (07:00-19:00 if unlogged)."""
     exits = np.full(run.n_precincts, np.nan)
     e = run.voters["exit"]
@@ -111,7 +111,7 @@ def open_minutes(run: RunData) -> np.ndarray:
     return np.maximum(closed - opened, 0.0)
 
 
-def device_use(run: RunData) -> list[DeviceUse]:
+def device_use(run: ReportData) -> list[DeviceUse]:
     """Every pollbook station and device, precinct by precinct (pollbook stations first)."""
     v, n = run.voters, run.n_precincts
     minutes = open_minutes(run)

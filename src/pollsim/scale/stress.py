@@ -19,10 +19,7 @@ whether the audit caught it (escalated, and the recount certified the paper winn
 from __future__ import annotations
 
 import copy
-import csv
-import io
 import json
-import tempfile
 from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
@@ -31,6 +28,9 @@ import numpy as np
 import yaml
 
 from pollsim.errors import ScenarioError
+from pollsim.files import atomic_text
+from pollsim.pipeline import AuditRequest, run_election
+from pollsim.rundir.layout import csv_text
 from pollsim.scenario.models import Scenario
 from pollsim.tabulate import tally
 
@@ -66,40 +66,29 @@ def night_root(seed: int, night: int) -> int:
 
 
 def one_night(scenario: Scenario, seed: int, night: int, contest: str, risk_limit: float) -> dict:
-    """Day, night, reconciliation and audit for one derived seed; the measurements of that night."""
-    from pollsim.audit import run_audit
-    from pollsim.reconcile import reconcile
-    from pollsim.reconcile.totals import counts_from_results
-    from pollsim.rundir import write_run
-    from pollsim.simulation import run_election_day
-    from pollsim.tabulate.night import night_seed, simulate_night
-
+    """Day, night, reconciliation and audit for one derived seed (all in memory); the measurements of that night."""
     root = night_root(seed, night)
-    run = run_election_day(scenario, root)
-    ngt = simulate_night(run, night_seed(root))
-    rec = reconcile(counts_from_results(run.precincts))
-    cvr = np.concatenate([p.cvr for p in run.precincts])
-    paper = np.concatenate([p.paper for p in run.precincts])
-    seats = run.election.contest(contest).vote_for
-    reported = tally(run.election, cvr, [contest])[contest].winners(seats)
-    truth = tally(run.election, paper, [contest])[contest].winners(seats)
-    with tempfile.TemporaryDirectory(prefix="pollsim-stress-") as tmp:
-        write_run(run, Path(tmp) / "run", ngt)
-        audit = run_audit(Path(tmp) / "run", contest, risk_limit, f"{root:020d}"[-20:], "kaplan-markov", Path(tmp) / "audit", lambda _line: None)
-    [decision] = [d for d in audit["decisions"] if d["contest"] == contest]
-    escalated = not decision["risk_limit_met"]
+    run = run_election(scenario, root, night=True, audit=AuditRequest(contest, risk_limit, f"{root:020d}"[-20:], "kaplan-markov"))
+    assert run.night is not None and run.audit is not None
+    day = run.day
+    layers = day.layers()
+    seats = day.election.contest(contest).vote_for
+    reported = tally(day.election, layers["cvr"], [contest])[contest].winners(seats)
+    truth = tally(day.election, layers["paper"], [contest])[contest].winners(seats)
+    [decision] = [d for d in run.audit.decisions if d.contest == contest]
+    escalated = not decision.risk_limit_met
     wrong = sorted(reported) != sorted(truth)
-    done = ngt.ballots_reported_by(1.0)
+    done = run.night.ballots_reported_by(1.0)
     return {
         "night": night,
         "seed": root,
-        "last_voter_out": round(max(p.last_voter_out for p in run.precincts), 3),
+        "last_voter_out": round(max(p.last_voter_out for p in day.precincts), 3),
         "all_reported": round(done, 3) if done is not None else float("nan"),
-        "precincts_flagged": int(rec.flagged.sum()),
-        "audit_ballots": int(audit["workload"]["audit"]["ballots"]),
+        "precincts_flagged": int(run.reconciliation.flagged.sum()),
+        "audit_ballots": int(run.audit.workload["audit"]["ballots"]),
         "audit_escalated": escalated,
         "outcome_wrong": wrong,
-        "wrong_caught": wrong and escalated and sorted(decision["certified_winners"]) == sorted(truth),
+        "wrong_caught": wrong and escalated and sorted(decision.certified_winners) == sorted(truth),
         "wrong_missed": wrong and not escalated,
     }
 
@@ -171,13 +160,7 @@ def _json_safe(value):
 
 
 def write_stress(out: Path, dist: dict, rows: list[dict]) -> None:
-    out.mkdir(parents=True, exist_ok=True)
+    """Write stress.json (distributions and every night) and stress.csv (one row per night)."""
     doc = _json_safe({**dist, "per_night": rows})
-    (out / "stress.json.tmp").write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n")
-    (out / "stress.json.tmp").replace(out / "stress.json")
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    (out / "stress.csv.tmp").write_text(buf.getvalue())
-    (out / "stress.csv.tmp").replace(out / "stress.csv")
+    atomic_text(out / "stress.json", json.dumps(doc, indent=2, allow_nan=False) + "\n")
+    atomic_text(out / "stress.csv", csv_text(COLUMNS, [[r[c] for c in COLUMNS] for r in rows]))

@@ -4,33 +4,83 @@ A county's registered voters are split over its precincts in proportion to their
 (largest remainder); in 2024 precincts, where no precinct returns are bundled, evenly. Expected
 ballots per precinct: the replayed votes (replay), else registered x the county's turnout
 (election-day in-person voters, EAVS 2020 F1b, over registered voters; for 2024 the county's 2024
-votes over registered). Units per precinct are sized from the expected ballots.
+votes over registered). Units per precinct are sized from the expected ballots. The certified
+county totals replayed are those of Miss. Code §23-15-603 (see pollsim.scenario.mississippi).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Annotated, Any, Literal
 
+from pydantic import Field
+
+from pollsim.scenario.fields import FieldProblem, Float, Ident, Strict
 from pollsim.scenario.mississippi import counties, largest_remainder, president_2020_by_precinct
+
+
+class Mississippi(Strict):
+    """Generate the precincts from the bundled Mississippi data (``pollsim/data``, see SOURCES.md).
+
+    Each county's precincts get its registered voters (EAVS 2020) in proportion to their 2020 votes,
+    its equipment (2020: AccuVote TSx DRE + VVPAT where Verified Voting lists it, otherwise paper +
+    scanner; 2025: paper + precinct scanner + BMD everywhere) and its pollbook (paper or electronic).
+    Unit counts are sized from the expected ballots with the ``ballots_per_*`` settings.
+    """
+
+    precincts: Literal[2020, 2024] = 2020
+    """Which precinct set: the 1,765 precincts of the 2020 returns, or the 1,736 of 2024."""
+    equipment: Literal[2020, 2025] = 2020
+    """Which equipment generation (Verified Voting 2020, or 2025 data)."""
+    replay: Literal["president-2020"] | None = None
+    """Replay the certified 2020 presidential returns (2020 precincts only): each precinct's regular
+    voters are its apportioned votes (pollsim.scenario.mississippi), so the statewide tally is exact."""
+    contest: Ident = "president"
+    """The presidential contest's id: its choices' names must be the candidates' names in the data."""
+    counties: Annotated[list[str], Field(max_length=82)] = []
+    """Only these counties (Census names); empty: all 82."""
+    ballot_style: Ident = "statewide"
+    """The ballot style every generated precinct votes."""
+    ballots_per_dre: Annotated[Float, Field(ge=10.0, le=10_000.0)] = 150.0
+    """Expected ballots per DRE unit: a setting, below the Forrest Co. MS 2020 rule of thumb of 200-250 a
+    day without extended waits. Even 150 ballots of 4.5 min keep a unit 94 % busy over the 12-hour
+    day (150 x 4.5 / 720), so lines still form at the opening and evening peaks."""
+    ballots_per_pollbook_station: Annotated[Float, Field(ge=10.0, le=10_000.0)] = 350.0
+    """Expected ballots per check-in station: a setting."""
+    ballots_per_booth: Annotated[Float, Field(ge=10.0, le=10_000.0)] = 80.0
+    """Expected ballots per marking booth (paper precincts): a setting."""
+    ballots_per_scanner: Annotated[Float, Field(ge=10.0, le=10_000.0)] = 1500.0
+    """Expected ballots per precinct scanner (over 2,000 a day possible, Forrest Co. MS 2020)."""
 
 
 def _units(expected: float, per_unit: float, minimum: int) -> int:
     return max(minimum, math.ceil(expected / per_unit))
 
 
-def mississippi_precincts(data: dict) -> list[dict]:
-    """The ``precincts`` list for a scenario dict with a ``mississippi`` section (raw, before validation)."""
-    from pollsim.scenario.models import Mississippi
+def _choice_ids(data: dict[str, Any], contest_id: str) -> dict[str, str]:
+    """Choice name -> id of the raw (unvalidated) election contest ``contest_id``; {} when malformed."""
+    election = data.get("election")
+    contests = election.get("contests") if isinstance(election, dict) else None
+    for c in contests if isinstance(contests, list) else []:
+        if isinstance(c, dict) and c.get("id") == contest_id and isinstance(c.get("choices"), list):
+            pairs = [(ch.get("name"), ch.get("id")) for ch in c["choices"] if isinstance(ch, dict)]
+            return {n: i for n, i in pairs if isinstance(n, str) and isinstance(i, str)}
+    return {}
 
-    ms = Mississippi.model_validate(data["mississippi"])
-    contest = next((c for c in data.get("election", {}).get("contests", []) if c.get("id") == ms.contest), None)
-    name_to_id = {ch["name"]: ch["id"] for ch in (contest or {}).get("choices", [])}
+
+def mississippi_precincts(ms: Mississippi, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ``precincts`` list for a scenario dict (raw, before validation) with a valid ``mississippi`` section.
+
+    Raises :class:`FieldProblem` (path under the scenario) for a county or replay it cannot generate.
+    """
+    name_to_id = _choice_ids(data, ms.contest)
+    known = {c.name for c in counties()}
+    for i, name in enumerate(ms.counties):
+        if name not in known:
+            raise FieldProblem(("mississippi", "counties", i), f"unknown county {name!r} (Census names, e.g. DeSoto)")
     wanted = set(ms.counties)
-    unknown = wanted - {c.name for c in counties()}
-    if unknown:
-        raise ValueError(f"mississippi.counties: unknown county {sorted(unknown)[0]!r}")
     if ms.replay and ms.precincts != 2020:
-        raise ValueError("mississippi.replay needs the 2020 precincts")
+        raise FieldProblem(("mississippi", "replay"), "the replay needs the 2020 precincts (precincts: 2020)")
     returns = president_2020_by_precinct()
     out = []
     for county in counties():
@@ -52,7 +102,7 @@ def mississippi_precincts(data: dict) -> list[dict]:
         dre = ms.equipment == 2020 and county.dre_in_2020
         pollbook = county.pollbook_2020 if ms.equipment == 2020 else county.pollbook_2025
         for k, name in enumerate(names):
-            p = {
+            p: dict[str, Any] = {
                 "id": f"{county.fips}-{k + 1:03d}",
                 "name": name,
                 "county": county.name,
@@ -64,18 +114,18 @@ def mississippi_precincts(data: dict) -> list[dict]:
                 votes = {name_to_id[c]: v for c, v in mine[k].votes.items() if c in name_to_id}
                 if len(votes) != len(mine[k].votes):
                     missing = sorted(set(mine[k].votes) - set(name_to_id))[0]
-                    raise ValueError(f"election contest {ms.contest!r} has no choice named {missing!r} (needed by the replay)")
+                    raise FieldProblem(("mississippi", "contest"), f"election contest {ms.contest!r} has no choice named {missing!r} (needed by the replay)")
                 p["replay"] = {"contest": ms.contest, "votes": votes}
                 p["registered_voters"] = max(int(registered[k]), mine[k].total)
-                expected = mine[k].total
+                expected = float(mine[k].total)
             else:
-                expected = int(registered[k]) * turnout
+                expected = float(int(registered[k]) * turnout)
                 trump_id = name_to_id.get("Donald J. Trump")
                 dem_id = name_to_id.get("Joseph R. Biden" if ms.precincts == 2020 else "Kamala D. Harris")
                 if trump_id and dem_id:
                     total = county.votes_2020 if ms.precincts == 2020 else county.votes_2024
                     p["shares"] = {ms.contest: {trump_id: trump / total, dem_id: dem / total}}
-            eq = {"kind": "dre" if dre else "paper", "pollbook": "paper" if pollbook == "paper" else "electronic",
+            eq: dict[str, Any] = {"kind": "dre" if dre else "paper", "pollbook": "paper" if pollbook == "paper" else "electronic",
                   "pollbook_stations": _units(expected, ms.ballots_per_pollbook_station, 1)}  # fmt: skip
             if dre:
                 eq["dre_units"] = _units(expected, ms.ballots_per_dre, 1)

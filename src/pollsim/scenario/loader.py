@@ -3,114 +3,139 @@
 A poll-manager trainer edits these files by hand, so a mistake must be told plainly: each problem
 is one line ``FILE:LINE: FIELD.PATH: what was expected``, the line being where the field (or, for a
 missing field, its parent) stands in the file. The YAML is composed once with its node marks, so
-line numbers come from the parser, not from searching the text.
+line numbers come from the parser, not from searching the text. Problems with the file itself
+name ``(file)`` or ``(YAML)`` where a field would stand. Nothing a file holds can make this
+print a traceback or hang (pollsim.scenario.yamldoc bounds the reading, the models every value).
+The polling hours and ballot accounting checked are those of Miss. Code §23-15-581 and §23-15-615.
 """
 
 from __future__ import annotations
 
+import difflib
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from pollsim.errors import ScenarioError
 from pollsim.scenario.models import FieldProblem, Scenario
+from pollsim.scenario.yamldoc import Located, YamlProblem, compose, read_text
 
 
-class _Located:
-    """A YAML document as plain Python data plus the line of every node, by path."""
-
-    def __init__(self, node: yaml.Node):
-        self.lines: dict[tuple, int] = {}
-        self.data = self._build(node, ())
-
-    def _build(self, node: yaml.Node, path: tuple) -> Any:
-        self.lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            out = {}
-            for key_node, value_node in node.value:
-                key = key_node.value
-                if key in out:
-                    raise _Duplicate(key_node.start_mark.line + 1, path + (key,))
-                self.lines[path + (key,)] = key_node.start_mark.line + 1
-                out[key] = self._build(value_node, path + (key,))
-                self.lines[path + (key,)] = key_node.start_mark.line + 1
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self._build(item, path + (i,)) for i, item in enumerate(node.value)]
-        return _scalar(node)
-
-    def line_of(self, path: tuple) -> int:
-        while path and path not in self.lines:
-            path = path[:-1]
-        return self.lines.get(path, 1)
-
-
-class _Duplicate(Exception):
-    def __init__(self, line: int, path: tuple):
-        self.line, self.path = line, path
-
-
-def _scalar(node: yaml.ScalarNode) -> Any:
-    loader = yaml.SafeLoader("")
-    try:
-        return loader.construct_object(node, deep=True)
-    finally:
-        loader.dispose()
-
-
-def _dotted(path: tuple) -> str:
+def dotted(path: tuple[str | int, ...]) -> str:
+    """('precincts', 0, 'id') -> 'precincts[0].id'."""
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(top level)"
 
 
-def _message(err: dict) -> str:
-    msg = err["msg"]
-    if err["type"] == "missing":
+def _unwrap(annotation: Any) -> Any:
+    """Drop Annotated metadata and Optional."""
+    while typing.get_origin(annotation) in (typing.Annotated, typing.Union, types.UnionType):
+        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+    return annotation
+
+
+def model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The scenario model whose fields stand at ``path`` (``()``: Scenario), or None."""
+    annotation: Any = Scenario
+    for part in path:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            annotation = field.annotation if field else None
+        elif typing.get_origin(annotation) in (list, dict):
+            annotation = typing.get_args(annotation)[-1]  # a list's item, a mapping's value
+        else:
+            return None
+    annotation = _unwrap(annotation)
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def _unknown_field(loc: tuple[str | int, ...]) -> str:
+    model = model_at(loc[:-1])
+    if model is None:
+        return "unknown field (see docs/scenarios.md)"
+    names = list(model.model_fields)
+    close = difflib.get_close_matches(str(loc[-1]), names, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown field; {hint}valid here: {', '.join(names)}"
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"true/false ({str(value).lower()})"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    return repr(value)
+
+
+_EXPECTED = {
+    "model_type": "a mapping of fields (key: value)", "model_attributes_type": "a mapping of fields (key: value)",
+    "dict_type": "a mapping (key: value)", "list_type": "a list", "int_type": "a whole number", "float_type": "a number",
+    "bool_type": "true or false", "string_type": "text", "date_type": "a date as YYYY-MM-DD", "finite_number": "a finite number",
+}  # fmt: skip
+
+
+def _message(err: Any) -> str:
+    kind, msg = err["type"], err["msg"]
+    if kind == "missing":
         return "required field is missing"
-    if err["type"] == "extra_forbidden":
-        return "unknown field (check the spelling; see docs/scenarios.md)"
+    if kind == "extra_forbidden":
+        return _unknown_field(tuple(err["loc"]))
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}, got {_kind(err.get('input'))}"
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal") and "input" in err:
+        msg += f" (got {err['input']!r})"
     return msg
+
+
+def _generated(loc: tuple[str | int, ...], data: dict[str, Any]) -> bool:
+    """Whether ``loc`` is inside precincts generated from the mississippi section (not in the file)."""
+    return bool(loc) and loc[0] == "precincts" and "precincts" not in data and isinstance(data.get("mississippi"), dict)
+
+
+def problems_of(exc: ValidationError, doc: Located, path: Path) -> list[str]:
+    """One ``FILE:LINE: FIELD: message`` line per validation error."""
+    out = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, FieldProblem):
+            loc += cause.path
+        if _generated(loc, doc.data):
+            line = f"{path}:{doc.line_of(('mississippi',))}: mississippi: generated {dotted(loc)}: {_message(err)}"
+            out.append(line + " (adjust the mississippi ballots_per_* settings)")
+        else:
+            out.append(f"{path}:{doc.line_of(loc)}: {dotted(loc)}: {_message(err)}")
+    return out
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; raise :class:`ScenarioError` listing every problem."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError([f"{path}: cannot read the scenario file ({exc.strerror or exc})"]) from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError([f"{path}: not UTF-8 text (byte {exc.start})"]) from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        raise ScenarioError([f"{path}:{line}: YAML syntax: {exc.problem or exc.context}"]) from None
-    if node is None:
-        raise ScenarioError([f"{path}:1: the file is empty; a scenario needs scenario, election and precincts"])
-    try:
-        doc = _Located(node)
-    except _Duplicate as dup:
-        raise ScenarioError([f"{path}:{dup.line}: {_dotted(dup.path)}: the field is given twice"]) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError([f"{path}: YAML: {exc}"]) from None
+        node = compose(read_text(path))
+        if node is None:
+            raise YamlProblem(1, (), "the file is empty; a scenario needs scenario, election and precincts")
+        doc = Located(node)
+    except YamlProblem as p:
+        where = dotted(p.path) if p.path is not None else ("(file)" if p.message.startswith(("cannot read", "larger")) else "(YAML)")
+        raise ScenarioError([f"{path}:{p.line}: {where}: {p.message}"]) from None
     if not isinstance(doc.data, dict):
-        raise ScenarioError([f"{path}:1: expected a mapping of fields at the top level"])
+        raise ScenarioError([f"{path}:{doc.line_of(())}: (top level): expected a mapping of fields (scenario, election, precincts...), got {_kind(doc.data)}"])
     try:
         return Scenario.model_validate(doc.data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            cause = (err.get("ctx") or {}).get("error")
-            if isinstance(cause, FieldProblem):
-                loc += cause.path
-            problems.append(f"{path}:{doc.line_of(loc)}: {_dotted(loc)}: {_message(err)}")
-        raise ScenarioError(problems) from None
+        raise ScenarioError(problems_of(exc, doc, path)) from None

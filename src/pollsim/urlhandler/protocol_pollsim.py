@@ -14,8 +14,10 @@ unchanged::
 ``KIND`` is ``dre``, ``scanner``, ``bmd`` or ``pollbook``. Options, as for ``pollsim serve``:
 ``scenario``, ``election`` (paths), ``seed``, ``speed``, ``state`` (memory file), ``key`` (hex or
 a file), ``device-id``, ``election-code``, ``test-mode`` (1/0), and for the line: ``corrupt``,
-``drop`` (shares of the bytes the device sends), ``baud`` (pace the device's output; without it
-bytes move at memory speed, whatever the port's ``baudrate``). Closing the port powers the device
+``drop`` (shares of the bytes damaged or lost, each way: pollsim's one fault model,
+:class:`~pollsim.protocol.line.LineFaults`), ``baud`` (pace both ends; without it bytes move at
+memory speed, whatever the port's ``baudrate``). The cable is
+:func:`~pollsim.protocol.line.serial_pair`, as in the tests. Closing the port powers the device
 off (a device with a ``state`` file comes back as it was at the next open). With a ``scenario``
 and no ``speed`` the device lives its whole day while the port opens, so a reader always finds
 the polls closed and the results final; with a ``speed`` it lives the day in real (scaled) time.
@@ -24,86 +26,17 @@ the polls closed and the results final; with a ``speed`` it lives the day in rea
 from __future__ import annotations
 
 import threading
-import time
 import urllib.parse
 from pathlib import Path
 
 from serial.serialutil import PortNotOpenError, SerialBase, SerialException
 
-from pollsim.errors import PollsimError
 from pollsim.emulator.keyfile import read_key
-from pollsim.emulator.pty import LineFaults, PortStats
 from pollsim.emulator.serve import KINDS, Emulator, EmulatorSettings
+from pollsim.errors import PollsimError
+from pollsim.protocol.line import LineFaults, PortEnd, serial_pair
 
 __all__ = ["Serial"]
-
-
-class _Pipe:
-    """Bytes in flight one way along the in-process cable."""
-
-    def __init__(self) -> None:
-        self._data = bytearray()
-        self._ready = threading.Condition()
-        self.closed = False
-
-    def put(self, data: bytes) -> None:
-        with self._ready:
-            self._data += data
-            self._ready.notify_all()
-
-    def available(self) -> int:
-        return len(self._data)
-
-    def take(self, size: int, timeout: float | None) -> bytes:
-        """Up to ``size`` bytes, waiting until that many are there or ``timeout`` passed."""
-        with self._ready:
-            self._ready.wait_for(lambda: len(self._data) >= size or self.closed, timeout)
-            out = bytes(self._data[:size])
-            del self._data[:size]
-            return out
-
-    def clear(self) -> None:
-        with self._ready:
-            self._data.clear()
-
-    def close(self) -> None:
-        with self._ready:
-            self.closed = True
-            self._ready.notify_all()
-
-
-class _DeviceEnd:
-    """The device's connector on the in-process cable: what a Link needs of a port."""
-
-    sessions = 1
-
-    def __init__(self, incoming: _Pipe, outgoing: _Pipe, faults: LineFaults, baud: int | None, name: str):
-        self.name = name
-        self.timeout: float | None = None
-        self.faults = faults
-        self.stats = PortStats()
-        self._incoming, self._outgoing = incoming, outgoing
-        self._rate = baud / 10 if baud else None
-
-    @property
-    def in_waiting(self) -> int:
-        return self._incoming.available()
-
-    def read(self, size: int = 1) -> bytes:
-        return self._incoming.take(size, self.timeout)
-
-    def write(self, data: bytes) -> int:
-        self.stats.sent += len(data)
-        if self._rate is not None:
-            time.sleep(len(data) / self._rate)  # the bytes take the line's time to leave
-        self._outgoing.put(self.faults.apply(bytes(data), self.stats))
-        return len(data)
-
-    def wait_for_host(self, timeout: float) -> bool:
-        if self._incoming.closed:
-            time.sleep(timeout)
-            return False
-        return True
 
 
 _OPTIONS = {"scenario", "election", "seed", "speed", "state", "key", "device-id", "election-code",
@@ -142,10 +75,9 @@ class Serial(SerialBase):
 
     def __init__(self, *args, **kwargs):
         self._emulator: Emulator | None = None
-        self._to_device = _Pipe()
-        self._to_host = _Pipe()
-        self.device_end: _DeviceEnd | None = None
-        """The device's end of the cable (its ``stats`` count what the line did)."""
+        self._host: PortEnd | None = None
+        self.device_end: PortEnd | None = None
+        """The device's end of the cable (``device_end.noise`` counts what the line did to its bytes)."""
         super().__init__(*args, **kwargs)
 
     def open(self) -> None:
@@ -159,8 +91,8 @@ class Serial(SerialBase):
             self._emulator = Emulator(settings)
         except (ValueError, PollsimError) as error:
             raise SerialException(f"{self.portstr}: {error}") from None
-        self._to_device, self._to_host = _Pipe(), _Pipe()
-        self.device_end = _DeviceEnd(self._to_device, self._to_host, faults, line["baud"], self.portstr)
+        baud = line["baud"]
+        self._host, self.device_end = serial_pair(faults, baud=int(baud) if baud else None, name=self.portstr)
         if settings.speed is None and self._emulator.day is not None:
             # "as fast as it can", in process: the day is over (polls closed) before the port opens,
             # so what a reader sees does not depend on thread scheduling
@@ -171,8 +103,8 @@ class Serial(SerialBase):
     def close(self) -> None:
         if self.is_open:
             self.is_open = False
-            self._to_device.close()
-            self._to_host.close()
+            if self._host is not None:
+                self._host.close()
             if self._emulator is not None:
                 self._emulator.close()
                 self._emulator = None
@@ -181,29 +113,26 @@ class Serial(SerialBase):
     def _reconfigure_port(self, *args, **kwargs) -> None:
         """Line settings mean nothing in memory (pace with the ``baud`` option instead)."""
 
+    def _end(self) -> PortEnd:
+        if not self.is_open or self._host is None:
+            raise PortNotOpenError()
+        return self._host
+
     @property
     def in_waiting(self) -> int:
-        if not self.is_open:
-            raise PortNotOpenError()
-        return self._to_host.available()
+        return self._end().in_waiting
 
     def read(self, size: int = 1) -> bytes:
         """Up to ``size`` bytes: waits for that many, or ``timeout`` (None: for ever)."""
-        if not self.is_open:
-            raise PortNotOpenError()
-        return self._to_host.take(size, self._timeout)
+        end = self._end()
+        end.timeout = self._timeout
+        return end.read(size)
 
     def write(self, data) -> int:
-        if not self.is_open:
-            raise PortNotOpenError()
-        data = bytes(data)
-        self._to_device.put(data)
-        return len(data)
+        return self._end().write(bytes(data))
 
     def reset_input_buffer(self) -> None:
-        if not self.is_open:
-            raise PortNotOpenError()
-        self._to_host.clear()
+        self._end().reset_input_buffer()
 
     def reset_output_buffer(self) -> None:
         if not self.is_open:

@@ -1,0 +1,117 @@
+"""The whole chain, from the voter at the door to the audit: one library function.
+
+:func:`run_election` runs the stages in their one direction, each through its front door, on
+typed in-memory records:
+
+    scenario -> election day (:func:`pollsim.precinct.election_day.run_election_day`)
+             -> election night (:func:`pollsim.night.simulate_night`; §23-15-591 ff.)
+             -> serial read-in of chosen precincts (:func:`pollsim.night.readin.serial_readin`)
+             -> reconciliation (:func:`pollsim.reconcile.reconcile_precincts`; §23-15-615)
+             -> risk-limiting audit (:func:`pollsim.audit.run_audit`; §23-15-617)
+
+and returns an :class:`ElectionRun`. ``pollsim run`` writes it with :func:`pollsim.rundir.write_run`;
+``pollsim stress`` measures it night after night without writing anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+import numpy as np
+
+from pollsim.audit import RunBallots, run_audit
+from pollsim.audit.rounds import AuditResult
+from pollsim.night import NightResult, night_seed, simulate_night
+from pollsim.precinct.election_day import ElectionDayRun, run_election_day
+from pollsim.reconcile import PrecinctCounts, ReconciliationReport, flags_at_publications, reconcile_precincts
+from pollsim.reconcile.totals import counts_from_results
+from pollsim.scenario.models import Scenario
+
+__all__ = ["AuditRequest", "ElectionRun", "ballots_of", "run_election"]
+
+
+@dataclass(frozen=True)
+class AuditRequest:
+    """A risk-limiting audit to run at the end of the chain (§23-15-617)."""
+
+    contest: str  # contest id; several: comma-separated (one sample)
+    risk_limit: float
+    seed: str  # the public seed (20 dice digits)
+    method: str = "kaplan-markov"
+    sampler: str = "consistent"
+
+
+@dataclass
+class ElectionRun:
+    """What the chain produced: every stage's record (None where a stage did not run).
+
+    ``night_flags``: precincts flagged by the live reconciliation at each publication of
+    unofficial results (one count per row of ``night.publications``).
+    """
+
+    day: ElectionDayRun
+    counts: PrecinctCounts
+    reconciliation: ReconciliationReport
+    night: NightResult | None = None
+    night_flags: np.ndarray | None = None
+    serial_readin: dict | None = None
+    audit: AuditResult | None = None
+
+    @classmethod
+    def of_day(cls, day: ElectionDayRun, night: NightResult | None = None) -> ElectionRun:
+        """The chain's record for a day (and night) run by hand: counts and reconciliation computed."""
+        counts = counts_from_results(day.precincts)
+        report = reconcile_precincts([p.precinct for p in day.precincts], [p.county for p in day.precincts], counts)
+        flags = flags_at_publications(counts, night.reported_at, night.publications[:, 0]) if night is not None else None
+        return cls(day, counts, report, night, flags)
+
+
+def ballots_of(day: ElectionDayRun, layers: dict[str, np.ndarray] | None = None) -> RunBallots:
+    """The day's ballots as the audit sees them (the rows of ``ballots.npz``, in the same order)."""
+    layers = layers if layers is not None else day.layers()
+    ps = day.precincts
+    device_ids = {(pi, k): d.device_id for pi, p in enumerate(ps) for k, d in enumerate(p.devices)}
+    return RunBallots(
+        election=day.election,
+        cvr=layers["cvr"],
+        precinct=layers["precinct"],
+        device=layers["device"],
+        precinct_ids=tuple(p.precinct for p in ps),
+        counties=tuple(p.county for p in ps),
+        device_ids=device_ids,
+        paper_source=layers["paper"],
+        source=f"run of {day.scenario.scenario} (seed {day.seed})",
+    )
+
+
+def run_election(
+    scenario: Scenario,
+    seed: int,
+    *,
+    night: bool | None = None,
+    serial: int = 0,
+    audit: AuditRequest | None = None,
+    executor: Executor | None = None,
+    progress: Callable[[int], None] | None = None,
+    echo: Callable[[str], None] = lambda _line: None,
+) -> ElectionRun:
+    """Run the chain for one root seed.
+
+    ``night``: simulate election night (default: when the scenario has more than one precinct);
+    ``serial``: read the first K precincts' DREs and scanners over real ptys and refuse unless
+    every record equals the day's; ``audit``: a risk-limiting audit of the run's ballots;
+    ``executor``/``progress``: as :func:`~pollsim.precinct.election_day.run_election_day`;
+    ``echo``: the audit's round-by-round lines.
+    """
+    day = run_election_day(scenario, seed, progress=progress, executor=executor)
+    with_night = night if night is not None else len(day.precincts) > 1
+    out = ElectionRun.of_day(day, simulate_night(day, night_seed(seed)) if with_night else None)
+    if serial:
+        from pollsim.night.readin import serial_readin  # ptys and pyserial: only when asked for
+
+        out.serial_readin = serial_readin(day, serial)
+    if audit is not None:
+        out.audit = run_audit(ballots_of(day), audit.contest, audit.risk_limit, audit.seed, audit.method, echo, sampler=audit.sampler)
+    return out

@@ -1,0 +1,26 @@
+"""The run directory: the one writer and reader of what ``pollsim run`` leaves on disk.
+
+- :func:`write_run` writes an :class:`~pollsim.pipeline.ElectionRun` (refusing to mix two runs);
+- :class:`RunDir` opens one for the later verbs (reconcile, audit, export, report, stress), each
+  file checked against the SHA-256 that summary.json records for it;
+- :func:`write_reconciliation`, :func:`write_audit_package`, :func:`write_derived` add the
+  derived products, each stamped with the run's SHA-256; :func:`reconcile_run_dir` and
+  :func:`audit_run_dir` read, run the stage and write the product in one call.
+
+The layout, file by file, is in :mod:`.layout` and docs/reference.md.
+"""
+
+from pollsim.rundir.ballots import CHUNK_ROWS, RunDir
+from pollsim.rundir.layout import (
+    DAY_FILES, DERIVED, DEVICE_COLUMNS, FORMAT_VERSION, PRECINCT_COLUMNS, REPORTING_COLUMNS, VOTER_FIELDS, folder_digest,
+    hhmm, hhmm_floor, summary, wait_stats,
+)  # fmt: skip
+from pollsim.rundir.read import Device, Precinct, RunDirError, is_run_dir
+from pollsim.rundir.products import audit_run_dir, reconcile_run_dir
+from pollsim.rundir.write import write_audit_package, write_derived, write_reconciliation, write_run
+
+__all__ = [
+    "CHUNK_ROWS", "DAY_FILES", "DERIVED", "DEVICE_COLUMNS", "FORMAT_VERSION", "PRECINCT_COLUMNS", "REPORTING_COLUMNS",
+    "VOTER_FIELDS", "Device", "Precinct", "RunDir", "RunDirError", "folder_digest", "hhmm", "hhmm_floor", "is_run_dir",
+    "audit_run_dir", "reconcile_run_dir", "summary", "wait_stats", "write_audit_package", "write_derived", "write_reconciliation", "write_run",
+]  # fmt: skip

@@ -1,0 +1,205 @@
+"""The run directory's layout: which files there are, and what goes in each (the contents).
+
+A run directory is what ``pollsim run`` leaves for people and for the later stages:
+
+- ``summary.json``: the run at a glance (:func:`summary`), with ``format_version`` and ``files``
+  (the SHA-256 of every other file the run wrote; tapes and forms as one digest per folder);
+- ``precincts.csv``: one row per precinct: ballot accounting, waits, last voter out;
+- ``ballots.npz``: the three layers of every regular ballot (``intent``, ``paper``, ``cvr``:
+  ``uint8[n, width]``, columns named in ``columns``), with ``precinct`` (``int32`` index into
+  ``precinct_ids``), ``device`` (index into the precinct's devices) and ``voter`` (row of that
+  precinct's voters), and the sealed ``affidavit`` ballots with ``affidavit_precinct``;
+- ``voters.npz``: the per-voter timings (``VOTER_DTYPE`` fields as arrays) and ``precinct``;
+- ``devices.csv``: one row per device: precinct, device index (as in ``ballots.npz``), id, kind,
+  counters, log length and the hash of its last log entry;
+- ``eventlog.npz``: every device's event log as arrays, one row per entry in log order per
+  device: ``precinct``, ``device`` (row of ``device_ids``), ``sequence``, ``time``, ``type`` and
+  ``disposition`` (indexes into ``types``/``dispositions``), ``details`` (index into
+  ``details_text``);
+- ``tapes/PRECINCT/DEVICE-zero.txt`` and ``-results.txt``; ``procedures.csv``;
+  ``forms/PRECINCT-ballot-accounting.txt`` (the §23-15-615 totals on the form);
+- with election night: ``reporting.csv`` (each publication of unofficial results, with the
+  precincts the live §23-15-615 reconciliation has flagged by then) and summary.json's
+  ``reporting`` section.
+
+Derived products, written later into the same directory, each recording the ``run_sha256`` (the
+SHA-256 of ``summary.json``, which holds every other file's hash) of the run they were made from:
+``reconciliation.csv``/``.json`` (``pollsim reconcile``), ``audit/`` (``pollsim audit``),
+``report.html`` and ``plots/`` (``pollsim report``).
+
+Same scenario and seed give byte-identical files: JSON keys in a fixed order, no wall-clock time
+anywhere, npz archives with fixed zip timestamps.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from pollsim import __version__
+from pollsim.tabulate import tally_dict
+
+if TYPE_CHECKING:  # the records this module lays out; importing them here would pull in every stage
+    from pollsim.night import NightResult
+    from pollsim.precinct.election_day import ElectionDayRun
+
+FORMAT_VERSION = 2
+"""Version of the run directory's layout; 1 (no ``format_version`` key) was pollsim 0.1's."""
+
+SUMMARY = "summary.json"
+DAY_FILES = ("election.json", "ballots.npz", "voters.npz", "precincts.csv", "devices.csv", "eventlog.npz", "procedures.csv")
+"""Files every run has (besides summary.json)."""
+NIGHT_FILES = ("reporting.csv",)
+FOLDERS = ("tapes", "forms")
+"""Folders whose files are hashed together, one digest per folder."""
+DERIVED = ("reconciliation.csv", "reconciliation.json", "audit", "report.html", "plots")
+"""Products the later verbs write into a run directory."""
+
+PRECINCT_COLUMNS = [
+    "precinct", "county", "equipment", "registered_voters", "voters_arrived", "ballots_cast",
+    "affidavit_ballots", "pollbook_marked_voted", "receipt_book_signatures", "ballots_received",
+    "paper_ballots_voted", "paper_ballots_unused", "paper_ballots_spoiled", "bmd_cards_cast",
+    "electronic_ballots_cast", "total_ballots_cast", "wait_mean", "wait_p95", "wait_max", "last_voter_out",
+]  # fmt: skip
+DEVICE_COLUMNS = ["precinct", "index", "device_id", "kind", "public_count", "protective_count", "log_entries", "log_head"]
+REPORTING_COLUMNS = ["time", "share_of_precincts", "share_of_ballots", "precincts_flagged"]
+VOTER_FIELDS = ("arrival", "checkin_start", "checkin_end", "vote_start", "vote_end", "exit", "wait", "checkin_station")
+
+
+def folder_digest(folder: Path) -> str:
+    """One SHA-256 for a folder's files: over ``relative path NUL file SHA-256 LF``, sorted by path."""
+    lines = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        lines.append(f"{path.relative_to(folder).as_posix()}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\n")
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+def hhmm(t: float) -> str:
+    """A clock time (minutes after midnight) as HH:MM, rounded up to the minute ("" for NaN)."""
+    if t != t:
+        return ""
+    m = int(np.ceil(t - 1e-9))
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def hhmm_floor(t: float) -> str:
+    """A clock time as HH:MM, rounded down to the minute."""
+    m = int(np.floor(t + 1e-9))
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def wait_stats(waits: np.ndarray) -> dict[str, float]:
+    """mean, p50, p95 and max of the (finite) waits, rounded to 3 decimals: summary.json's ``wait_minutes``."""
+    waits = waits[np.isfinite(waits)]
+    if len(waits) == 0:
+        return {"mean": 0.0, "p50": 0.0, "p95": 0.0, "max": 0.0}
+    return {
+        "mean": round(float(waits.mean()), 3),
+        "p50": round(float(np.percentile(waits, 50)), 3),
+        "p95": round(float(np.percentile(waits, 95)), 3),
+        "max": round(float(waits.max()), 3),
+    }
+
+
+def summary(run: ElectionDayRun, layers: dict[str, np.ndarray] | None = None) -> dict:
+    """The run's summary: the keys of summary.json, in a fixed order (``files`` is added last by the writer)."""
+    layers = layers if layers is not None else run.layers()
+    waits = np.concatenate([p.voters["wait"] for p in run.precincts])
+    last = max(p.last_voter_out for p in run.precincts)
+    acc = [p.accounting for p in run.precincts]
+    return {
+        "scenario": run.scenario.scenario,
+        "seed": run.seed,
+        "pollsim_version": __version__,
+        "format_version": FORMAT_VERSION,
+        "election": {"id": run.election.id, "definition_sha256": run.election.definition_hash},
+        "precincts": len(run.precincts),
+        "voters": int(sum(a.voters_arrived for a in acc)),
+        "ballots_cast": int(sum(a.regular_ballots_cast for a in acc)),
+        "affidavit_ballots": int(sum(a.affidavit_ballots for a in acc)),
+        "spoiled_ballots": int(sum(a.paper_ballots_spoiled for a in acc)),
+        "wait_minutes": wait_stats(waits),
+        "last_voter_out": hhmm(last),
+        "tally": tally_dict(run.election, layers["cvr"]),
+        "paper_tally": tally_dict(run.election, layers["paper"]),
+        "incidents": [{"precinct": p.precinct, **inc} for p in run.precincts for inc in p.incidents],
+        **({"description": run.scenario.description} if run.scenario.description else {}),
+        **({"notice": list(run.scenario.notice)} if run.scenario.notice else {}),
+    }
+
+
+def precinct_rows(run: ElectionDayRun) -> list[list]:
+    rows = []
+    for p in run.precincts:
+        a, w = p.accounting, wait_stats(p.voters["wait"])
+        rows.append([
+            p.precinct, p.county, p.kind, p.registered_voters, a.voters_arrived, a.regular_ballots_cast,
+            a.affidavit_ballots, a.pollbook_marked_voted, a.receipt_book_signatures, a.ballots_received,
+            a.paper_ballots_voted, a.paper_ballots_unused, a.paper_ballots_spoiled, a.bmd_cards_cast,
+            a.electronic_ballots_cast, a.total_ballots_cast, w["mean"], w["p95"], w["max"], hhmm(p.last_voter_out),
+        ])  # fmt: skip
+    return rows
+
+
+def device_rows(run: ElectionDayRun) -> list[list]:
+    return [
+        [p.precinct, k, d.device_id, d.kind, d.public_count, d.protective_count, d.log_entries, d.log_head]
+        for p in run.precincts
+        for k, d in enumerate(p.devices)
+    ]
+
+
+def event_log_arrays(run: ElectionDayRun) -> dict[str, np.ndarray]:
+    """All event logs as the arrays of ``eventlog.npz`` (see the module docstring)."""
+    codes: dict[str, dict[str, int]] = {"types": {}, "dispositions": {}, "details_text": {"": 0}}
+    device_ids: list[str] = []
+    cols: dict[str, list] = {k: [] for k in ("precinct", "device", "sequence", "time", "type", "disposition", "details")}
+    for pi, p in enumerate(run.precincts):
+        for dev_id, log in p.logs.items():
+            di = len(device_ids)
+            device_ids.append(f"{p.precinct}/{dev_id}")
+            seq, time, kind, kinds = log.columns()  # kinds in order of first appearance, so the tables are too
+            cols["precinct"].append(np.full(len(seq), pi, np.int32))
+            cols["device"].append(np.full(len(seq), di, np.int32))
+            cols["sequence"].append(seq)
+            cols["time"].append(time)
+            for j, (name, table) in enumerate((("type", codes["types"]), ("disposition", codes["dispositions"]), ("details", codes["details_text"]))):
+                cols[name].append(np.array([table.setdefault(k[j], len(table)) for k in kinds], np.int32)[kind])
+    out = {k: np.concatenate(v) if v else np.zeros(0) for k, v in cols.items()}
+    out["device_ids"] = np.array(device_ids)
+    for name, table in codes.items():
+        out[name] = np.array(list(table))
+    return out
+
+
+def reporting(night: NightResult) -> dict:
+    """The ``reporting`` section of summary.json: when the unofficial results reached 50/90/100 %."""
+    at = {f"{int(s * 100)}%": (hhmm(t) if (t := night.ballots_reported_by(s)) is not None else None) for s in (0.5, 0.9, 1.0)}
+    return {
+        "ballots_reported_at": at,
+        "counted_ballots": night.counted_ballots,
+        "total_ballots": night.total_ballots,
+        "missing_precincts": night.missing_precincts,
+        "incidents": [{**i, "time": hhmm(i["time"])} for i in night.incidents],
+    }
+
+
+def csv_text(header: list[str], rows: list[list]) -> str:
+    """CSV with ``\\n`` line ends (the run directory's one CSV dialect)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def reporting_csv(night: NightResult, flagged: np.ndarray) -> str:
+    """The publication timeline, with the §23-15-615 flags among the precincts reported so far
+    (``flagged``: one count per publication, from :func:`pollsim.reconcile.flags_at_publications`)."""
+    rows = [[hhmm(t), f"{p:.6f}", f"{b:.6f}", int(f)] for (t, p, b), f in zip(night.publications.tolist(), flagged.tolist(), strict=True)]
+    return csv_text(REPORTING_COLUMNS, rows)

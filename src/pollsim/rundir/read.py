@@ -1,0 +1,309 @@
+"""Reading a run directory: the one reader every later verb goes through.
+
+:class:`RunDir` opens a run directory written by :func:`pollsim.rundir.write_run`. Each file is
+checked against the SHA-256 that ``summary.json`` records for it when it is first read, then
+parsed and checked against the others (ballot matrix width and columns against the election
+definition, one precinct index per ballot, device indexes that exist in ``devices.csv``). A
+missing, truncated, corrupt or changed file is a :class:`RunDirError` whose one-line message
+names the file (and the line or array where it can), never a traceback.
+
+:attr:`RunDir.run_sha256` (the SHA-256 of ``summary.json``, which holds every other file's hash)
+identifies the run; derived products record it, and :meth:`RunDir.derived` tells whether one was
+made from this run. Ballot access (streamed matrices, batches) is in :mod:`.ballots`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from pollsim.election.definition import Election
+from pollsim.errors import PollsimError
+from pollsim.files import one_line
+from pollsim.rundir.layout import FORMAT_VERSION, SUMMARY, folder_digest
+
+__all__ = ["Device", "Precinct", "RunDirBase", "RunDirError", "is_run_dir"]
+
+SUMMARY_KEYS = ("scenario", "seed", "precincts", "election")
+
+
+class RunDirError(PollsimError):
+    """A run directory that is missing, incomplete, damaged or inconsistent: the message names the file."""
+
+    def __init__(self, path: Path | str, problem: str):
+        self.path = Path(path)
+        super().__init__(f"{path}: {problem}")
+
+
+@dataclass(frozen=True)
+class Device:
+    """One row of devices.csv."""
+
+    precinct: int  # index into RunDir.precincts
+    index: int  # index within the precinct (ballots.npz ``device``)
+    device_id: str
+    kind: str
+    public_count: int
+    log_entries: int
+    log_head: str
+
+
+@dataclass(frozen=True)
+class Precinct:
+    """One row of precincts.csv (the typed fields; :meth:`RunDirBase.precinct_rows` has every column)."""
+
+    id: str
+    county: str
+    equipment: str
+    registered_voters: int
+    voters_arrived: int
+    ballots_cast: int
+
+
+def is_run_dir(path: Path) -> bool:
+    """Whether ``path`` holds a pollsim run (a summary.json naming a scenario and a seed), of any format."""
+    try:
+        doc = json.loads((Path(path) / SUMMARY).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(doc, dict) and "scenario" in doc and "seed" in doc
+
+
+class RunDirBase:
+    """A run directory's files, hash-checked and parsed (see the module docstring)."""
+
+    def __init__(self, run_dir: Path | str):
+        self.dir = Path(run_dir)
+        if not self.dir.exists():
+            raise RunDirError(self.dir, "no such directory (not a pollsim run directory)")
+        if not self.dir.is_dir():
+            raise RunDirError(self.dir, "not a run directory (not a directory)")
+        path = self.dir / SUMMARY
+        if not path.is_file():
+            raise RunDirError(path, "missing from the run directory (not a pollsim run, or damaged)")
+        self._summary_bytes = path.read_bytes()
+        self.summary: dict = self._parse_json(SUMMARY, self._summary_bytes)
+        version = self.summary.get("format_version")
+        if version is None and is_run_dir(self.dir):
+            raise RunDirError(path, f"written by pollsim {self.summary.get('pollsim_version', '0.1')} (run directory format 1); "
+                              f"this pollsim reads format {FORMAT_VERSION}: run the scenario again")  # fmt: skip
+        if version != FORMAT_VERSION:
+            raise RunDirError(path, f"format_version {version!r}; this pollsim reads format {FORMAT_VERSION}")
+        missing = [k for k in SUMMARY_KEYS if k not in self.summary]
+        if missing:
+            raise RunDirError(path, f"missing key(s) {', '.join(missing)}")
+        files = self.summary.get("files")
+        if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+            raise RunDirError(path, "files: expected a mapping of file name -> SHA-256")
+        self.files: dict[str, str] = files
+        self._bytes: dict[str, bytes] = {}
+
+    # ------------------------------------------------------------------ identity
+
+    @property
+    def run_sha256(self) -> str:
+        """The run's identity: SHA-256 of summary.json (which records every other file's SHA-256)."""
+        return hashlib.sha256(self._summary_bytes).hexdigest()
+
+    def has(self, name: str) -> bool:
+        """Whether the run wrote ``name`` (e.g. ``reporting.csv`` only with election night)."""
+        return name in self.files
+
+    # ------------------------------------------------------------------ raw files
+
+    def read_bytes(self, name: str) -> bytes:
+        """A file of the run, checked against its SHA-256 in summary.json (read once, then kept)."""
+        cached = self._bytes.get(name)
+        if cached is not None:
+            return cached
+        path = self.dir / name
+        if name not in self.files:
+            raise RunDirError(path, "not among the files summary.json records (not written by this run)")
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise RunDirError(path, "missing from the run directory") from None
+        except OSError as exc:
+            raise RunDirError(path, f"unreadable ({one_line(exc)})") from None
+        if hashlib.sha256(data).hexdigest() != self.files[name]:
+            raise RunDirError(path, "damaged or changed since the run was written (its SHA-256 is not the one summary.json records)")
+        self._bytes[name] = data
+        return data
+
+    def _parse_json(self, name: str, data: bytes) -> dict:
+        try:
+            doc = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise RunDirError(self.dir / name, f"unreadable JSON ({one_line(exc)})") from None
+        if not isinstance(doc, dict):
+            raise RunDirError(self.dir / name, "expected a JSON object")
+        return doc
+
+    def read_json(self, name: str) -> dict:
+        return self._parse_json(name, self.read_bytes(name))
+
+    def read_csv(self, name: str, needed: tuple[str, ...] | list[str] = ()) -> list[dict[str, str]]:
+        path = self.dir / name
+        try:
+            reader = csv.DictReader(io.StringIO(self.read_bytes(name).decode("utf-8"), newline=""))
+            rows = list(reader)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise RunDirError(path, f"unreadable CSV ({one_line(exc)})") from None
+        missing = [c for c in needed if c not in (reader.fieldnames or [])]
+        if missing:
+            raise RunDirError(path, f"missing column(s) {', '.join(missing)}")
+        return rows
+
+    def archive(self, name: str) -> zipfile.ZipFile:
+        """An npz archive of the run (hash-checked), for reading members one at a time."""
+        try:
+            return zipfile.ZipFile(io.BytesIO(self.read_bytes(name)))
+        except (zipfile.BadZipFile, ValueError, EOFError) as exc:
+            raise RunDirError(self.dir / name, f"unreadable npz archive ({one_line(exc)})") from None
+
+    def load_arrays(self, name: str, members: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """Arrays of an npz archive, loaded whole."""
+        path = self.dir / name
+        try:
+            with np.load(io.BytesIO(self.read_bytes(name)), allow_pickle=False) as z:
+                missing = [m for m in members if m not in z.files]
+                if missing:
+                    raise RunDirError(path, f"missing array(s) {', '.join(missing)}")
+                return {k: z[k] for k in members}
+        except RunDirError:
+            raise
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as exc:
+            raise RunDirError(path, f"unreadable npz archive ({one_line(exc)})") from None
+
+    # ------------------------------------------------------------------ typed tables
+
+    @cached_property
+    def election(self) -> Election:
+        d = self.read_json("election.json")
+        try:
+            election = Election.from_dict(d)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise RunDirError(self.dir / "election.json", f"not an election definition ({one_line(exc)})") from None
+        if not election.contests:
+            raise RunDirError(self.dir / "election.json", "the election has no contests")
+        return election
+
+    @property
+    def definition_hash(self) -> str:
+        return self.election.definition_hash
+
+    @cached_property
+    def precinct_rows(self) -> list[dict[str, str]]:
+        """Every row of precincts.csv, as text (as many as summary.json's ``precincts``)."""
+        rows = self.read_csv("precincts.csv", ("precinct", "county", "equipment", "registered_voters", "voters_arrived", "ballots_cast"))
+        if len(rows) != self.summary.get("precincts") or not rows:
+            raise RunDirError(self.dir / "precincts.csv", f"{len(rows)} precinct rows, but summary.json says the run has {self.summary.get('precincts')!r}")
+        return rows
+
+    @cached_property
+    def precincts(self) -> list[Precinct]:
+        path = self.dir / "precincts.csv"
+        out = []
+        for line, r in enumerate(self.precinct_rows, start=2):
+            try:
+                out.append(Precinct(r["precinct"], r["county"], r["equipment"], int(r["registered_voters"]), int(r["voters_arrived"]), int(r["ballots_cast"])))
+            except (TypeError, ValueError) as exc:
+                raise RunDirError(f"{path}:{line}", f"bad precinct row ({one_line(exc)})") from None
+        if len({p.id for p in out}) != len(out):
+            raise RunDirError(path, "duplicate precinct ids")
+        return out
+
+    @property
+    def precinct_ids(self) -> list[str]:
+        return [p.id for p in self.precincts]
+
+    @cached_property
+    def device_rows(self) -> list[dict[str, str]]:
+        """Every row of devices.csv, as text."""
+        return self.read_csv("devices.csv", ("precinct", "index", "device_id", "kind", "public_count", "log_entries", "log_head"))
+
+    @cached_property
+    def devices(self) -> list[Device]:
+        path = self.dir / "devices.csv"
+        index = {p.id: i for i, p in enumerate(self.precincts)}
+        out = []
+        for line, r in enumerate(self.device_rows, start=2):
+            if r["precinct"] not in index:
+                raise RunDirError(f"{path}:{line}", f"precinct {r['precinct']!r} is not in precincts.csv")
+            try:
+                out.append(Device(index[r["precinct"]], int(r["index"]), r["device_id"], r["kind"], int(r["public_count"]), int(r["log_entries"]), r["log_head"]))
+            except (TypeError, ValueError) as exc:
+                raise RunDirError(f"{path}:{line}", f"bad device row ({one_line(exc)})") from None
+        if len({(d.precinct, d.index) for d in out}) != len(out):
+            raise RunDirError(path, "a precinct lists the same device index twice")
+        return out
+
+    @cached_property
+    def devices_by_precinct(self) -> list[list[Device]]:
+        out: list[list[Device]] = [[] for _ in self.precincts]
+        for d in self.devices:
+            out[d.precinct].append(d)
+        for lst in out:
+            lst.sort(key=lambda d: d.index)
+        return out
+
+    def device_path(self, d: Device) -> str:
+        return f"{self.precincts[d.precinct].id}/{d.device_id}"
+
+    @cached_property
+    def counties(self) -> list[str]:
+        """County names in order of first appearance in precincts.csv."""
+        return list(dict.fromkeys(p.county for p in self.precincts))
+
+    @property
+    def pollsim_version(self) -> str:
+        return str(self.summary.get("pollsim_version", ""))
+
+    # ------------------------------------------------------------------ derived products
+
+    def derived(self, name: str, *, stamped: bool = True) -> tuple[dict | list | None, str | None]:
+        """A derived JSON product (``reconciliation.json``, ``audit/audit.json``): (document, problem).
+
+        (None, None): not there. (None, problem): there but unreadable, or made from another run
+        (its ``run_sha256`` is not this run's): the problem says which, in one line. With
+        ``stamped=False`` a document that records no run (a file another tool wrote) is accepted.
+        """
+        path = self.dir / name
+        if not path.is_file():
+            return None, None
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+            return None, f"{name}: unreadable ({one_line(exc)})"
+        if not stamped and (isinstance(doc, list) or (isinstance(doc, dict) and "run_sha256" not in doc)):
+            return doc, None
+        if not isinstance(doc, dict):
+            return None, f"{name}: unreadable (expected a JSON object)"
+        if doc.get("run_sha256") != self.run_sha256:
+            return None, f"{name}: made from another run (run SHA-256 {str(doc.get('run_sha256'))[:12]}..., this run {self.run_sha256[:12]}...); make it again"
+        return doc, None
+
+    def check_files(self) -> list[str]:
+        """Every file and folder summary.json records, checked against its SHA-256: one line per problem."""
+        problems = []
+        for name, digest in self.files.items():
+            if name.endswith("/"):
+                folder = self.dir / name.rstrip("/")
+                if not folder.is_dir():
+                    problems.append(f"{folder}: missing from the run directory")
+                elif folder_digest(folder) != digest:
+                    problems.append(f"{folder}: a file in it was changed, added or removed since the run was written")
+                continue
+            try:
+                self.read_bytes(name)
+            except RunDirError as exc:
+                problems.append(str(exc))
+        return problems

@@ -1,0 +1,295 @@
+"""What each ``pollsim`` verb does: call the library's front doors, print the result.
+
+One function per verb, each taking the parsed arguments (:mod:`pollsim.cli`) and returning the
+exit status. The work is done by library functions users can call from Python too:
+:func:`pollsim.pipeline.run_election`, :func:`pollsim.rundir.write_run`,
+:class:`pollsim.rundir.RunDir`, :func:`pollsim.reconcile.reconcile_precincts`,
+:func:`pollsim.audit.run_audit`, :func:`pollsim.export.export_run`,
+:func:`pollsim.report.build_report`, :func:`pollsim.scale.stress.stress`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from pollsim.errors import PollsimError, ScenarioError
+
+
+def validate(args: argparse.Namespace) -> int:
+    from pollsim.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    voters = sum(p.registered_voters for p in scenario.precincts)
+    print(f"{args.scenario}: ok ({len(scenario.precincts)} precinct(s), {voters:,} registered voters, "
+          f"{len(scenario.election.contests)} contests)")  # fmt: skip
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from pollsim.pipeline import run_election
+    from pollsim.rundir import write_run
+    from pollsim.rundir.write import check_target
+    from pollsim.scale import executor
+    from pollsim.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    seed = scenario.seed if args.seed is None else args.seed
+    out = Path(args.out) if args.out else Path("runs") / scenario.scenario
+    if args.serial < 0:
+        raise PollsimError(f"--serial {args.serial}: the number of precincts to read over serial must be 0 or more")
+    check_target(out, args.force)  # before hours of simulation, not after
+    n = len(scenario.precincts)
+    with Progress(console=Console(stderr=True), transient=True, disable=n < 20 or args.quiet) as bar, executor(args.workers, args.engine, args.scheduler) as ex:
+        task = bar.add_task("precinct days", total=n)
+        result = run_election(scenario, seed, night=True if args.night else None, serial=args.serial, executor=ex,
+                              progress=lambda k: bar.update(task, completed=k))  # fmt: skip
+    summ = write_run(result, out, force=args.force)
+    if not args.quiet:
+        _print_summary(summ, out)
+    return 0
+
+
+def _print_summary(summ: dict, out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    t = Table(title=f"{summ['scenario']} (seed {summ['seed']})", show_header=False)
+    w = summ["wait_minutes"]
+    rows = [
+        ("precincts", f"{summ['precincts']:,}"),
+        ("voters arrived", f"{summ['voters']:,}"),
+        ("regular ballots cast", f"{summ['ballots_cast']:,}"),
+        ("affidavit ballots", f"{summ['affidavit_ballots']:,}"),
+        ("spoiled ballots", f"{summ['spoiled_ballots']:,}"),
+        ("wait (min) mean / p50 / p95 / max", f"{w['mean']:.1f} / {w['p50']:.1f} / {w['p95']:.1f} / {w['max']:.1f}"),
+        ("last voter out", summ["last_voter_out"]),
+        ("incidents", str(len(summ["incidents"]))),
+    ]
+    if "serial_readin" in summ:
+        s = summ["serial_readin"]
+        rows.append(("serial read-in", f"{s['devices']} devices of {s['precincts']} precincts, identical"))
+    if "reporting" in summ:
+        rows += [(f"ballots reported {k}", v or "never") for k, v in summ["reporting"]["ballots_reported_at"].items()]
+    for k, v in rows:
+        t.add_row(k, v)
+    console.print(t)
+    r = Table(title="Tally (electronic record)")
+    for col, justify in (("contest", "left"), ("choice", "left"), ("votes", "right"), ("paper", "right")):
+        r.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for contest, votes in summ["tally"].items():
+        for k, (choice, v) in enumerate(votes.items()):
+            r.add_row(contest if k == 0 else "", choice, f"{v:,}", f"{summ['paper_tally'][contest][choice]:,}")
+    console.print(r)
+    for line in summ.get("notice", []):
+        console.print(f"[bold]notice:[/bold] {line}")
+    console.print(f"written to {out}/")
+
+
+def reconcile(args: argparse.Namespace) -> int:
+    from pollsim.reconcile import threshold
+
+    if args.target == "threshold":
+        try:
+            votes = int(args.value)
+            if votes < 0:
+                raise ValueError(votes)
+        except (TypeError, ValueError):
+            raise PollsimError(f"reconcile threshold: expected a whole number of votes >= 0, got {args.value!r}") from None
+        print(threshold(votes))
+        return 0
+    if args.value is not None:
+        raise PollsimError(f"reconcile: unexpected argument {args.value!r}")
+    from rich.console import Console
+    from rich.table import Table
+
+    from pollsim.rundir import reconcile_run_dir
+
+    doc = reconcile_run_dir(args.target)
+    if args.json:
+        print(json.dumps(doc, indent=2))
+        return 0
+    t = Table(title="§23-15-615 reconciliation (flagged precincts)")
+    for col in ("precinct", "county", "a", "b", "c", "d", "e", "f", "threshold", "checks at or over threshold"):
+        t.add_column(col)
+    flagged = [r for r in doc["precincts"] if r["flagged"]]
+    for r in flagged:
+        totals = [str(v) for k, v in r.items() if k[:2] in ("a_", "b_", "c_", "d_", "e_", "f_")]
+        checks = ", ".join(k[5:] for k, v in r.items() if k.startswith("flag_") and v)
+        t.add_row(r["precinct"], r["county"], *totals, str(r["threshold"]), checks)
+    console = Console()
+    console.print(t)
+    triggered = [c for c, v in doc["counties"].items() if v]
+    console.print(f"{len(doc['precincts'])} precincts, {len(flagged)} flagged; counties triggered: {', '.join(triggered) or 'none'}")
+    console.print(f"written to {args.target}/reconciliation.csv and reconciliation.json")
+    return 0
+
+
+def audit_schedule(args: argparse.Namespace) -> int:
+    import csv
+    import datetime as dt
+
+    from pollsim.reconcile import deadlines, select_audits
+
+    try:
+        with open(args.counties, newline="", encoding="utf-8") as f:
+            names = [row["county"] for row in csv.DictReader(f)]
+    except (OSError, KeyError, UnicodeDecodeError, csv.Error) as exc:
+        raise PollsimError(f"{args.counties}: expected a CSV file with a 'county' column ({exc})") from None
+    for sel in select_audits(names, args.year, args.seed, triggered=set(args.triggered or [])):
+        extra = f"  precincts: {', '.join(sel.precincts)}" if sel.precincts else ""
+        print(f"{args.year}  {sel.county:<16} {sel.reason}{extra}")
+    if args.election_date:
+        try:
+            d = deadlines(dt.date.fromisoformat(args.election_date))
+        except ValueError:
+            raise PollsimError(f"--election-date {args.election_date!r}: expected YYYY-MM-DD") from None
+        print(f"report due {d.report_due}; audit window {d.audit_window[0]} to {d.audit_window[1]}; "
+              f"public report by {d.public_report_due}; analysis by {d.analysis_due}")  # fmt: skip
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    from pollsim.emulator.keyfile import read_key
+    from pollsim.emulator.serve import EmulatorSettings
+    from pollsim.emulator.serve import serve as serve_device
+
+    settings = EmulatorSettings(
+        kind=args.kind, scenario=args.scenario, election=args.election, seed=args.seed, speed=args.speed,
+        state=args.state, key=read_key(args.key) if args.key else None, number=args.device_id,
+        election_code=args.election_code, test_mode=args.test_mode,
+    )  # fmt: skip
+    return serve_device(settings, link=args.link, baud=args.baud, corrupt=args.corrupt, drop=args.drop, seed=args.seed)
+
+
+def read(args: argparse.Namespace) -> int:
+    from pollsim.emulator.keyfile import read_key
+    from pollsim.emulator.read import read_command
+
+    key = read_key(args.key) if args.key else None
+    print(read_command(args.port, args.out, key=key, seen=args.seen, chunk=args.chunk, ack_timeout=args.ack_timeout))
+    return 0
+
+
+def stress(args: argparse.Namespace) -> int:
+    import yaml
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from pollsim.scale import executor
+    from pollsim.scale.stress import load_faults, merge, write_stress
+    from pollsim.scale.stress import stress as stress_nights
+    from pollsim.scenario import load_scenario
+    from pollsim.scenario.models import Scenario
+
+    scenario = load_scenario(args.scenario)
+    if args.faults:
+        raw = yaml.safe_load(Path(args.scenario).read_text(encoding="utf-8"))
+        merged = merge(raw, load_faults(Path(args.faults)))
+        try:
+            scenario = Scenario.model_validate(merged)
+        except ValueError as exc:
+            raise ScenarioError([f"{args.faults}: the faults do not fit the scenario: {str(exc).splitlines()[0]}"]) from None
+    seed = scenario.seed if args.seed is None else args.seed
+    out = Path(args.out) if args.out else Path("runs") / f"{scenario.scenario}-stress"
+    with Progress(console=Console(stderr=True), transient=True, disable=args.quiet) as bar, executor(args.workers, args.engine, args.scheduler) as ex:
+        task = bar.add_task("simulated nights", total=args.nights)
+        dist, rows = stress_nights(scenario, seed, args.nights, contest=args.contest, risk_limit=args.risk_limit, executor=ex,
+                                   progress=lambda k: bar.update(task, completed=k))  # fmt: skip
+    write_stress(out, dist, rows)
+    if not args.quiet:
+        print(json.dumps(dist, indent=2))
+        print(f"written to {out}/stress.json and stress.csv")
+    return 0
+
+
+def report(args: argparse.Namespace) -> int:
+    from pollsim.report import build_report
+
+    print(f"written to {build_report(Path(args.run_dir))}")
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    from pollsim.export import export_run
+
+    summary = export_run(Path(args.run_dir), args.format, Path(args.out))
+    print(f"{summary.path}: {summary.records:,} records ({summary.format})")
+    return 0
+
+
+def _sampler(name: str) -> str:
+    return "consistent" if name == "arlo" else name
+
+
+def audit_run(args: argparse.Namespace) -> int:
+    from pollsim.rundir import audit_run_dir
+
+    audit_run_dir(args.run_dir, args.contest, args.risk_limit, args.seed, args.method, args.out, print, sampler=_sampler(args.sampler))
+    return 0
+
+
+def audit_sample_size(args: argparse.Namespace) -> int:
+    from pollsim.audit import cli_sample_size
+
+    method = {"polling": "bravo", "comparison": "kaplan-markov"}.get(args.method, args.method)
+    result = cli_sample_size(method, args.margin, args.risk_limit, args.ballots, args.o1, args.o2)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    q = result.get("quantiles")
+    extra = f"; by simulation, 50/90/99 % of audits stop within {q['50']:,} / {q['90']:,} / {q['99']:,} ballots" if q else ""
+    print(f"{method} audit at margin {args.margin:g}, risk limit {args.risk_limit:g}: plan for {result['sample_size']:,} ballots{extra}")
+    return 0
+
+
+def audit_draw(args: argparse.Namespace) -> int:
+    from pollsim.audit import cli_draw
+
+    draws = cli_draw(Path(args.manifest), args.seed, args.count, args.with_replacement, _sampler(args.sampler))
+    if args.json:
+        print(json.dumps(draws, indent=2))
+        return 0
+    for k, d in enumerate(draws, 1):
+        print(f"{k:>5}  {d['batch']}  {d['position']}  {d['ticket'] if d['ticket'] is not None else ''}  x{d['times_drawn']}")
+    return 0
+
+
+def audit_verify(args: argparse.Namespace) -> int:
+    from pollsim.audit import verify_package
+    from pollsim.rundir import RunDir, is_run_dir
+
+    package = Path(args.package)
+    ok, problems = verify_package(package)
+    run_dir = Path(args.run) if args.run else (package.parent if is_run_dir(package.parent) else None)
+    if run_dir is not None:
+        try:
+            doc = json.loads((package / "audit.json").read_text(encoding="utf-8"))
+            made_from = doc.get("run_sha256") if isinstance(doc, dict) else None
+        except (OSError, ValueError):
+            made_from = None
+        rd = RunDir(run_dir)
+        if made_from != rd.run_sha256:
+            problems.append(f"{package}: made from another run than the one in {run_dir} (run SHA-256 {str(made_from)[:12]}..., the run is {rd.run_sha256[:12]}...)")
+        problems += rd.check_files()
+    for problem in problems:
+        print(f"pollsim: {problem}" if problem.startswith(str(package)) or problem.startswith(str(run_dir)) else f"pollsim: {package}: {problem}", file=sys.stderr)
+    verified = not problems
+    what = f" and was made from the run in {run_dir}" if run_dir is not None else ""
+    print(f"{package}: {'verified: every number recomputed from the package agrees' + what if verified else 'does NOT verify'}")
+    return 0 if ok and verified else 1
+
+
+def audit_simulate(args: argparse.Namespace) -> int:
+    from pollsim.audit import simulate_audits
+
+    result = simulate_audits(args.method, audits=args.audits, risk_limit=args.risk_limit, wrong_outcome=not args.correct_outcome,
+                             ballots=args.ballots, reported_margin=args.margin, seed=args.seed)  # fmt: skip
+    print(json.dumps(result, indent=2))
+    return 0
