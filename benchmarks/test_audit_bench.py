@@ -14,8 +14,6 @@ contest with a 10 % margin and a yes/no measure), written once per session in th
 
 from __future__ import annotations
 
-from pollsim.rundir import audit_run_dir
-
 import csv
 import json
 import time
@@ -25,11 +23,11 @@ import numpy as np
 import pytest
 
 from pollsim.audit import simulate_audits, verify_package
-from pollsim.rundir import RunDir
 from pollsim.audit.manifest import manifest_from_run
 from pollsim.audit.sampling import ConsistentSampler
 from pollsim.election.definition import BallotStyle, Choice, Contest, Election
 from pollsim.files import write_npz
+from pollsim.rundir import RunDir, audit_run_dir
 
 PRECINCTS, DEVICES, PER_DEVICE = 1000, 2, 500
 N = PRECINCTS * DEVICES * PER_DEVICE

@@ -28,9 +28,8 @@ import pytest
 from pollsim.export import export_run
 from pollsim.export.cvr import write_nist_cvr
 from pollsim.export.dominion import write_dominion_cvr
-from pollsim.rundir import RunDir
 from pollsim.files import write_npz
-from pollsim.rundir import DEVICE_COLUMNS, PRECINCT_COLUMNS
+from pollsim.rundir import DEVICE_COLUMNS, PRECINCT_COLUMNS, RunDir
 from pollsim.scenario import build_election, load_scenario
 from pollsim.tabulate import tally, tally_dict
 

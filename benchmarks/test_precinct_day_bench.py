@@ -18,8 +18,8 @@ import simpy
 
 from pollsim.precinct import simulate_precinct
 from pollsim.precinct.draws import draw_voters
-from pollsim.scenario import build_election, load_scenario
 from pollsim.precinct.election_day import precinct_seed, run_election_day
+from pollsim.scenario import build_election, load_scenario
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "training-precinct.yaml"
 RESULTS: dict[str, float] = {}

@@ -21,13 +21,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pollsim.rundir import reconcile_run_dir
-from pollsim.report import build_report
-from pollsim.pipeline import ElectionRun
-from pollsim.rundir import write_run
-from pollsim.scenario import Scenario
-from pollsim.precinct.election_day import run_election_day
 from pollsim.night import night_seed, simulate_night
+from pollsim.pipeline import ElectionRun
+from pollsim.precinct.election_day import run_election_day
+from pollsim.report import build_report
+from pollsim.rundir import reconcile_run_dir, write_run
+from pollsim.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 TIME_LIMIT = 30.0

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from pollsim.precinct.election_day import run_election_day
 from pollsim.scale import executor
 from pollsim.scenario import load_scenario
-from pollsim.precinct.election_day import run_election_day
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "ms-2024-general.yaml"
 TIMES: dict[int, float] = {}

@@ -7,8 +7,6 @@ voters are drawn from their own generator, so the other voters are the same peop
 
 from __future__ import annotations
 
-from pollsim.rundir import audit_run_dir
-
 from pathlib import Path
 
 import numpy as np
@@ -16,12 +14,11 @@ import pytest
 
 from pollsim.election.roll import RollStatus, VoterNeed
 from pollsim.precinct import Outcome, PrecinctResult
+from pollsim.precinct.election_day import ElectionDayRun, run_election_day
 from pollsim.precinct.procedures import accounting_form
-from pollsim.rundir import reconcile_run_dir
-from pollsim.rundir import hhmm, summary, write_run
+from pollsim.rundir import audit_run_dir, hhmm, reconcile_run_dir, summary, write_run
 from pollsim.scenario import Scenario, build_election, load_scenario
 from pollsim.scenario.models import clock_minutes
-from pollsim.precinct.election_day import ElectionDayRun, run_election_day
 from pollsim.tabulate import tally_dict
 
 ROOT = Path(__file__).resolve().parents[1]

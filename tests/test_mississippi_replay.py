@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import yaml
 
+from pollsim.precinct.election_day import run_election_day
 from pollsim.scenario import Scenario, load_scenario
 from pollsim.scenario.mississippi import counties
-from pollsim.precinct.election_day import run_election_day
 from pollsim.tabulate import tally_dict
 from tests.conftest import SCENARIOS
 

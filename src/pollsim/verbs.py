@@ -77,8 +77,8 @@ def _print_summary(summ: dict, out: Path) -> None:
         rows.append(("serial read-in", f"{s['devices']} devices of {s['precincts']} precincts, identical"))
     if "reporting" in summ:
         rows += [(f"ballots reported {k}", v or "never") for k, v in summ["reporting"]["ballots_reported_at"].items()]
-    for k, v in rows:
-        t.add_row(k, v)
+    for label, value in rows:
+        t.add_row(label, value)
     console.print(t)
     r = Table(title="Tally (electronic record)")
     for col, justify in (("contest", "left"), ("choice", "left"), ("votes", "right"), ("paper", "right")):

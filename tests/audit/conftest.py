@@ -13,10 +13,10 @@ import pytest
 from pollsim.audit.simulate import flip_votes
 from pollsim.election.definition import Election
 from pollsim.files import write_npz
-from pollsim.rundir import write_run
-from tests.conftest import reseal
-from pollsim.scenario import load_scenario
 from pollsim.precinct.election_day import run_election_day
+from pollsim.rundir import write_run
+from pollsim.scenario import load_scenario
+from tests.conftest import reseal
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = "80194 27365 01928 37465"  # twenty rolls of a ten-sided die

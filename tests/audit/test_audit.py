@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pollsim.rundir import audit_run_dir
-
 import csv
 import json
 
@@ -11,8 +9,8 @@ import numpy as np
 import pytest
 
 from pollsim.audit import AuditBoards, AuditError, RoundPolicy
-from pollsim.rundir import RunDir
 from pollsim.audit.manifest import manifest_from_run
+from pollsim.rundir import RunDir, audit_run_dir
 from pollsim.tabulate import tally_dict
 
 from .conftest import SEED

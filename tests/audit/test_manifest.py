@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pollsim.rundir import RunDir
 from pollsim.audit.errors import AuditError, ManifestError
 from pollsim.audit.manifest import check_manifest, manifest_from_run, read_manifest_csv
 from pollsim.errors import PollsimError
+from pollsim.rundir import RunDir
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pollsim.rundir import audit_run_dir
-
 import hashlib
 import json
 import shutil
@@ -12,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pollsim.audit import AuditBoards, verify_package
+from pollsim.rundir import audit_run_dir
 
 from .conftest import SEED
 
@@ -45,7 +44,7 @@ def test_a_package_verifies_from_the_package_alone(packages, name, tmp_path):
 
 def test_the_same_audit_writes_byte_identical_packages(training_run, tmp_path):
     a = audit_run_dir(training_run, "us-senate", 0.10, SEED, "alpha", tmp_path / "a", quiet)
-    b = audit_run_dir(training_run, "us-senate", 0.10, SEED, "alpha", tmp_path / "b", quiet)
+    audit_run_dir(training_run, "us-senate", 0.10, SEED, "alpha", tmp_path / "b", quiet)
     for name in [*a["files"], "audit.json"]:
         if name != "audit.json":
             assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pollsim.devices import DRE, BallotRefused, IllegalTransition, PollState, PrecinctScanner, ScanOutcome, verify_chain
 from pollsim.devices.eventlog import LogEntry
+from pollsim.devices.scanner import BLANK, OVERVOTED, READABLE
 
 
 @pytest.fixture
@@ -106,3 +109,38 @@ def test_the_scanner_returns_overvotes_and_blanks_unless_overridden(election):
     assert scan.public_count == 0 and scan.returned == 2
     assert scan.scan(432.0, over, override=True) == ScanOutcome.CAST
     assert scan.public_count == 1 and scan.overrides == 1
+
+
+def read_by_hand(election, row) -> int:
+    """What a scanner's reader makes of one ballot, contest by contest."""
+    if not any(row):
+        return BLANK
+    for c in election.contests:
+        sl = election.contest_slices[c.id]
+        if sum(row[sl]) > c.vote_for:
+            return OVERVOTED
+    return READABLE
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_the_scanner_reads_a_whole_precinct_at_once_as_it_reads_each_ballot(election, data):
+    n = data.draw(st.integers(0, 30))
+    rows = data.draw(st.lists(st.lists(st.integers(0, 1), min_size=election.width, max_size=election.width), min_size=n, max_size=n))
+    ballots = np.array(rows, np.uint8).reshape(n, election.width)
+    scan = PrecinctScanner("SCAN-1", election, t=400.0)
+    verdicts = scan.read(ballots)
+    assert verdicts.tolist() == [read_by_hand(election, r) for r in rows]
+    assert [int(scan.read(b)[0]) for b in ballots] == verdicts.tolist()  # one ballot, same rule
+
+
+def test_a_ballot_read_beforehand_is_cast_or_returned_as_if_read_at_the_feed(election):
+    c = election.contests[0]
+    over = ballot(election, 0, 1) if c.vote_for == 1 else None
+    for marks in (ballot(election, 0), ballot(election), over):
+        told, reading = (PrecinctScanner("SCAN-1", election, t=400.0) for _ in range(2))
+        for s in (told, reading):
+            s.set_for_election(401.0)
+            s.open_polls(420.0)
+        assert told.scan(430.0, marks, verdict=int(told.read(marks)[0])) == reading.scan(430.0, marks)
+        assert (told.public_count, told.returned, told.log.head) == (reading.public_count, reading.returned, reading.log.head)

@@ -17,7 +17,7 @@ import serial
 from pollsim.devices.store import SQLiteStore
 from pollsim.devices.eventlog import verify_chain
 from pollsim.precinct import simulate_precinct
-from pollsim.protocol import Client, PollState
+from pollsim.protocol import Client
 from pollsim.scenario import build_election, load_scenario
 from pollsim.precinct.election_day import precinct_seed
 
@@ -96,7 +96,7 @@ def wait_until_final(port: serial.SerialBase | str, timeout: float = 60.0) -> No
     try:
         client = Client(handle)
         deadline = time.monotonic() + timeout
-        while client.status().polls is not PollState.FINAL:
+        while client.status().polls != "final":
             assert time.monotonic() < deadline, "the device's polls never closed"
             time.sleep(0.05)
     finally:

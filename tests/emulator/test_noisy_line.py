@@ -9,7 +9,7 @@ import json
 import numpy as np
 import serial
 
-from pollsim.emulator.pty import LineFaults, PortStats
+from pollsim.protocol import LineFaults
 from pollsim.protocol import Client, LinkError
 from tests.emulator.conftest import KEY, TRAINING, model_ballots, run_read, start_serve, wait_until_final
 
@@ -63,12 +63,14 @@ def test_pollsim_read_checks_everything_through_a_slightly_noisy_line(tmp_path) 
     assert verification["counts"]["cvrs"] == len(model_ballots(TRAINING, "DRE-1", seed=1))
 
 
-def test_line_faults_hit_the_share_of_bytes_asked_for_and_repeat_with_the_seed() -> None:
+def test_line_faults_hit_the_share_of_bytes_asked_for_both_ways_and_repeat_with_the_seed() -> None:
     data = bytes(range(256)) * 400
-    stats = PortStats()
-    first = LineFaults(corrupt=0.01, drop=0.02, seed=9).apply(data, stats)
-    assert first == LineFaults(corrupt=0.01, drop=0.02, seed=9).apply(data, PortStats())
-    assert abs(stats.dropped / len(data) - 0.02) < 0.003
-    assert abs(stats.corrupted / len(data) - 0.01 * 0.98) < 0.003
-    assert len(first) == len(data) - stats.dropped
-    assert LineFaults().apply(data, PortStats()) == data
+    line = LineFaults(corrupt=0.01, drop=0.02, seed=9)
+    first = line.to_host.apply(data)
+    assert first == LineFaults(corrupt=0.01, drop=0.02, seed=9).to_host.apply(data)
+    noise = line.to_host
+    assert abs(noise.dropped / len(data) - 0.02) < 0.003
+    assert abs(noise.corrupted / len(data) - 0.01 * 0.98) < 0.003
+    assert len(first) == len(data) - noise.dropped
+    assert line.to_device.apply(data) != first  # the other wire has its own stream
+    assert LineFaults().to_host.apply(data) == data

@@ -11,14 +11,15 @@ import numpy as np
 import pytest
 
 from pollsim.devices import DRE, Pollbook, PrecinctScanner
-from pollsim.devices.firmware import PollState as Firmware
+from pollsim.devices.states import PollState as Firmware
 from pollsim.devices.store import SQLiteStore
 from pollsim.election.roll import RollStatus
+from pollsim.emulator.pollbook import PollbookService
 from pollsim.emulator.read import verify_log_chain
 from pollsim.emulator.serve import TEST_ELECTION, Emulator, EmulatorSettings
-from pollsim.emulator.service import WIRE_STATE, DeviceService, PollbookService
+from pollsim.emulator.service import DeviceService
 from pollsim.errors import DeviceError
-from pollsim.protocol import ErrorCode, PollState, RequestRefused, counter_of
+from pollsim.protocol import ErrorCode, RequestRefused, counter_of
 from tests.emulator.conftest import KEY, OTHER_KEY
 
 ELECTION = TEST_ELECTION
@@ -37,20 +38,20 @@ def ballot(*columns: int) -> np.ndarray:
 
 
 def test_the_seven_firmware_states_are_told_as_four_poll_states_and_the_test_flag() -> None:
-    assert {state: WIRE_STATE[state] for state in Firmware} == {
-        Firmware.PRE_ELECTION: (PollState.CLOSED, False), Firmware.TEST_MODE: (PollState.CLOSED, True),
-        Firmware.READY: (PollState.CLOSED, False), Firmware.POLLS_OPEN: (PollState.OPEN, False),
-        Firmware.SUSPENDED: (PollState.PAUSED, False), Firmware.POLLS_CLOSED: (PollState.FINAL, False),
-        Firmware.RESULTS_EXPORTED: (PollState.FINAL, False),
+    assert {state: (state.polls, state.test_mode) for state in Firmware} == {
+        Firmware.PRE_ELECTION: ("closed", False), Firmware.TEST_MODE: ("closed", True),
+        Firmware.READY: ("closed", False), Firmware.POLLS_OPEN: ("open", False),
+        Firmware.SUSPENDED: ("paused", False), Firmware.POLLS_CLOSED: ("final", False),
+        Firmware.RESULTS_EXPORTED: ("final", False),
     }  # fmt: skip
     service = dre()
     service.enter_test_mode()
-    assert (service.status().polls, service.status().test_mode) == (PollState.CLOSED, True)
-    assert service.open_polls(CODE).polls is PollState.OPEN
+    assert (service.status().polls, service.status().test_mode) == ("closed", True)
+    assert service.open_polls(CODE).polls == "open"
     service.device.suspend(1.8e9)
-    assert service.status().polls is PollState.PAUSED
-    assert service.open_polls(CODE).polls is PollState.OPEN  # resuming needs the code too
-    assert service.close_polls().polls is PollState.FINAL
+    assert service.status().polls == "paused"
+    assert service.open_polls(CODE).polls == "open"  # resuming needs the code too
+    assert service.close_polls().polls == "final"
 
 
 def test_a_wrong_election_code_is_refused_and_logged() -> None:
@@ -59,7 +60,7 @@ def test_a_wrong_election_code_is_refused_and_logged() -> None:
         service.open_polls(CODE)
     assert refused.value.code is ErrorCode.AUTH_FAILED
     assert service.device.log.entries[-1].type == "polls-open-refused"
-    assert service.open_polls("S3CRET-42").polls is PollState.OPEN
+    assert service.open_polls("S3CRET-42").polls == "open"
     with pytest.raises(DeviceError, match="polls are open"):
         service.open_polls("S3CRET-42")
 
@@ -190,8 +191,8 @@ def test_a_restarted_device_resumes_the_day_from_the_ballots_its_memory_holds(tm
         first.service.cast(row)
     first.store.close()  # power cut with the polls open
     again = Emulator(settings)
-    assert again.service.status().polls is PollState.PAUSED
+    assert again.service.status().polls == "paused"
     again.live_election_day(threading.Event())
     np.testing.assert_array_equal(again.service.cvrs(), model_ballots(TRAINING, "DRE-1"))
-    assert again.service.status().polls is PollState.FINAL
+    assert again.service.status().polls == "final"
     again.close()

@@ -13,10 +13,10 @@ import pytest
 
 from pollsim.election.definition import Election
 from pollsim.files import write_npz
+from pollsim.precinct.election_day import run_election_day
 from pollsim.rundir import DEVICE_COLUMNS, PRECINCT_COLUMNS
 from pollsim.rundir import write_run as write_run_dir
 from pollsim.scenario import load_scenario
-from pollsim.precinct.election_day import run_election_day
 from pollsim.tabulate import tally_dict
 from tests.conftest import reseal
 

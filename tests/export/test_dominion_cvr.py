@@ -3,8 +3,6 @@ re-tally to the summary."""
 
 from __future__ import annotations
 
-from tests.conftest import reseal
-
 import json
 import re
 import shutil
@@ -14,6 +12,7 @@ import pytest
 
 from pollsim.export import export_run
 from pollsim.export.dominion import META_COLUMNS
+from tests.conftest import reseal
 
 from .conftest import election, read_csv, summary
 

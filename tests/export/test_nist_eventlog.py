@@ -3,8 +3,6 @@ devices' logs, hash chains that end where devices.csv says, and tampering refuse
 
 from __future__ import annotations
 
-from tests.conftest import reseal
-
 import copy
 import csv
 import json
@@ -16,8 +14,9 @@ import pytest
 
 from pollsim.errors import PollsimError
 from pollsim.export import device_event_log, export_run
-from pollsim.rundir import RunDirError
 from pollsim.files import write_npz
+from pollsim.rundir import RunDirError
+from tests.conftest import reseal
 
 from .conftest import schema_errors
 

@@ -8,10 +8,9 @@ import shutil
 import numpy as np
 
 from pollsim.export import export_run
-from pollsim.rundir import RunDir
-from pollsim.files import write_npz
-
 from pollsim.export.common import generated_time
+from pollsim.files import write_npz
+from pollsim.rundir import RunDir
 from tests.conftest import reseal
 
 from .conftest import read_csv

@@ -15,10 +15,10 @@ import pytest
 import yaml
 
 from pollsim import cli
-from pollsim.scenario import Scenario
-from pollsim.precinct.election_day import run_election_day
 from pollsim.night import readin
 from pollsim.night.readin import ReadinError, compare_readin, emulated_device, read_over_serial, serial_readin
+from pollsim.precinct.election_day import run_election_day
+from pollsim.scenario import Scenario
 from tests.conftest import SCENARIOS, scenario_from
 
 KEY = bytes(range(32))

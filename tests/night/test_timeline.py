@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import yaml
 
-from pollsim.scenario import Scenario
-from pollsim.precinct.election_day import run_election_day
 from pollsim.night import cards_of, night_seed, simulate_night
+from pollsim.precinct.election_day import run_election_day
+from pollsim.scenario import Scenario
 from tests.conftest import SCENARIOS
 
 QUIET = {"unreadable_card_rate": 0.0, "duplicate_card_rate": 0.0, "missing_card_rate": 0.0, "forged_result_rate": 0.0, "late_precinct_rate": 0.0}

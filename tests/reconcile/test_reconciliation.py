@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import yaml
 
+from pollsim.precinct.election_day import run_election_day
 from pollsim.reconcile import CHECKS, reconcile
 from pollsim.reconcile.totals import counts_from_results
 from pollsim.scenario import Scenario
-from pollsim.precinct.election_day import run_election_day
 from tests.conftest import SCENARIOS
 
 # (kind, the checks it must trip)

@@ -17,14 +17,12 @@ import pytest
 import yaml
 
 from pollsim.audit.boards import AuditBoards
-from pollsim.rundir import audit_run_dir
-from pollsim.rundir import reconcile_run_dir
-from pollsim.report import build_report
-from pollsim.pipeline import ElectionRun
-from pollsim.rundir import write_run
-from pollsim.scenario import Scenario
-from pollsim.precinct.election_day import run_election_day
 from pollsim.night import night_seed, simulate_night
+from pollsim.pipeline import ElectionRun
+from pollsim.precinct.election_day import run_election_day
+from pollsim.report import build_report
+from pollsim.rundir import audit_run_dir, reconcile_run_dir, write_run
+from pollsim.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SECTIONS = ("summary", "queues", "waits", "devices", "incidents", "accounting", "reconciliation", "reporting", "audit")

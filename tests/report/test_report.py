@@ -21,10 +21,10 @@ import numpy as np
 import pytest
 
 from pollsim.errors import PollsimError
-from pollsim.report import ReportError, build, build_report, gather, render_report
+from pollsim.precinct.election_day import run_election_day
+from pollsim.report import ReportError, build_report, counting, gather, parts, render_report
 from pollsim.report.measures import device_use, line_lengths
 from pollsim.rundir import RunDirError
-from pollsim.precinct.election_day import run_election_day
 from tests.report.conftest import SECTIONS, full_scenario
 
 
@@ -231,7 +231,7 @@ def test_accounting_totals_are_precincts_csv(full_run, full):
         precincts = list(csv.DictReader(f))
     rows = full.rows("accounting-table")
     assert [r[0] for r in rows] == [p["precinct"] for p in precincts] + ["all precincts"]
-    for j, (key, _) in enumerate(build.ACCOUNTING):
+    for j, (key, _) in enumerate(counting.ACCOUNTING):
         assert num(rows[-1][3 + j]) == sum(int(p[key]) for p in precincts), key
         for r, p in zip(rows, precincts):
             assert num(r[3 + j]) == int(p[key])
@@ -291,9 +291,9 @@ def test_a_rounds_json_is_read_when_there_is_no_package(scratch_copy):
 
 def test_a_big_run_is_aggregated(full_run, monkeypatch):
     """Past the table and panel limits: all precincts together, county totals, flagged rows, folded tables."""
-    monkeypatch.setattr(build, "SHOW_ROWS", 1)
-    monkeypatch.setattr(build, "SMALL_LINE_PANELS", 1)
-    monkeypatch.setattr(build, "MAX_BARS", 2)
+    monkeypatch.setattr(parts, "SHOW_ROWS", 1)
+    monkeypatch.setattr(parts, "SMALL_LINE_PANELS", 1)
+    monkeypatch.setattr(parts, "MAX_BARS", 2)
     html, pngs = render_report(gather(full_run))
     page = Page(html)
     assert [r[0] for r in page.rows("accounting-table")] == ["Second", "Training", "all counties"]

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import yaml
 
+from pollsim.precinct.election_day import run_election_day
 from pollsim.scale import executor
 from pollsim.scale.engines import EngineError
 from pollsim.scenario import Scenario
-from pollsim.precinct.election_day import run_election_day
 from tests.conftest import SCENARIOS
 
 

@@ -38,7 +38,7 @@ import numpy as np
 
 GAMMA = 1.03905
 BETS = ("adaptive", "fixed", "kelly")
-D_PRIOR = 200.0  # adaptive: the planning rates count as this many draws
+D_PRIOR = 400.0  # adaptive: the planning rates count as this many draws
 P2_FIXED = 0.001  # fixed: the 2-vote overstatement rate its eta is optimal for
 
 
@@ -54,33 +54,48 @@ def km_equivalent_bet(v: float, gamma: float = GAMMA) -> float:
 
 def kelly(b: np.ndarray, p: np.ndarray, cap: float | np.ndarray, iterations: int = 40) -> np.ndarray:
     """argmax over [0, cap] of sum_k p_k ln(1 + lambda b_k), for each row of ``p`` (..., 5): the
-    root of the decreasing slope, by Newton steps kept inside a shrinking bracket (a bisection
-    step whenever Newton would leave it); stops when every row has converged."""
+    root of the decreasing slope, by Newton steps from the cap (the slope is concave but for the
+    tiny curvature of the positive terms, so they approach the root from the right), kept inside
+    a shrinking bracket (a bisection step whenever Newton would leave it); stops when every row
+    has converged."""
     p = np.asarray(p, float)
-    cap = np.broadcast_to(np.asarray(cap, float), p.shape[:-1]).astype(float)
+    shape = p.shape[:-1]
+    cols = [np.ascontiguousarray(p[..., k].reshape(-1)) for k in range(p.shape[-1])]
+    cap = np.broadcast_to(np.asarray(cap, float), shape).reshape(-1).astype(float)
 
-    def slope(lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def slope(lam: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        f, df = np.zeros_like(lam), np.zeros_like(lam)
         with np.errstate(divide="ignore", invalid="ignore"):  # 1 + 2 (0 - 1/2) = 0 at the largest bet
-            r = b / (1 + lam[..., None] * b)
-            return np.sum(p * r, axis=-1), -np.sum(p * r * r, axis=-1)
+            for col, bk in zip(cols, b, strict=True):
+                pk = col if rows is None else col[rows]
+                if not pk.any():
+                    continue
+                r = bk / (1 + lam * bk)
+                pr = pk * r
+                f += pr
+                df -= pr * r
+        return f, df
 
     s0, _ = slope(np.zeros_like(cap))
     s_cap, _ = slope(cap)
     inside = (s0 > 0) & ~(s_cap >= 0)
     lo, hi = np.zeros_like(cap), cap.copy()
-    x = cap / 2
+    x = cap.copy()  # the slope is mostly concave: Newton from the right moves monotonically to the root
+    active = np.flatnonzero(inside)
     for _ in range(iterations):
-        f, df = slope(x)
-        up = f > 0
-        lo, hi = np.where(up, x, lo), np.where(up, hi, x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            nx = x - f / df
-        nx = np.where((nx > lo) & (nx < hi), nx, (lo + hi) / 2)
-        done = np.abs(nx - x) <= 1e-15 + 1e-13 * np.abs(x)
-        x = nx
-        if done[inside].all():
+        if not len(active):
             break
-    return np.where(s0 <= 0, 0.0, np.where(inside, x, cap))
+        xa = x[active]
+        f, df = slope(xa, active)
+        up = f > 0
+        lo[active] = np.where(up, xa, lo[active])
+        hi[active] = np.where(up, hi[active], xa)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            nx = xa - f / df
+        nx = np.where((nx >= lo[active]) & (nx <= hi[active]), nx, (lo[active] + hi[active]) / 2)
+        x[active] = nx
+        active = active[np.abs(nx - xa) > 1e-15 + 1e-13 * np.abs(xa)]
+    return np.where(s0 <= 0, 0.0, np.where(inside, x, cap)).reshape(shape)
 
 
 def shangrla_optimal_eta(u: float, p2: float) -> float:
@@ -89,9 +104,10 @@ def shangrla_optimal_eta(u: float, p2: float) -> float:
 
 
 def fixed_bet(v: float, p2: float = P2_FIXED) -> float:
-    """lambda of the ``fixed`` bet: SHANGRLA's optimal_comparison eta, as a bet (mu = 1/2)."""
+    """lambda of the ``fixed`` bet: SHANGRLA's optimal_comparison eta, as a bet (mu = 1/2); 0
+    where that eta is not above 1/2 (2-vote errors too frequent for the margin)."""
     u = 2 / (2 - v)
-    return (shangrla_optimal_eta(u, p2) / 0.5 - 1) / (u - 0.5)
+    return max(0.0, (shangrla_optimal_eta(u, p2) / 0.5 - 1) / (u - 0.5))  # eta <= 1/2: do not bet
 
 
 def prior_rates(o1: float, o2: float, u1: float = 0.0, u2: float = 0.0) -> np.ndarray:

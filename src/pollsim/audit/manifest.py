@@ -118,7 +118,7 @@ def parse_manifest_csv(text: str, source: str) -> BallotManifest:
     for col in REQUIRED:
         if col not in header:
             raise ManifestError(f"{source}:1: missing column '{col}' (a ballot manifest needs 'Batch Name' and 'Number of Ballots')")
-    col = {name: header.index(name) for name in HEADER if name in header}
+    columns = {name: header.index(name) for name in HEADER if name in header}
     names: list[str] = []
     containers: list[str] = []
     tabulators: list[str] = []
@@ -129,7 +129,7 @@ def parse_manifest_csv(text: str, source: str) -> BallotManifest:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
-        cell = lambda name: row[col[name]].strip() if name in col and col[name] < len(row) else ""  # noqa: E731
+        cell = lambda name, row=row: row[columns[name]].strip() if name in columns and columns[name] < len(row) else ""  # noqa: E731
         name = cell("Batch Name")
         if not name:
             raise ManifestError(f"{source}:{line}: empty Batch Name")

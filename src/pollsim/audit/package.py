@@ -266,10 +266,10 @@ def _verify(path: Path, doc: dict, problems: list[str]) -> None:
         mvr[cid][i] = parse_votes(row["mvr"], by_id[cid].choices)
         disc[cid][i] = int(row["discrepancy"])
     for cid in contests:
-        want = _discrepancy(by_id[cid], cvr[cid], mvr[cid], phantom)
-        bad = np.flatnonzero(want != disc[cid])
+        recomputed = _discrepancy(by_id[cid], cvr[cid], mvr[cid], phantom)
+        bad = np.flatnonzero(recomputed != disc[cid])
         if len(bad):
-            problems.append(f"comparisons.csv: draw {int(bad[0]) + 1} contest {cid}: discrepancy {int(disc[cid][bad[0]])}, recomputed {int(want[bad[0]])}")
+            problems.append(f"comparisons.csv: draw {int(bad[0]) + 1} contest {cid}: discrepancy {int(disc[cid][bad[0]])}, recomputed {int(recomputed[bad[0]])}")
     risk_rows = {(int(r["round"]), r["contest"], r["assertion"]): r for r in _read_csv(path / "risk.csv")}
     active = [c for c in contests if c not in direct]
     risk_of = {c: 1.0 for c in contests}
@@ -285,10 +285,10 @@ def _verify(path: Path, doc: dict, problems: list[str]) -> None:
             o = by_id[cid]
             m = measure(fn, o, draw_classes(fn, o, cvr[cid], mvr[cid], phantom), end)
             for a, (stat, risk) in m.items():
-                row = risk_rows.get((r["round"], cid, a))
+                rec = risk_rows.get((r["round"], cid, a))
                 seen += 1
-                if row is None or not _close(float(row["risk"]), risk) or not _close(float(row["statistic"]), stat) or int(row["draws"]) != end:
-                    problems.append(f"risk.csv: round {r['round']} {cid} {a}: recorded {row and (row['statistic'], row['risk'])}, recomputed ({stat!r}, {risk!r})")
+                if rec is None or not _close(float(rec["risk"]), risk) or not _close(float(rec["statistic"]), stat) or int(rec["draws"]) != end:
+                    problems.append(f"risk.csv: round {r['round']} {cid} {a}: recorded {rec and (rec['statistic'], rec['risk'])}, recomputed ({stat!r}, {risk!r})")
                 if not _close(float(recorded.get(cid, {}).get(a, math.nan)), risk):
                     problems.append(f"audit.json: round {r['round']} {cid} {a}: risk {recorded.get(cid, {}).get(a)}, recomputed {risk!r}")
             risk_of[cid] = max(v[1] for v in m.values())
@@ -317,12 +317,12 @@ def _verify(path: Path, doc: dict, problems: list[str]) -> None:
                 problems.append(f"recount.csv: {row['contest']}/{row['choice']}: reported {row['reported']} is not the tabulation")
     for d in doc["decisions"]:
         cid = d["contest"]
-        want = decide(by_id[cid], cid in confirmed, risk_of[cid], tuple(recount[cid]) if cid in recount else None) if (cid in confirmed or cid in recount) else None
-        if want is None:
+        decision = decide(by_id[cid], cid in confirmed, risk_of[cid], tuple(recount[cid]) if cid in recount else None) if (cid in confirmed or cid in recount) else None
+        if decision is None:
             problems.append(f"audit.json: {cid}: risk limit not met and no recount recorded")
             continue
-        if _decision_dict(want) != {**d, "measured_risk": want.measured_risk} or not _close(d["measured_risk"], want.measured_risk):
-            problems.append(f"audit.json: decision for {cid} does not follow (recomputed: {want.statement})")
+        if _decision_dict(decision) != {**d, "measured_risk": decision.measured_risk} or not _close(d["measured_risk"], decision.measured_risk):
+            problems.append(f"audit.json: decision for {cid} does not follow (recomputed: {decision.statement})")
     if sorted(d["contest"] for d in doc["decisions"]) != sorted(contests):
         problems.append("audit.json: not one decision per contest")
 

@@ -25,7 +25,7 @@ millions of simulated draws are one ``cumsum``:
   f = (B/mu)(eta - mu)/(u - mu) + (u - eta)/(u - mu) = 1 + lambda (B - 1/2) with
   lambda = (eta/mu - 1) / (u - mu). The bet lambda (:mod:`.bets`): ``adaptive`` (default) learns
   the discrepancy rates from the draws so far (COBRA's adaptive Kelly bet, shrunk towards the
-  planning rates o1 = 0.001, o2 = 0.0001 as 200 draws) and never bets more than Kaplan-Markov
+  planning rates o1 = 0.001, o2 = 0.0001 as 400 draws) and never bets more than Kaplan-Markov
   does, so it matches Kaplan-Markov without discrepancies and overtakes it when they are
   frequent; ``fixed`` is SHANGRLA's fixed alternative eta from ``optimal_comparison`` (2-vote
   rate 0.001); ``kelly`` is pollsim's earlier bet, the Kelly bet for the planning rates, capped

@@ -210,7 +210,26 @@ def simulated_sample_sizes(fn: RiskFunction, a: Assertion, risk_limit: float, o1
     if cap is None:
         guess = estimate(fn, a, risk_limit, o1, o2)
         cap = int(min(10_000_000, 20 * guess)) if math.isfinite(guess) else 1_000_000
-    return stopping_times(fn.log_factors(a), probs, risk_limit, trials, np.random.default_rng(seed), cap)
+    rng = np.random.default_rng(seed)
+    if fn.adaptive:
+        return adaptive_stopping_times(fn, a, probs, risk_limit, trials, rng, cap)
+    return stopping_times(fn.log_factors(a), probs, risk_limit, trials, rng, cap)
+
+
+def adaptive_stopping_times(fn: RiskFunction, a: Assertion, probs: np.ndarray, risk_limit: float, trials: int, rng: np.random.Generator, cap: int) -> np.ndarray:
+    """:func:`stopping_times` for a bet that depends on earlier draws (ALPHA's adaptive bet):
+    each trial's whole path up to ``cap`` draws, trials in chunks of ~4 million draws."""
+    target = math.log(1 / risk_limit) - 1e-12
+    cum = np.cumsum(probs)
+    cum[-1] = 1.0
+    out = np.full(trials, cap, np.int64)
+    chunk = max(1, 4_000_000 // cap)
+    for start in range(0, trials, chunk):
+        size = min(chunk, trials - start)
+        cls = np.searchsorted(cum, rng.random((size, cap)), side="right") - OFFSET
+        hit = fn.log_statistic(a, cls) >= target
+        out[start : start + size] = np.where(hit.any(axis=1), np.argmax(hit, axis=1) + 1, cap)
+    return out
 
 
 def two_candidate_assertion(margin: float, ballots: int | None) -> Assertion:

@@ -35,9 +35,9 @@ import hashlib
 import heapq
 import os
 from collections import deque
-from itertools import repeat
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import repeat
 
 import numpy as np
 
@@ -45,10 +45,10 @@ from pollsim.audit.errors import AuditError, SeedError
 from pollsim.audit.manifest import BallotManifest
 
 try:  # the HACL* SHA-256 built into CPython is faster than OpenSSL's for short messages
-    from _sha2 import sha256 as _fast_sha256  # Python >= 3.12
+    from _sha2 import sha256 as _fast_sha256  # type: ignore[import-not-found]  # Python >= 3.12
 except ImportError:  # pragma: no cover - depends on the interpreter
     try:
-        from _sha256 import sha256 as _fast_sha256  # Python 3.11
+        from _sha256 import sha256 as _fast_sha256  # type: ignore[import-not-found]  # Python 3.11
     except ImportError:
         _fast_sha256 = hashlib.sha256
 
@@ -294,7 +294,9 @@ class ConsistentSampler:
             raise AuditError(f"cannot draw {count} ballots without replacement from a manifest of {self.manifest.total}")
         heap = self._candidates(count)
         heapq.heapify(heap)
-        cards, tickets, gens = [], [], []
+        cards: list[int] = []
+        tickets: list[str] = []
+        gens: list[int] = []
         while len(cards) < count:
             ticket, ident, gen, card = heapq.heappop(heap)
             cards.append(card)

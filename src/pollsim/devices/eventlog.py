@@ -112,30 +112,25 @@ class EventLog:
         self._sequence: array[int] | None = None  # None: entry k has sequence k + 1 (a restored log may differ)
         self._hashes: list[str] = []  # hex hashes of the first len(_hashes) entries, kept once asked for
         self._tip_n, self._tip = 0, bytes.fromhex(genesis)  # digest of entry _tip_n (genesis for 0)
-        self._persist = persist
+        self._persist: Callable[[LogEntry, str], None] | None = None  # set after restoring
         if restored:
             entries, hashes = restored
-            for k, e in enumerate(entries):
-                if e.sequence != k + 1 and self._sequence is None:
-                    self._sequence = array("q", range(1, k + 1))
-                if self._sequence is not None:
-                    self._sequence.append(e.sequence)
-                self._add(e.time, e.type, e.disposition, e.details)
+            for e in entries:
+                self.append(e.time, e.type, e.disposition, e.details)
+            if any(e.sequence != k + 1 for k, e in enumerate(entries)):
+                self._sequence = array("q", [e.sequence for e in entries])
             self._hashes = list(hashes)
             if self._hashes:
                 self._tip_n, self._tip = len(self._hashes), bytes.fromhex(self._hashes[-1])
-
-    def _add(self, time: float, type: str, disposition: str, details: str) -> None:
-        key = (type, disposition, details)
-        code = self._code_of.get(key)
-        if code is None:
-            code = self._code_of[key] = len(self._kinds)
-            self._kinds.append(key)
-        self._times.append(time)
-        self._codes.append(code)
+        self._persist = persist
 
     def append(self, time: float, type: str, disposition: str = Disposition.SUCCESS, details: str = "") -> None:
-        self._add(time, type, disposition, details)
+        code = self._code_of.get((type, disposition, details))
+        if code is None:
+            code = self._code_of[type, disposition, details] = len(self._kinds)
+            self._kinds.append((type, disposition, details))
+        self._times.append(time)
+        self._codes.append(code)
         if self._sequence is not None:
             self._sequence.append(len(self._times))
         if self._persist is not None:

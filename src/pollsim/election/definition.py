@@ -79,7 +79,7 @@ class Election:
     @cached_property
     def columns(self) -> tuple[Column, ...]:
         """Every column of a ballot matrix, in order."""
-        cols = []
+        cols: list[Column] = []
         for contest in self.contests:
             for choice in contest.choices:
                 cols.append(Column(len(cols), contest.id, choice.id))

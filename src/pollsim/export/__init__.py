@@ -24,14 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from pollsim.errors import PollsimError
+from pollsim.export.common import ExportError, RunDirError
 from pollsim.export.cvr import write_nist_cvr
 from pollsim.export.dominion import write_dominion_cvr
 from pollsim.export.eventlog import device_event_log, election_event_log
 from pollsim.export.manifest import write_arlo_manifest
 from pollsim.export.results import write_nist_results
-from pollsim.export.common import ExportError, RunDirError
 from pollsim.export.runlog import write_nist_eventlog
-from pollsim.errors import PollsimError
 from pollsim.files import atomic_open, atomic_text
 from pollsim.rundir import RunDir
 

@@ -24,15 +24,15 @@ format.
 
 from __future__ import annotations
 
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 
 from pollsim.election.definition import Contest
+from pollsim.export.common import STATE, generated_time, provenance
 from pollsim.export.jsonstream import Streamed, dumps, jstr, write_document
 from pollsim.export.nistids import EXPORTER_DEVICE, NistIds, is_write_in, party_name, vote_variation
 from pollsim.export.patterns import RowTexts
-from pollsim.export.common import STATE, generated_time, provenance
 from pollsim.rundir import RunDir
 
 CVR_VERSION = "1.0.0"
@@ -47,7 +47,6 @@ def _code(value: str) -> list[dict]:
 def report_header(run: RunDir, ids: NistIds) -> list[tuple[str, object]]:
     """The report's members other than the CVRs, in output order."""
     el = run.election
-    s = run.summary
     devices = [
         {"@id": EXPORTER_DEVICE, "@type": "CVR.ReportingDevice", "Application": f"pollsim {run.pollsim_version}".strip(), "Manufacturer": "pollsim", "Model": "pollsim export"}
     ]
@@ -55,7 +54,7 @@ def report_header(run: RunDir, ids: NistIds) -> list[tuple[str, object]]:
         devices.append(
             {"@id": ids.device[(d.precinct, d.index)], "@type": "CVR.ReportingDevice", "Manufacturer": "pollsim", "Model": d.kind, "SerialNumber": run.device_path(d)}
         )
-    gp = [{"@id": ids.state, "@type": "CVR.GpUnit", "Name": STATE, "OtherType": "state", "Type": "other"}]
+    gp: list[dict[str, Any]] = [{"@id": ids.state, "@type": "CVR.GpUnit", "Name": STATE, "OtherType": "state", "Type": "other"}]
     gp += [{"@id": ids.county[c], "@type": "CVR.GpUnit", "Name": c, "OtherType": "county", "Type": "other"} for c in run.counties]
     for pi, p in enumerate(run.precincts):
         gp.append(
@@ -68,9 +67,10 @@ def report_header(run: RunDir, ids: NistIds) -> list[tuple[str, object]]:
                 "Type": "precinct",
             }
         )
-    candidates, contests = [], []
+    candidates: list[dict[str, Any]] = []
+    contests: list[dict[str, Any]] = []
     for c in el.contests:
-        selections = []
+        selections: list[dict[str, Any]] = []
         for ch in c.choices:
             sid = ids.selection[(c.id, ch.id)]
             if c.kind == "measure":
@@ -78,12 +78,12 @@ def report_header(run: RunDir, ids: NistIds) -> list[tuple[str, object]]:
             elif is_write_in(ch.id):
                 selections.append({"@id": sid, "@type": "CVR.CandidateSelection", "Code": _code(ch.id), "IsWriteIn": True})
             else:
-                cand = {"@id": ids.candidate[(c.id, ch.id)], "@type": "CVR.Candidate", "Code": _code(ch.id), "Name": ch.name}
+                cand: dict[str, Any] = {"@id": ids.candidate[(c.id, ch.id)], "@type": "CVR.Candidate", "Code": _code(ch.id), "Name": ch.name}
                 if ch.party:
                     cand["PartyId"] = ids.party[ch.party]
                 candidates.append(cand)
                 selections.append({"@id": sid, "@type": "CVR.CandidateSelection", "CandidateIds": [cand["@id"]], "Code": _code(ch.id)})
-        contest = {"@id": ids.contest[c.id], "@type": "CVR.CandidateContest" if c.kind != "measure" else "CVR.BallotMeasureContest", "Code": _code(c.id), "ContestSelection": selections, "Name": c.title}
+        contest: dict[str, Any] = {"@id": ids.contest[c.id], "@type": "CVR.CandidateContest" if c.kind != "measure" else "CVR.BallotMeasureContest", "Code": _code(c.id), "ContestSelection": selections, "Name": c.title}
         if c.kind != "measure":
             contest["NumberElected"] = c.vote_for
             contest["VotesAllowed"] = c.vote_for

@@ -61,8 +61,9 @@ class RowTexts:
             for ci, c, sl in slices:
                 block = row[sl]
                 key = (ci, block.tobytes(), c.id in on_style)
-                text = cache.get(key, cache)
-                if text is cache:
+                if key in cache:
+                    text = cache[key]
+                else:
                     text = cache[key] = piece(c, block.tolist(), key[2])
                 if text is not None:
                     parts.append(text)

@@ -25,13 +25,13 @@ belongs to.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 
+from pollsim.export.common import STATE, generated_time, provenance
 from pollsim.export.jsonstream import write_document
 from pollsim.export.nistids import NistIds, is_write_in, party_name, vote_variation
-from pollsim.export.common import STATE, generated_time, provenance
 from pollsim.rundir import RunDir
 from pollsim.tabulate import tally
 
@@ -89,7 +89,7 @@ def election_type(name: str, ident: str) -> str:
 
 def write_nist_results(run: RunDir, fh: IO[str]) -> int:
     """Write the results report to ``fh``; returns the number of ``VoteCounts`` written."""
-    el, s = run.election, run.summary
+    el = run.election
     ids = NistIds(run)
     counts = precinct_counts(run)
     county_of = [run.counties.index(p.county) for p in run.precincts]
@@ -117,21 +117,21 @@ def write_nist_results(run: RunDir, fh: IO[str]) -> int:
             "VotersRegistered": sum(p.registered_voters for p in run.precincts),
         }
     ]
-    for k, c in enumerate(run.counties):
+    for k, county in enumerate(run.counties):
         members = [pi for pi, ck in enumerate(county_of) if ck == k]
         gp.append(
             {
-                "@id": ids.county[c],
+                "@id": ids.county[county],
                 "@type": "ElectionResults.ReportingUnit",
                 "ComposingGpUnitIds": [ids.precinct[pi] for pi in members],
-                "Name": _text(c),
+                "Name": _text(county),
                 "Type": "county",
                 "VotersParticipated": sum(run.precincts[pi].voters_arrived for pi in members),
                 "VotersRegistered": sum(run.precincts[pi].registered_voters for pi in members),
             }
         )
     for pi, p in enumerate(run.precincts):
-        unit = {"@id": ids.precinct[pi], "@type": "ElectionResults.ReportingUnit"}
+        unit: dict[str, Any] = {"@id": ids.precinct[pi], "@type": "ElectionResults.ReportingUnit"}
         devs = run.devices_by_precinct[pi]
         if devs:
             unit["ComposingGpUnitIds"] = [ids.device[(d.precinct, d.index)] for d in devs]
@@ -153,7 +153,8 @@ def write_nist_results(run: RunDir, fh: IO[str]) -> int:
         return [{"@type": "ElectionResults.VoteCounts", "Count": int(v), "GpUnitId": u, "Type": "total"} for u, v in zip(units, votes[:, column].tolist(), strict=True)]
 
     completed = [{"@type": "ElectionResults.CountStatus", "Status": "completed", "Type": "total"}]
-    candidates, contests = [], []
+    candidates: list[dict[str, Any]] = []
+    contests: list[dict[str, Any]] = []
     for ci, c in enumerate(el.contests):
         sl = el.contest_slices[c.id]
         selections = []
@@ -164,7 +165,7 @@ def write_nist_results(run: RunDir, fh: IO[str]) -> int:
             elif is_write_in(ch.id):
                 sel.update({"@type": "ElectionResults.CandidateSelection", "IsWriteIn": True})
             else:
-                cand = {"@id": ids.candidate[(c.id, ch.id)], "@type": "ElectionResults.Candidate", "BallotName": _text(ch.name), "ExternalIdentifier": _ext(ch.id)}
+                cand: dict[str, Any] = {"@id": ids.candidate[(c.id, ch.id)], "@type": "ElectionResults.Candidate", "BallotName": _text(ch.name), "ExternalIdentifier": _ext(ch.id)}
                 if ch.party:
                     cand["PartyId"] = ids.party[ch.party]
                 candidates.append(cand)
@@ -175,11 +176,11 @@ def write_nist_results(run: RunDir, fh: IO[str]) -> int:
         write_in_cols = [sl.start + k for k, ch in enumerate(c.choices) if is_write_in(ch.id)]
         other = []
         for u, uv, ov, row in zip(units, under[:, ci].tolist(), over[:, ci].tolist(), range(len(units)), strict=True):
-            oc = {"@type": "ElectionResults.OtherCounts", "GpUnitId": u, "Overvotes": ov * c.vote_for, "Undervotes": uv}
+            oc: dict[str, Any] = {"@type": "ElectionResults.OtherCounts", "GpUnitId": u, "Overvotes": ov * c.vote_for, "Undervotes": uv}
             if write_in_cols:
                 oc["WriteIns"] = int(votes[row, write_in_cols].sum())
             other.append(oc)
-        contest = {
+        contest: dict[str, Any] = {
             "@id": ids.contest[c.id],
             "@type": "ElectionResults.CandidateContest" if c.kind != "measure" else "ElectionResults.BallotMeasureContest",
             "BallotTitle": _text(c.title),
@@ -202,13 +203,13 @@ def write_nist_results(run: RunDir, fh: IO[str]) -> int:
 
     styles = []
     for st in el.ballot_styles:
-        members = [ids.precinct[pi] for pi, sid in enumerate(run.precinct_styles) if sid == st.id]
-        if members:
+        style_members = [ids.precinct[pi] for pi, sid in enumerate(run.precinct_styles) if sid == st.id]
+        if style_members:
             styles.append(
                 {
                     "@type": "ElectionResults.BallotStyle",
                     "ExternalIdentifier": _ext(st.id),
-                    "GpUnitIds": members,
+                    "GpUnitIds": style_members,
                     "OrderedContent": [{"@type": "ElectionResults.OrderedContest", "ContestId": ids.contest[cid]} for cid in st.contests if cid in ids.contest],
                 }
             )

@@ -31,9 +31,9 @@ from typing import IO
 import numpy as np
 
 from pollsim.devices.eventlog import EventLog, LogEntry
+from pollsim.export.common import generated_time, provenance
 from pollsim.export.eventlog import CENTRAL, device_event_log, election_event_log, timestamp
 from pollsim.export.jsonstream import Streamed, dumps, jstr, write_document
-from pollsim.export.common import generated_time, provenance
 from pollsim.rundir import CHUNK_ROWS, RunDir, RunDirError
 
 ENTRY_COLUMNS = ("device", "sequence", "time", "type", "disposition", "details")
@@ -116,7 +116,8 @@ class _DeviceLogs:
         return dumps(device).replace('"Event":[]', f'"Event":[{events}]', 1)
 
     def chunks(self, chunk: int = CHUNK_ROWS) -> Iterator[list[str]]:
-        pending_device, pending = -1, {k: [] for k in ENTRY_COLUMNS[1:]}
+        pending_device = -1
+        pending: dict[str, list[np.ndarray]] = {k: [] for k in ENTRY_COLUMNS[1:]}
         for cols in self.run.iter_columns("eventlog.npz", ENTRY_COLUMNS, chunk):
             dev = cols["device"].astype(np.int64)
             if len(dev) and (dev.min() < 0 or dev.max() >= len(self.device_ids)):
@@ -135,7 +136,7 @@ class _DeviceLogs:
             yield out
         if pending_device >= 0:
             yield [self.device_json(pending_device, pending)]
-        for di, name in enumerate(self.device_ids):  # a device with an empty log
+        for di in range(len(self.device_ids)):  # a device with an empty log
             if di not in self.done:
                 yield [self.device_json(di, {k: [] for k in ENTRY_COLUMNS[1:]})]
         missing = sorted(set(self.known) - set(self.device_ids))

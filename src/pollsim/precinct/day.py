@@ -31,7 +31,6 @@ from collections.abc import Generator
 
 import numpy as np
 import simpy
-from simpy.events import Timeout
 
 from pollsim.devices import ScanOutcome
 from pollsim.election.definition import Election
@@ -40,7 +39,7 @@ from pollsim.precinct.closing import collect_result, inject_errors
 from pollsim.precinct.incidents import incident, open_polls, out_of_service
 from pollsim.precinct.result import Outcome, PrecinctResult
 from pollsim.precinct.room import Room
-from pollsim.precinct.stations import StationPool
+from pollsim.precinct.stations import StationPool, Step
 from pollsim.scenario.models import PrecinctSpec, Scenario
 
 _REGULAR, _AFFIDAVIT, _LOST = int(Outcome.REGULAR), int(Outcome.AFFIDAVIT), int(Outcome.BALLOT_LOST)  # plain ints: enum lookups are slow
@@ -78,7 +77,7 @@ class PrecinctDay(Room):
         """At the start, after the opening and the incidents: every voter's arrival on the clock."""
         env, t_start, arrive = self.env, self.t_start, self._arrive
         for i, t in enumerate(self.arrival):
-            Timeout(env, t - t_start, i).callbacks.append(arrive)
+            Step(env, t - t_start, i, arrive)
         yield from ()
 
     def _arrive(self, ev: simpy.Event) -> None:
@@ -96,7 +95,7 @@ class PrecinctDay(Room):
         if not regular:
             service += self.affidavit[i]
         self._service[i] = service
-        Timeout(self.env, service, i).callbacks.append(self._checkin_end)
+        Step(self.env, service, i, self._checkin_end)
 
     def _checkin_end(self, ev: simpy.Event) -> None:
         i = ev.value
@@ -105,7 +104,7 @@ class PrecinctDay(Room):
         self._pb.release(station)
         self.checkin_end[i] = self.env.now
         walked = self._dre_walked if self.dre else self._paper_walked
-        Timeout(self.env, self.walk[i], i).callbacks.append(walked if self._regular[i] else self._affidavit_walked)
+        Step(self.env, self.walk[i], i, walked if self._regular[i] else self._affidavit_walked)
 
     def _granted(self, i: int, unit: int) -> None:
         """The voter takes the unit: the minutes waited for it join the voter's wait."""
@@ -130,7 +129,7 @@ class PrecinctDay(Room):
     def _affidavit_begin(self, i: int, unit: int) -> None:
         self.vote_start[i] = self.env.now
         self._granted(i, unit)
-        Timeout(self.env, self.remark[i] if self.dre else self.vote[i], i).callbacks.append(self._affidavit_end)
+        Step(self.env, self.remark[i] if self.dre else self.vote[i], i, self._affidavit_end)
 
     def _affidavit_end(self, ev: simpy.Event) -> None:
         i = ev.value
@@ -149,7 +148,7 @@ class PrecinctDay(Room):
     def _dre_begin(self, i: int, unit: int) -> None:
         self.vote_start[i] = self.env.now
         self._unit[i] = unit
-        Timeout(self.env, self.vote[i], i).callbacks.append(self._dre_end)
+        Step(self.env, self.vote[i], i, self._dre_end)
 
     def _dre_end(self, ev: simpy.Event) -> None:
         i = ev.value
@@ -181,14 +180,16 @@ class PrecinctDay(Room):
 
     def _mark_begin(self, i: int, unit: int) -> None:
         self.vote_start[i] = self.env.now
+        self.marking_station[i] = unit
         self._granted(i, unit)
-        Timeout(self.env, self.vote[i], i).callbacks.append(self._marked)
+        Step(self.env, self.vote[i], i, self._marked)
 
     def _marked(self, ev: simpy.Event) -> None:
         i = ev.value
         unit, audio = self._unit[i], self.audio[i]
         mark_pool = self._mark_pool(i)
         mark_pool.busy_minutes[unit] += self.vote[i]
+        self.mark_end[i] = self.env.now
         if audio:
             self.devices["BMD"][unit].print_card(self.env.now, self.draws.intent[i])
         mark_pool.release(unit)
@@ -203,7 +204,7 @@ class PrecinctDay(Room):
     def _spoil(self, i: int) -> None:
         """Back to the table: the ballot is spoiled and a replacement handed over, to be marked again."""
         self.spoiled += 1
-        Timeout(self.env, self.spoil_replace[i], i).callbacks.append(self._remark)
+        Step(self.env, self.spoil_replace[i], i, self._remark)
 
     def _remark(self, ev: simpy.Event) -> None:
         i = ev.value
@@ -212,12 +213,13 @@ class PrecinctDay(Room):
 
     def _remark_begin(self, i: int, unit: int) -> None:
         self._granted(i, unit)
-        Timeout(self.env, self.remark[i], i).callbacks.append(self._remarked)
+        Step(self.env, self.remark[i], i, self._remarked)
 
     def _remarked(self, ev: simpy.Event) -> None:
         i = ev.value
         unit, mark_pool = self._unit[i], self._mark_pool(i)
         mark_pool.busy_minutes[unit] += self.remark[i]
+        self.mark_end[i] = self.env.now
         mark_pool.release(unit)
         self._to_scanner(i)
 
@@ -226,8 +228,9 @@ class PrecinctDay(Room):
         self._scan.request(i, self._scan_begin)
 
     def _scan_begin(self, i: int, unit: int) -> None:
+        self.scan_start[i] = self.env.now
         self._granted(i, unit)
-        Timeout(self.env, self.scan[i], i).callbacks.append(self._fed_in)
+        Step(self.env, self.scan[i], i, self._fed_in)
 
     def _fed_in(self, ev: simpy.Event) -> None:
         i = ev.value
@@ -253,13 +256,13 @@ class PrecinctDay(Room):
         if outcome == _CAST:
             self._scanned(i)
         elif outcome == _MISFEED:  # straighten the sheet and feed it again
-            Timeout(self.env, self.scan[i], i).callbacks.append(self._refeed)
+            Step(self.env, self.scan[i], i, self._refeed)
         elif outcome == _OVERVOTE and self.spoil_on_return[i]:
             self._scan.release(unit)  # back to the table for a replacement, then re-mark and re-feed
             self._replaced[i] = True
             self._spoil(i)
         else:  # "cast as is": the overvoted contest counts for no one; a blank ballot is cast blank
-            Timeout(self.env, self.scan[i], i).callbacks.append(self._cast_as_is)
+            Step(self.env, self.scan[i], i, self._cast_as_is)
 
     def _refeed(self, ev: simpy.Event) -> None:
         self._read(ev.value)

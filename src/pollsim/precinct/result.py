@@ -43,6 +43,9 @@ VOTER_DTYPE = np.dtype(
         ("wait", "f8"),  # minutes spent in lines (from arrival, so before-opening time counts)
         ("checkin_station", "i2"),  # pollbook station number, 0-based
         ("voting_station", "i2"),  # unit number in its pool (DRE/ADA/BOOTH/SCAN), 0-based
+        ("mark_end", "f8"),  # paper precinct: left the booth or BMD with the marked ballot (the last time)
+        ("scan_start", "f8"),  # paper precinct: began feeding the scanner (the last time)
+        ("marking_station", "i2"),  # paper precinct: the booth or BMD (by need) the voter marked at, 0-based
         ("status", "i1"),  # RollStatus
         ("need", "i1"),  # VoterNeed
         ("outcome", "i1"),  # Outcome

@@ -85,8 +85,9 @@ class Room:
         self.device_index = {pool: [index[id(dev)] for dev in devs] for pool, devs in self.devices.items()}
         self.pollbook = Pollbook("PB", el, electronic=eq.pollbook == "electronic")
         n = self.draws.n
-        self.rec = {k: [np.nan] * n for k in ("checkin_start", "checkin_end", "vote_start", "vote_end", "exit", "wait")}
-        self.rec_station = {k: [-1] * n for k in ("checkin_station", "voting_station")}
+        self.rec = {k: [np.nan] * n for k in ("checkin_start", "checkin_end", "vote_start", "vote_end", "exit", "wait", "mark_end", "scan_start")}
+        self.rec_station = {k: [-1] * n for k in ("checkin_station", "voting_station", "marking_station")}
+        self.mark_end, self.scan_start, self.marking_station = self.rec["mark_end"], self.rec["scan_start"], self.rec_station["marking_station"]
         self.checkin_start, self.checkin_end = self.rec["checkin_start"], self.rec["checkin_end"]
         self.vote_start, self.vote_end, self.exit = self.rec["vote_start"], self.rec["vote_end"], self.rec["exit"]
         self.waits = self.rec["wait"]

@@ -15,10 +15,26 @@ from collections import deque
 from collections.abc import Callable
 
 import simpy
-from simpy.events import Timeout
+from simpy.events import NORMAL, Timeout
 
 #: What a voter does on getting a unit: ``then(voter, unit)``.
 Then = Callable[[int, int], None]
+
+
+class Step(Timeout):
+    """A voter's next step: a timeout ``delay`` minutes from now whose value is the voter and
+    whose one callback is ``then`` (what the voter does then)."""
+
+    def __init__(self, env: simpy.Environment, delay: float, voter: object, then: Callable[[simpy.Event], None]):
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        # as Timeout.__init__, with the callback in place
+        self.env = env
+        self.callbacks = [then]
+        self._value = voter
+        self._delay = delay
+        self._ok = True
+        env.schedule(self, NORMAL, delay)
 
 
 def _handed_over(event: simpy.Event) -> None:
@@ -61,7 +77,7 @@ class StationPool:
     def put_back(self, unit: int) -> None:
         if self.waiting:
             voter, then = self.waiting.popleft()
-            Timeout(self.env, 0.0, (voter, unit, then)).callbacks.append(_handed_over)
+            Step(self.env, 0.0, (voter, unit, then), _handed_over)
         else:
             self.idle.append(unit)
 

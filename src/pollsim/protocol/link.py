@@ -271,7 +271,7 @@ class Link:
         self._last_message = (msg_type, payload, self._last_delivered, msg_id)
         self._timeouts = 0
         try:
-            if not self.fragmenting or len(payload) <= self.fragment:
+            if not self.fragmenting or len(payload) <= _MIN_FRAGMENT:  # else pieces, to cut again if need be
                 seq = self._transmit(msg_type, payload, deadline, retries, recut=False)
             else:
                 while pos < len(payload):
@@ -382,7 +382,9 @@ class Link:
         elif kind == MessageType.ACK:
             self._acknowledged(frame.ack)
         elif kind == MessageType.NAK:
-            if self._awaiting:
+            # one that comes sooner than a quarter of a round trip after our frame left was sent
+            # before our frame arrived: it is about an earlier copy (the other half of a pair)
+            if self._awaiting and time.monotonic() - self._written >= (self._srtt or 0.0) / 4:
                 self.stats.naks += 1
                 self._nak, self._noisy = True, 32
         elif kind in _CONTROL:

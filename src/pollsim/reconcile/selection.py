@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,9 +63,9 @@ def select_audits(
     year: int,
     seed: str,
     *,
-    triggered: set[str] = frozenset(),
+    triggered: Collection[str] = frozenset(),
     precincts: dict[str, list[str]] | None = None,
-    contested: set[str] = frozenset(),
+    contested: Collection[str] = frozenset(),
     per_county: int = 1,
 ) -> list[CountySelection]:
     """The counties audited in ``year`` (rotation plus discrepancy-triggered), with their precincts."""
@@ -75,6 +76,6 @@ def select_audits(
     for county, reason in chosen:
         pool = [p for p in (precincts or {}).get(county, []) if p not in contested]
         k = min(per_county, len(pool))
-        picks = _rng("pollsim-615-precincts", seed, year, county).choice(len(pool), k, replace=False) if k else []
+        picks: Sequence[int] | np.ndarray = _rng("pollsim-615-precincts", seed, year, county).choice(len(pool), k, replace=False) if k else []
         out.append(CountySelection(county, reason, tuple(pool[i] for i in sorted(picks))))
     return out

@@ -24,6 +24,6 @@ pack and compared later.
 """
 
 from pollsim.report.build import build_report, render_report
-from pollsim.report.data import ReportError, ReportData, gather
+from pollsim.report.data import ReportData, ReportError, gather
 
 __all__ = ["ReportError", "ReportData", "build_report", "gather", "render_report"]

@@ -109,7 +109,7 @@ def _audit_trace(run: RunDir) -> tuple[AuditTrace | None, str | None]:
     if isinstance(doc, list):
         doc = {"rounds": doc}
     try:
-        rounds = []
+        rounds: list[dict] = []
         for r in doc["rounds"]:
             risks = {str(c): (dict(v) if isinstance(v, dict) else {str(c): v}) for c, v in r["risks"].items()}
             risks = {c: {str(a): float(x) for a, x in v.items()} for c, v in risks.items()}

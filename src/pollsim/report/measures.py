@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pollsim.rundir import wait_stats
 from pollsim.report.data import ReportData
+from pollsim.rundir import wait_stats
 
 DAY_START = 6 * 60.0  # the earliest the time axis starts (the opening line forms from 6:30)
 

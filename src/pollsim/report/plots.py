@@ -19,8 +19,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator, PercentFormatter
 
-from pollsim.report.measures import DeviceUse, Lines
 from pollsim.report.data import AuditTrace
+from pollsim.report.measures import DeviceUse, Lines
 
 BLUE, ORANGE, GREEN, RED, PURPLE, SKY, YELLOW, GREY = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#777777"
 KIND_COLOURS = {"pollbook": SKY, "dre": BLUE, "scan-single": GREEN, "bmd": PURPLE}

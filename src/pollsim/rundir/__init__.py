@@ -12,11 +12,21 @@ The layout, file by file, is in :mod:`.layout` and docs/reference.md.
 
 from pollsim.rundir.ballots import CHUNK_ROWS, RunDir
 from pollsim.rundir.layout import (
-    DAY_FILES, DERIVED, DEVICE_COLUMNS, FORMAT_VERSION, PRECINCT_COLUMNS, REPORTING_COLUMNS, VOTER_FIELDS, folder_digest,
-    hhmm, hhmm_floor, summary, wait_stats,
+    DAY_FILES,
+    DERIVED,
+    DEVICE_COLUMNS,
+    FORMAT_VERSION,
+    PRECINCT_COLUMNS,
+    REPORTING_COLUMNS,
+    VOTER_FIELDS,
+    folder_digest,
+    hhmm,
+    hhmm_floor,
+    summary,
+    wait_stats,
 )  # fmt: skip
-from pollsim.rundir.read import Device, Precinct, RunDirError, is_run_dir
 from pollsim.rundir.products import audit_run_dir, reconcile_run_dir
+from pollsim.rundir.read import Device, Precinct, RunDirError, is_run_dir
 from pollsim.rundir.write import write_audit_package, write_derived, write_reconciliation, write_run
 
 __all__ = [

@@ -80,17 +80,22 @@ def folder_digest(folder: Path) -> str:
 
 
 def hhmm(t: float) -> str:
-    """A clock time (minutes after midnight) as HH:MM, rounded up to the minute ("" for NaN)."""
+    """A clock time (minutes after midnight) as HH:MM: the minute the clock shows at that moment.
+
+    The run directory's one convention for times of day (docs/reference.md, "Conventions"): the
+    time to the nearest second with the seconds dropped, so HH:MM is the start of the HH:MM:SS a
+    device prints on its tapes for the same moment (19:43:42 -> 19:43). Past midnight the clock
+    runs on (01:10 the next morning is 25:10), so times sort as text. "" for NaN.
+    """
     if t != t:
         return ""
-    m = int(np.ceil(t - 1e-9))
-    return f"{m // 60:02d}:{m % 60:02d}"
+    s = int(round(t * 60))
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}"
 
 
 def hhmm_floor(t: float) -> str:
-    """A clock time as HH:MM, rounded down to the minute."""
-    m = int(np.floor(t + 1e-9))
-    return f"{m // 60:02d}:{m % 60:02d}"
+    """The same clock as :func:`hhmm` (one convention for every time in the run directory)."""
+    return hhmm(t)
 
 
 def wait_stats(waits: np.ndarray) -> dict[str, float]:
@@ -119,6 +124,7 @@ def summary(run: ElectionDayRun, layers: dict[str, np.ndarray] | None = None) ->
         "format_version": FORMAT_VERSION,
         "election": {"id": run.election.id, "definition_sha256": run.election.definition_hash},
         "precincts": len(run.precincts),
+        "polls": {"open": run.scenario.polls.open, "close": run.scenario.polls.close},
         "voters": int(sum(a.voters_arrived for a in acc)),
         "ballots_cast": int(sum(a.regular_ballots_cast for a in acc)),
         "affidavit_ballots": int(sum(a.affidavit_ballots for a in acc)),
@@ -127,13 +133,22 @@ def summary(run: ElectionDayRun, layers: dict[str, np.ndarray] | None = None) ->
         "last_voter_out": hhmm(last),
         "tally": tally_dict(run.election, layers["cvr"]),
         "paper_tally": tally_dict(run.election, layers["paper"]),
-        "incidents": [{"precinct": p.precinct, **inc} for p in run.precincts for inc in p.incidents],
+        "incidents": [incident_entry(p.precinct, inc) for p in run.precincts for inc in p.incidents],
         **({"description": run.scenario.description} if run.scenario.description else {}),
         **({"notice": list(run.scenario.notice)} if run.scenario.notice else {}),
     }
 
 
+def incident_entry(precinct: str, inc: dict) -> dict:
+    """An incident as summary.json keeps it: its times on the run's clock (:func:`hhmm`) and the
+    minutes the unit was out of service (one decimal)."""
+    out, back = float(inc["out_from"]), float(inc["back_at"])
+    return {"precinct": precinct, **inc, "out_from": hhmm(out), "back_at": hhmm(back), "minutes_out": round(back - out, 1)}
+
+
 def precinct_rows(run: ElectionDayRun) -> list[list]:
+    """precincts.csv's rows; ``total_ballots_cast`` is the form's (f): the regular ballots cast
+    (absentee ballots are not cast at the polls); affidavit ballots are their own column."""
     rows = []
     for p in run.precincts:
         a, w = p.accounting, wait_stats(p.voters["wait"])
@@ -141,7 +156,7 @@ def precinct_rows(run: ElectionDayRun) -> list[list]:
             p.precinct, p.county, p.kind, p.registered_voters, a.voters_arrived, a.regular_ballots_cast,
             a.affidavit_ballots, a.pollbook_marked_voted, a.receipt_book_signatures, a.ballots_received,
             a.paper_ballots_voted, a.paper_ballots_unused, a.paper_ballots_spoiled, a.bmd_cards_cast,
-            a.electronic_ballots_cast, a.total_ballots_cast, w["mean"], w["p95"], w["max"], hhmm(p.last_voter_out),
+            a.electronic_ballots_cast, a.regular_ballots_cast, w["mean"], w["p95"], w["max"], hhmm(p.last_voter_out),
         ])  # fmt: skip
     return rows
 

@@ -31,8 +31,21 @@ from pollsim.precinct.election_day import ElectionDayRun
 from pollsim.precinct.procedures import accounting_form, schedule
 from pollsim.reconcile import ReconciliationReport
 from pollsim.rundir.layout import (
-    DERIVED, DEVICE_COLUMNS, FOLDERS, folder_digest, PRECINCT_COLUMNS, SUMMARY, csv_text, device_rows, event_log_arrays, hhmm,
-    hhmm_floor, precinct_rows, reporting, reporting_csv, summary,
+    DERIVED,
+    DEVICE_COLUMNS,
+    FOLDERS,
+    PRECINCT_COLUMNS,
+    SUMMARY,
+    csv_text,
+    device_rows,
+    event_log_arrays,
+    folder_digest,
+    hhmm,
+    hhmm_floor,
+    precinct_rows,
+    reporting,
+    reporting_csv,
+    summary,
 )  # fmt: skip
 from pollsim.rundir.read import RunDirBase as RunDir
 from pollsim.rundir.read import RunDirError, is_run_dir

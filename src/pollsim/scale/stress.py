@@ -10,8 +10,9 @@ Faults come from a faults file: a partial scenario merged over the scenario (map
 by key, lists appended), e.g. ``night:`` incident rates, ``behaviour:``, ``errors:`` (poll-worker
 errors) or ``incidents:`` (misrecording firmware, outages).
 
-What is measured per night: last voter out, time to 100 % of ballots reported (NaN if a card never
-arrives), precincts flagged by the reconciliation, whether the audit escalated to a full hand
+What is measured per night: last voter out, time to 100 % of ballots reported (null if a card never
+arrives), both on the run directory's clock in the rows (``19:43``; past midnight ``25:10``, as in
+reporting.csv) and as minutes after midnight in the distributions (``*_minutes``), precincts flagged by the reconciliation, whether the audit escalated to a full hand
 count, whether the reported (electronic) outcome was wrong (it differs from the paper), and if so
 whether the audit caught it (escalated, and the recount certified the paper winners) or missed it.
 """
@@ -30,7 +31,7 @@ import yaml
 from pollsim.errors import ScenarioError
 from pollsim.files import atomic_text
 from pollsim.pipeline import AuditRequest, run_election
-from pollsim.rundir.layout import csv_text
+from pollsim.rundir.layout import csv_text, hhmm
 from pollsim.scenario.models import Scenario
 from pollsim.tabulate import tally
 
@@ -145,7 +146,13 @@ def stress(
         "wrong_outcomes_caught": sum(r["wrong_caught"] for r in rows),
         "wrong_outcomes_missed": sum(r["wrong_missed"] for r in rows),
     }
-    return dist, rows
+    return dist, [_clocked(r) for r in rows]
+
+
+def _clocked(row: dict) -> dict:
+    """A night's row with its times on the run directory's clock (HH:MM; None: never)."""
+    done = row["all_reported"]
+    return {**row, "last_voter_out": hhmm(row["last_voter_out"]), "all_reported": hhmm(done) if np.isfinite(done) else None}
 
 
 def _json_safe(value):

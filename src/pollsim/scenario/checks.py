@@ -144,7 +144,7 @@ def _stations(p: PrecinctSpec, contests: int, times: ServiceTimes) -> list[tuple
             vote += times.vvpat_paper_replace.mean / max(1.0, eq.vvpat_roll_feet * 12.0 / (3.0 + 0.75 * contests))
         regular = voters * (1.0 - aff)
         out += [
-            ("dre_units", regular * (1.0 - needs.audio) * vote * visual, eq.dre_units + eq.accessible_units, "DRE"),
+            ("dre_units", regular * (1.0 - needs.audio) * vote * visual, eq.dre_units, "DRE"),
             ("accessible_units", regular * needs.audio * vote * times.accessible_factor, eq.accessible_units, "accessible DRE"),
             ("marking_booths", voters * aff * mark, eq.booths, "marking booth"),
         ]

@@ -12,6 +12,7 @@ The polling hours and ballot accounting checked are those of Miss. Code §23-15-
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from pathlib import Path
@@ -24,11 +25,19 @@ from pollsim.scenario.models import FieldProblem, Scenario
 from pollsim.scenario.yamldoc import Located, YamlProblem, compose, read_text
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ .\-]*$")
+
+
 def dotted(path: tuple[str | int, ...]) -> str:
-    """('precincts', 0, 'id') -> 'precincts[0].id'."""
+    """('precincts', 0, 'id') -> 'precincts[0].id'; a key that is not a plain name is quoted: ['a: b']."""
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not _PLAIN_KEY.match(part):
+            out += f"[{part!r}]"
+        else:
+            out += f".{part}" if out else part
     return out or "(top level)"
 
 
