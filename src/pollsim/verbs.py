@@ -106,29 +106,52 @@ def reconcile(args: argparse.Namespace) -> int:
         return 0
     if args.value is not None:
         raise PollsimError(f"reconcile: unexpected argument {args.value!r}")
-    from rich.console import Console
-    from rich.table import Table
-
     from pollsim.rundir import reconcile_run_dir
 
     doc = reconcile_run_dir(args.target)
     if args.json:
         print(json.dumps(doc, indent=2))
         return 0
-    t = Table(title="§23-15-615 reconciliation (flagged precincts)")
-    for col in ("precinct", "county", "a", "b", "c", "d", "e", "f", "threshold", "checks at or over threshold"):
-        t.add_column(col)
-    flagged = [r for r in doc["precincts"] if r["flagged"]]
-    for r in flagged:
-        totals = [str(v) for k, v in r.items() if k[:2] in ("a_", "b_", "c_", "d_", "e_", "f_")]
-        checks = ", ".join(k[5:] for k, v in r.items() if k.startswith("flag_") and v)
-        t.add_row(r["precinct"], r["county"], *totals, str(r["threshold"]), checks)
-    console = Console()
-    console.print(t)
-    triggered = [c for c, v in doc["counties"].items() if v]
-    console.print(f"{len(doc['precincts'])} precincts, {len(flagged)} flagged; counties triggered: {', '.join(triggered) or 'none'}")
-    console.print(f"written to {args.target}/reconciliation.csv and reconciliation.json")
+    print(reconcile_table(doc))
+    print(f"written to {args.target}/reconciliation.csv and reconciliation.json")
     return 0
+
+
+RECONCILE_CHECKS = {"pollbook_vs_receipt_book": "pb-rb", "ballots_received_vs_accounted": "rcv-acc", "voters_vs_ballots": "vot-bal", "ballots_vs_counters": "bal-ctr"}
+RECONCILE_LEGEND = """\
+(a) voters marked VOTED in the pollbook   (b) receipt-book signatures + absentee
+(c) paper ballots received                (d) paper voted + unused + spoiled
+(e) DRE public counters                   (f) total ballots cast (no affidavit)
+thr: the precinct's threshold (§23-15-615(4)); a difference at or over it is flagged
+checks (docs/reconciliation.md): pb-rb (a) + absentee - (b)    rcv-acc (c) - (d)
+  vot-bal (a) + absentee - (f)    bal-ctr (f) - absentee - (e) - scanner counters"""
+
+
+def reconcile_table(doc: dict, width: int = 80) -> str:
+    """The flagged precincts of a reconciliation (``reconciliation.json``) as text at most
+    ``width`` columns wide: the key columns never wrap; a legend for (a)-(f) and the checks;
+    "no precinct flagged" instead of an empty table."""
+    flagged = [r for r in doc["precincts"] if r["flagged"]]
+    triggered = [c for c, v in doc["counties"].items() if v]
+    lines = ["§23-15-615 reconciliation"]
+    if flagged:
+        head = ["precinct", "county", "(a)", "(b)", "(c)", "(d)", "(e)", "(f)", "thr", "checks flagged"]
+        rows = [[str(r["precinct"]), str(r["county"]), *(str(v) for k, v in r.items() if k[:2] in ("a_", "b_", "c_", "d_", "e_", "f_")),
+                 str(r["threshold"]), " ".join(RECONCILE_CHECKS.get(k[5:], k[5:]) for k, v in r.items() if k.startswith("flag_") and v)]
+                for r in flagged]  # fmt: skip
+        cols = list(zip(head, *rows, strict=True))
+        wide = [max(len(c) for c in col) for col in cols]
+        room = width - sum(wide[:-1]) - 2 * (len(wide) - 1)  # what is left for the checks
+        def line(cells: list[str]) -> str:
+            out = "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells[:-1], wide[:-1], strict=True)))
+            return (out + "  " + cells[-1] if room >= len(cells[-1]) else out + "\n" + " " * 4 + cells[-1]).rstrip()
+        lines += [line(head), "  ".join("-" * w for w in wide[:-1]) + "  " + "-" * min(wide[-1], max(room, 6))]
+        lines += [line(r) for r in rows]
+        lines += ["", RECONCILE_LEGEND]
+    else:
+        lines.append("no precinct flagged: every difference is under its precinct's threshold")
+    lines.append(f"{len(doc['precincts']):,} precincts, {len(flagged):,} flagged; counties triggered: {', '.join(triggered) or 'none'}")
+    return "\n".join(lines)
 
 
 def audit_schedule(args: argparse.Namespace) -> int:

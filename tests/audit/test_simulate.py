@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pollsim.rundir import RunDir
-
 import numpy as np
 import pytest
 
 from pollsim.audit.simulate import binomial_quantile, simulate_audits, two_candidate_election
+from pollsim.rundir import RunDir
 
 
 @pytest.mark.parametrize("method", ["kaplan-markov", "alpha", "bravo"])

@@ -1,51 +1,61 @@
-"""A noisy serial line: bytes the device sends are corrupted or lost, yet every cast vote record
-reaches the reader exactly once (CRC-32C catches the damage, the link retransmits, the reader
-resumes chunked readouts where it stopped)."""
+"""A noisy serial line, both ways: bytes are corrupted or lost, yet every cast vote record, paper
+record and log entry reaches the reader exactly once (CRC-32C catches the damage, the link
+retransmits, cuts its frames smaller and grows them back), and a line too bad to read ends by
+its deadline with one line saying why."""
 
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
-import serial
+import pytest
 
+from pollsim.emulator.pty import PtyPort
+from pollsim.emulator.read import ReadError, check_readout, read_device
+from pollsim.emulator.serve import Emulator, EmulatorSettings
 from pollsim.protocol import LineFaults
-from pollsim.protocol import Client, LinkError
 from tests.emulator.conftest import KEY, TRAINING, model_ballots, run_read, start_serve, wait_until_final
 
 
-def read_every_cvr(client: Client) -> np.ndarray:
-    """Every CVR, one per chunk (short frames get through a bad line), resuming after link errors."""
-    rows: list[np.ndarray] = []
-    while True:
-        try:
-            for chunk in client.cvrs(offset=sum(len(r) for r in rows)):
-                rows.append(chunk.marks)
-            return np.concatenate(rows)
-        except LinkError:
-            continue
+@pytest.fixture
+def sealed_test_deck():
+    """A DRE in test mode holding KEY and 40 test ballots."""
+    emulator = Emulator(EmulatorSettings("dre", key=KEY))
+    rng = np.random.default_rng(8)
+    for _ in range(40):
+        emulator.service.cast((rng.random(emulator.election.width) < 0.3).astype(np.uint8), as_is=False)
+    yield emulator
+    emulator.close()
 
 
-def test_every_cvr_crosses_a_line_with_one_percent_corrupt_and_one_percent_lost_bytes_exactly_once(tmp_path) -> None:
-    link = tmp_path / "dre"
-    served = start_serve("dre", "--scenario", TRAINING, "--seed", 3, "--link", link,
-                         "--corrupt", 0.01, "--drop", 0.01)  # fmt: skip
-    try:
-        with serial.Serial(str(link), timeout=0.01) as port:
-            client = Client(port, ack_timeout=0.1, max_chunk=1)
-            while True:  # the day is over when the polls are final
-                try:
-                    if client.status().polls.value == "final":
-                        break
-                except LinkError:
-                    pass
-            cvrs = read_every_cvr(client)
-            stats = client.link.stats
-    finally:
-        assert served.stop() == 0
-    np.testing.assert_array_equal(cvrs, model_ballots(TRAINING, "DRE-1", seed=3))
-    assert stats.corrupt > 20  # the line did damage frames, and the link repaired every one
-    assert stats.retransmissions + stats.duplicates > 0
+def test_a_sealed_readout_crosses_one_percent_corrupt_and_one_percent_lost_bytes_both_ways(sealed_test_deck) -> None:
+    service = sealed_test_deck.service
+    with PtyPort(faults=LineFaults(corrupt=0.01, drop=0.01, seed=4)) as port:
+        sealed_test_deck.start(port)
+        readout = read_device(port.path, key=KEY, deadline=120)
+        sealed_test_deck.stop()
+        line = port.faults
+    check_readout(readout)  # seals, chain, tally, accounting
+    np.testing.assert_array_equal(readout.cvrs, service.cvrs())
+    np.testing.assert_array_equal(readout.paper, service.paper_records())
+    assert readout.events == list(service.event_log())  # every entry, once, in order
+    assert line.to_host.corrupted and line.to_host.dropped and line.to_device.corrupted and line.to_device.dropped
+    assert readout.corrupt_frames > 20  # frames the reader rejected, each repaired by the link
+
+
+def test_a_line_too_bad_to_read_ends_by_the_deadline_with_one_line(sealed_test_deck) -> None:
+    with PtyPort(faults=LineFaults(corrupt=0.3, drop=0.3, seed=4)) as port:
+        sealed_test_deck.start(port)
+        start = time.monotonic()
+        with pytest.raises(ReadError) as failed:
+            read_device(port.path, key=KEY, deadline=3)
+        elapsed = time.monotonic() - start
+        sealed_test_deck.stop()
+    assert elapsed < 3 + 1.5
+    message = str(failed.value)
+    assert message.startswith(port.path) and "\n" not in message
+    assert "deadline of 3 s" in message or "no answer to IDENTIFY" in message
 
 
 def test_pollsim_read_checks_everything_through_a_slightly_noisy_line(tmp_path) -> None:

@@ -8,8 +8,8 @@ import yaml
 
 from pollsim.election.roll import RollStatus, VoterNeed
 from pollsim.precinct import Outcome, simulate_precinct
-from pollsim.scenario import build_election
 from pollsim.precinct.election_day import precinct_seed
+from pollsim.scenario import build_election
 from pollsim.tabulate import tally_votes
 from tests.conftest import SCENARIOS, scenario_from
 

@@ -5,6 +5,8 @@
   election night, ``pollsim reconcile`` and a two-round risk-limiting audit, and its report.
 - ``bare_run``: the training precinct as ``pollsim run`` leaves it: no election night, not
   reconciled, no audit, and its report.
+- ``drill_run(name)``: a drill of scenarios/drills/ run at its seed, with its report (made once
+  per session and name).
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ SECTIONS = ("summary", "queues", "waits", "devices", "incidents", "accounting", 
 
 
 def full_scenario() -> Scenario:
+    return Scenario.model_validate(full_dict())
+
+
+def full_dict() -> dict:
+    """The full run's scenario as a plain mapping (see the module docstring)."""
     d = yaml.safe_load((ROOT / "scenarios" / "training-precinct.yaml").read_text())
     base = d["precincts"][0]
     paper = copy.deepcopy(base)
@@ -42,7 +49,7 @@ def full_scenario() -> Scenario:
         {"at": "17:30", "precinct": "paper-1", "device": "SCAN-1", "kind": "scanner_jam", "minutes": 20},
     ]
     d["errors"] = [{"precinct": "training-2", "kind": "receipt_not_signed", "count": 25}]
-    return Scenario.model_validate(d)
+    return d
 
 
 def _make_full(out: Path) -> Path:
@@ -80,5 +87,23 @@ def scratch_copy(full_run, tmp_path):
         dst = tmp_path / name
         shutil.copytree(full_run, dst, ignore=shutil.ignore_patterns("report.html", "plots"))
         return dst
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def drill_run(tmp_path_factory):
+    """``drill_run("scanner-jam")``: the drill's run directory (seed 1), with its report."""
+    from pollsim.scenario import load_scenario
+
+    made: dict[str, Path] = {}
+
+    def make(name: str) -> Path:
+        if name not in made:
+            out = tmp_path_factory.mktemp("drill") / name
+            write_run(run_election_day(load_scenario(ROOT / "scenarios" / "drills" / f"{name}.yaml"), 1), out)
+            build_report(out)
+            made[name] = out
+        return made[name]
 
     return make

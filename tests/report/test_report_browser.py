@@ -10,6 +10,11 @@ Three runs of Chromium (Debian's ``chromium``; ``.ci/run`` installs it in CI):
 2. The same on a page with a deliberate script error and a broken image, to show that the checks
    catch them.
 3. ``--screenshot`` of the report itself, which must not be blank.
+4. The drills a trainer runs first, seen as the trainee sees them: the misrecording drill's page
+   shows no unit out of service (no bar, no shaded band: nothing on the day showed the fault),
+   and the scanner-jam drill's page shows the scanner's line (the plot's green) and the jam (the
+   incident bar's red). The pixels are counted in a full-page screenshot, inside the boxes the
+   browser itself reports for the plots and the incidents block.
 
 Chromium runs with the flags this machine needs (root: no sandbox; no network: no background
 networking) and a fresh profile in the test's temporary directory. Without Chromium the test is
@@ -57,6 +62,14 @@ window.addEventListener("load", function () {
     return true;
   }
   body.setAttribute("data-images-ok", imgs.length > 0 && imgs.every(decoded) ? "yes" : "no");
+  // where things are on the page (CSS pixels from the top left of the document)
+  var boxes = Array.prototype.map.call(document.querySelectorAll("img[data-plot], div#incidents"), function (e) {
+    var r = e.getBoundingClientRect();
+    var name = e.getAttribute("data-plot") || "div-" + e.id;
+    return [name, Math.round(r.left + window.scrollX), Math.round(r.top + window.scrollY), Math.round(r.width), Math.round(r.height)].join(":");
+  });
+  body.setAttribute("data-boxes", boxes.join(","));
+  body.setAttribute("data-page-height", String(document.documentElement.scrollHeight));
 });
 </script>
 """
@@ -89,10 +102,10 @@ def console_problems(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if ":CONSOLE" in line or "Uncaught" in line or "Failed to load resource" in line or "Not allowed to load" in line]
 
 
-def checked_dom(tmp: Path, html: str) -> tuple[str, list[str]]:
+def checked_dom(tmp: Path, html: str, *extra: str) -> tuple[str, list[str]]:
     page = tmp / "checked.html"
     page.write_text(html.replace("</body>", CHECK + "</body>", 1) if "</body>" in html else html + CHECK, encoding="utf-8")
-    proc = run_chromium(tmp, page.as_uri(), "--enable-logging=stderr", "--v=0", "--virtual-time-budget=10000", "--dump-dom")
+    proc = run_chromium(tmp, page.as_uri(), "--enable-logging=stderr", "--v=0", "--virtual-time-budget=10000", *extra, "--dump-dom")
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout, console_problems(proc.stderr)
 
@@ -106,7 +119,7 @@ def test_the_report_renders_in_chromium_with_every_section(full_run, tmp_path):
     dom, problems = checked_dom(tmp_path, (full_run / "report.html").read_text(encoding="utf-8"))
     assert problems == []
     assert body_attr(dom, "data-images-ok") == "yes"
-    assert int(body_attr(dom, "data-images")) == len(list((full_run / "plots").glob("*.png"))) == 6
+    assert int(body_attr(dom, "data-images")) == len(list((full_run / "plots").glob("*.png"))) == 7
     shown = dict(item.split(":") for item in body_attr(dom, "data-sections").split(","))
     assert all(shown.get(s) == "shown" for s in SECTIONS), shown
     for s in SECTIONS:
@@ -135,3 +148,51 @@ def test_a_screenshot_of_the_report_is_not_blank(full_run, tmp_path):
     # the header's rule in the report's accent blue (#0072B2) runs across the top of the page
     accent = (np.abs(rgb[:200] - np.array([0x00, 0x72, 0xB2])) < 30).all(axis=2)
     assert accent.sum(axis=1).max() > 1000
+
+
+# report/plots.py's colours as they land on the white page: the scanner line; an outage's bar
+# (RED at alpha 0.8) and its band over the lines (RED at alpha 0.13)
+GREEN, BAR, BAND = (0x00, 0x9E, 0x73), (221, 126, 51), (250, 234, 222)
+
+
+def colour_pixels(rgb: np.ndarray, box: tuple[int, ...], colour: tuple[int, int, int], tol: int) -> int:
+    x, y, w, h = box
+    part = rgb[y : y + h, x : x + w].astype(np.int16)
+    return int((np.abs(part - np.array(colour)) < tol).all(axis=2).sum())
+
+
+def seen(tmp: Path, run: Path) -> tuple[dict[str, tuple[int, ...]], np.ndarray, str]:
+    """The boxes of the page's plots and incidents block, a full-page screenshot, and the DOM."""
+    tmp.mkdir()
+    dom, problems = checked_dom(tmp, (run / "report.html").read_text(encoding="utf-8"), "--window-size=1280,1000")
+    assert problems == [] and body_attr(dom, "data-images-ok") == "yes"
+    boxes = {}
+    for item in body_attr(dom, "data-boxes").split(","):
+        name, *nums = item.split(":")
+        boxes[name] = tuple(int(v) for v in nums)
+    height = int(body_attr(dom, "data-page-height"))
+    shot = tmp / "page.png"
+    proc = run_chromium(tmp, (run / "report.html").as_uri(), f"--window-size=1280,{height}", f"--screenshot={shot}")
+    assert proc.returncode == 0 and shot.exists(), proc.stderr[-2000:]
+    with Image.open(shot) as im:
+        rgb = np.asarray(im.convert("RGB"))
+    assert rgb.shape[:2] == (height, 1280)
+    return boxes, rgb, dom
+
+
+def test_the_misrecording_drill_shows_no_outage_and_the_scanner_jam_its_scanner_line(drill_run, tmp_path):
+    mis_boxes, mis, mis_dom = seen(tmp_path / "mis", drill_run("misrecording-audit"))
+    jam_boxes, jam, jam_dom = seen(tmp_path / "jam", drill_run("scanner-jam"))
+    counts = {
+        (name, what): colour_pixels(rgb, boxes[box], colour, tol)
+        for name, boxes, rgb in (("mis", mis_boxes, mis), ("jam", jam_boxes, jam))
+        for what, box, colour, tol in (("scanner line", "queues", GREEN, 20), ("band", "queues", BAND, 5), ("bar", "div-incidents", BAR, 12))
+    }  # fmt: skip
+    # the misrecording drill: out of service 0; no incident plot, no bar, no band on the lines; a DRE precinct, no scanner line
+    assert re.search(r'data-key="incidents" data-value="0"', mis_dom) and "No device went out of service" in mis_dom
+    assert "incidents" not in mis_boxes
+    assert counts["mis", "bar"] == counts["mis", "scanner line"] == 0, counts
+    assert counts["mis", "band"] < 30, counts  # a few anti-aliased pixels at most: a band one minute wide is ~300
+    # the scanner jam: its scanner line, the jam shaded over the lines and barred in the incidents
+    assert re.search(r'data-key="incidents" data-value="1"', jam_dom)
+    assert counts["jam", "scanner line"] > 100 and counts["jam", "band"] > 100 and counts["jam", "bar"] > 100, counts

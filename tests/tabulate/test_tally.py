@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from pollsim.election.definition import BallotStyle, Choice, Contest, Election
 from pollsim.tabulate import tally, tally_votes
+from pollsim.tabulate.tally import overvoted
 
 ELECTION = Election(
     "e", "E", "2026-11-03",
@@ -62,3 +63,27 @@ def test_tallies_are_exact_integers_at_scale():
     ballots = np.zeros((3_000_000, ELECTION.width), np.uint8)
     ballots[:, 0] = 1
     assert tally(ELECTION, ballots)["gov"].votes["a"] == 3_000_000
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 1), min_size=ELECTION.width, max_size=ELECTION.width), max_size=40))
+def test_overvoted_ballots_are_those_a_canvass_board_sets_aside(rows):
+    ballots = np.array(rows, np.uint8).reshape(-1, ELECTION.width)
+    by_hand = []
+    for row in rows:
+        col, over = 0, False
+        for c in ELECTION.contests:
+            over |= sum(row[col : col + len(c.choices)]) > c.vote_for
+            col += len(c.choices)
+        by_hand.append(over)
+    assert overvoted(ELECTION, ballots).tolist() == by_hand
+
+
+def test_any_memory_layout_of_the_ballots_counts_the_same():
+    rng = np.random.default_rng(3)
+    ballots = (rng.random((500, ELECTION.width)) < 0.3).astype(np.uint8)
+    expected = {cid: (t.votes, t.undervotes, t.overvoted_ballots) for cid, t in tally(ELECTION, ballots).items()}
+    for layout in (np.asfortranarray(ballots), np.concatenate([ballots, ballots], axis=1)[:, : ELECTION.width], ballots[::-1][::-1]):
+        assert {cid: (t.votes, t.undervotes, t.overvoted_ballots) for cid, t in tally(ELECTION, layout).items()} == expected
+    assert tally_votes(ELECTION, ballots[:0]).tolist() == [0] * ELECTION.width
+    assert all(t.ballots == 0 and t.undervotes == 0 for t in tally(ELECTION, ballots[:0]).values())

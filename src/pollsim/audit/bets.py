@@ -32,8 +32,6 @@ distinct (draw number, class counts) state.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 GAMMA = 1.03905
@@ -118,34 +116,30 @@ def prior_rates(o1: float, o2: float, u1: float = 0.0, u2: float = 0.0) -> np.nd
 def adaptive_bets(v: float, classes: np.ndarray, prior: np.ndarray, d: float = D_PRIOR, cap: float | None = None) -> np.ndarray:
     """The adaptive bet before each draw, for ``classes`` (omega, ``int[..., n]``, one row per
     audit): Kelly for the shrunk rates (d prior + counts so far) / (d + draws so far), capped.
-    Rows may be up to ~6,000 draws long (the state key must fit in 64 bits)."""
+    Each distinct state (draw number, counts) is solved once."""
     classes = np.asarray(classes, np.int64)
     lam_max = km_equivalent_bet(v) if cap is None else cap
     n = classes.shape[-1]
-    # counts of each discrepancy class before each draw, folded with the draw number into one key
-    key = np.zeros(classes.shape, np.int64)
+    # counts of each discrepancy class before each draw, and the draw number: the state
+    cols = [np.cumsum(classes == k, axis=-1) - (classes == k) for k in (-2, -1, 1, 2)]
+    cols.append(np.broadcast_to(np.arange(n), classes.shape))
     base = n + 1
-    for k in (-2, -1, 1, 2):
-        hits = classes == k
-        key = key * base + (np.cumsum(hits, axis=-1) - hits)
-    key = key * base + np.arange(n)
-    uniq, inverse = np.unique(key.reshape(-1), return_inverse=True)
-    fields = np.empty((len(uniq), 5), np.int64)  # draw number, then counts of -2, -1, 1, 2
-    rest = uniq.copy()
-    for col in range(4, -1, -1):
-        fields[:, col] = rest % base
-        rest //= base
-    fields = fields[:, [4, 0, 1, 2, 3]]
-    counts = np.zeros((len(uniq), 5))
+    if base**5 < 2**62:  # fold the state into one 64-bit key: a 1-D unique is much faster
+        key = np.zeros(classes.shape, np.int64)
+        for col in cols:
+            key = key * base + col
+        uniq, inverse = np.unique(key.reshape(-1), return_inverse=True)
+        fields = np.empty((len(uniq), 5), np.int64)
+        rest = uniq.copy()
+        for c in range(4, -1, -1):
+            fields[:, c] = rest % base
+            rest //= base
+    else:
+        fields, inverse = np.unique(np.stack(cols, axis=-1).reshape(-1, 5), axis=0, return_inverse=True)
+    fields = fields[:, [4, 0, 1, 2, 3]]  # draw number, then counts of -2, -1, 1, 2
+    counts = np.zeros((len(fields), 5))
     counts[:, [0, 1, 3, 4]] = fields[:, 1:]
     rates = (d * prior + counts) / (d + fields[:, :1])
     rates[:, 2] = 1 - rates[:, [0, 1, 3, 4]].sum(axis=1)
     lam = kelly(assorter_excess(v), rates, lam_max)
     return lam[inverse.reshape(-1)].reshape(classes.shape)
-
-
-def expected_growth(b: np.ndarray, p: np.ndarray, lam: float) -> float:
-    """E ln(1 + lambda (B - 1/2)) per draw under class probabilities ``p``."""
-    with np.errstate(divide="ignore"):
-        terms = np.where(p > 0, p * np.log1p(lam * b), 0.0)
-    return float(terms.sum()) if np.all(np.isfinite(terms)) else -math.inf

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from pollsim.devices.firmware import VotingDevice
 
-
 VVPAT_ROLL_FEET = 290.0
 """Thermal roll of the AccuVote TSx AccuView printer (VoteTrustUSA 2005)."""
 

@@ -19,7 +19,7 @@ The firmware knows no clock and no disk: times are passed in, memory is a store.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -29,7 +29,6 @@ from pollsim.devices.store import MemoryFull, MemoryStore, SQLiteStore
 from pollsim.election.definition import Election
 from pollsim.errors import DeviceError
 from pollsim.tabulate.tally import tally_votes
-
 
 _ALLOWED = {
     PollState.PRE_ELECTION: {PollState.TEST_MODE, PollState.READY},
@@ -75,7 +74,7 @@ def clock_text(t: float) -> str:
     """Minutes after midnight as HH:MM:SS (the simulator's clock on tapes and logs); a Unix
     time (the emulator's clock, any time past ten days) as a UTC date and time."""
     if t >= 10 * 24 * 60:
-        return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     s = int(round(t * 60))
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 

@@ -13,7 +13,6 @@ from pollsim.devices.eventlog import EventLog
 from pollsim.election.definition import Election
 from pollsim.election.roll import RollStatus
 
-
 _LAST_REGULAR = int(RollStatus.RESTORED)
 
 

@@ -57,10 +57,10 @@ def collect_result(room: Room, t_end: float) -> PrecinctResult:
     n = d.n
     voters = np.zeros(n, VOTER_DTYPE)
     voters["arrival"] = d.arrival
-    for k, values in room.rec.items():
-        voters[k] = values
-    for k, stations in room.rec_station.items():
-        voters[k] = stations
+    for name, values in room.rec.items():
+        voters[name] = values
+    for name, stations in room.rec_station.items():
+        voters[name] = stations
     voters["status"] = d.status
     voters["need"] = d.need
     voters["outcome"] = room.outcome

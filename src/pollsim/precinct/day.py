@@ -80,8 +80,8 @@ class PrecinctDay(Room):
             Step(env, t - t_start, i, arrive)
         yield from ()
 
-    def _arrive(self, ev: simpy.Event) -> None:
-        i = ev.value
+    def _arrive(self, ev: Step) -> None:
+        i = ev.voter
         self._t_req[i] = self.env.now
         self._pb.request(i, self._checkin_begin)
 
@@ -97,8 +97,8 @@ class PrecinctDay(Room):
         self._service[i] = service
         Step(self.env, service, i, self._checkin_end)
 
-    def _checkin_end(self, ev: simpy.Event) -> None:
-        i = ev.value
+    def _checkin_end(self, ev: Step) -> None:
+        i = ev.voter
         station = self.checkin_station[i]
         self._pb.busy_minutes[station] += self._service[i]
         self._pb.release(station)
@@ -120,9 +120,9 @@ class PrecinctDay(Room):
         self.outcome[i] = outcome
 
     # ----------------------------------------------------------------- affidavit ballot
-    def _affidavit_walked(self, ev: simpy.Event) -> None:
+    def _affidavit_walked(self, ev: Step) -> None:
         """Mark a paper affidavit ballot in a booth; it goes into its sealed envelope, not a scanner."""
-        i = ev.value
+        i = ev.voter
         self._t_req[i] = self.env.now
         self._booth.request(i, self._affidavit_begin)
 
@@ -131,8 +131,8 @@ class PrecinctDay(Room):
         self._granted(i, unit)
         Step(self.env, self.remark[i] if self.dre else self.vote[i], i, self._affidavit_end)
 
-    def _affidavit_end(self, ev: simpy.Event) -> None:
-        i = ev.value
+    def _affidavit_end(self, ev: Step) -> None:
+        i = ev.voter
         unit = self._unit[i]
         self._booth.busy_minutes[unit] += self.remark[i] if self.dre else self.vote[i]
         self._booth.release(unit)
@@ -140,8 +140,8 @@ class PrecinctDay(Room):
         self.affidavit_voters.append(i)
 
     # ----------------------------------------------------------------- DRE precinct
-    def _dre_walked(self, ev: simpy.Event) -> None:
-        i = ev.value
+    def _dre_walked(self, ev: Step) -> None:
+        i = ev.voter
         self._t_req[i] = self.env.now
         self.pools["ADA" if self.audio[i] else "DRE"].request(i, self._dre_begin)
 
@@ -150,16 +150,17 @@ class PrecinctDay(Room):
         self._unit[i] = unit
         Step(self.env, self.vote[i], i, self._dre_end)
 
-    def _dre_end(self, ev: simpy.Event) -> None:
-        i = ev.value
+    def _dre_end(self, ev: Step) -> None:
+        i = ev.voter
         env, unit, start = self.env, self._unit[i], self.vote_start[i]
+        now = env.now
         pool_name = "ADA" if self.audio[i] else "DRE"
         pool = self.pools[pool_name]
-        pool.busy_minutes[unit] += env.now - start
+        pool.busy_minutes[unit] += now - start
         dre = self.devices[pool_name][unit]
         if self.vvpat_reject[i]:
-            dre.reject_record(env.now)
-        dre.cast(env.now, self.draws.intent[i])
+            dre.reject_record(now)
+        dre.cast(now, self.draws.intent[i])
         self.cast_voter.append(i)
         self.cast_device.append(self.device_index[pool_name][unit])
         if dre.faults and "paper_out" in dre.faults:  # the roll ran out with this record: a poll manager replaces it
@@ -173,8 +174,8 @@ class PrecinctDay(Room):
     def _mark_pool(self, i: int) -> StationPool:
         return self.pools["BMD"] if self.audio[i] else self._booth
 
-    def _paper_walked(self, ev: simpy.Event) -> None:
-        i = ev.value
+    def _paper_walked(self, ev: Step) -> None:
+        i = ev.voter
         self._t_req[i] = self.env.now
         self._mark_pool(i).request(i, self._mark_begin)
 
@@ -184,8 +185,8 @@ class PrecinctDay(Room):
         self._granted(i, unit)
         Step(self.env, self.vote[i], i, self._marked)
 
-    def _marked(self, ev: simpy.Event) -> None:
-        i = ev.value
+    def _marked(self, ev: Step) -> None:
+        i = ev.voter
         unit, audio = self._unit[i], self.audio[i]
         mark_pool = self._mark_pool(i)
         mark_pool.busy_minutes[unit] += self.vote[i]
@@ -206,8 +207,8 @@ class PrecinctDay(Room):
         self.spoiled += 1
         Step(self.env, self.spoil_replace[i], i, self._remark)
 
-    def _remark(self, ev: simpy.Event) -> None:
-        i = ev.value
+    def _remark(self, ev: Step) -> None:
+        i = ev.voter
         self._t_req[i] = self.env.now
         self._mark_pool(i).request(i, self._remark_begin)
 
@@ -215,8 +216,8 @@ class PrecinctDay(Room):
         self._granted(i, unit)
         Step(self.env, self.remark[i], i, self._remarked)
 
-    def _remarked(self, ev: simpy.Event) -> None:
-        i = ev.value
+    def _remarked(self, ev: Step) -> None:
+        i = ev.voter
         unit, mark_pool = self._unit[i], self._mark_pool(i)
         mark_pool.busy_minutes[unit] += self.remark[i]
         self.mark_end[i] = self.env.now
@@ -232,8 +233,8 @@ class PrecinctDay(Room):
         self._granted(i, unit)
         Step(self.env, self.scan[i], i, self._fed_in)
 
-    def _fed_in(self, ev: simpy.Event) -> None:
-        i = ev.value
+    def _fed_in(self, ev: Step) -> None:
+        i = ev.voter
         unit = self._unit[i]
         self._scan.busy_minutes[unit] += self.scan[i]
         if not self._fed[i]:
@@ -264,11 +265,11 @@ class PrecinctDay(Room):
         else:  # "cast as is": the overvoted contest counts for no one; a blank ballot is cast blank
             Step(self.env, self.scan[i], i, self._cast_as_is)
 
-    def _refeed(self, ev: simpy.Event) -> None:
-        self._read(ev.value)
+    def _refeed(self, ev: Step) -> None:
+        self._read(ev.voter)
 
-    def _cast_as_is(self, ev: simpy.Event) -> None:
-        i = ev.value
+    def _cast_as_is(self, ev: Step) -> None:
+        i = ev.voter
         ballot, verdict = self._ballot(i)
         self.devices["SCAN"][self._unit[i]].scan(self.env.now, ballot, override=True, verdict=verdict)
         self._scanned(i)

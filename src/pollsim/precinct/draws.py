@@ -132,7 +132,7 @@ class VoterDraws:
 
     @property
     def overvote_attempt(self) -> np.ndarray:
-        return self.overmarks.any(axis=1)
+        return np.asarray(self.overmarks.any(axis=1))
 
 
 def _statuses(rng: np.random.Generator, precinct: PrecinctSpec, n: int) -> np.ndarray:

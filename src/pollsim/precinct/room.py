@@ -71,7 +71,7 @@ class Room:
         rej = self.scenario.behaviour.vvpat_rejections_before_official
         contests = len(el.ballot_style(self.spec.ballot_style).contests)
         roll = records_per_roll(contests, eq.vvpat_roll_feet) if eq.vvpat_roll_feet else None
-        dre_opts = {"precinct": pid, "t": self.t_start, "rejections_before_official": rej, "roll_records": roll}
+        dre_opts: dict[str, Any] = {"precinct": pid, "t": self.t_start, "rejections_before_official": rej, "roll_records": roll}
         self.devices: dict[str, list[Any]] = {
             "DRE": [DRE(f"DRE-{u + 1}", el, **dre_opts) for u in range(self.pools["DRE"].units)],
             "ADA": [DRE(f"ADA-{u + 1}", el, accessible=True, **dre_opts) for u in range(self.pools["ADA"].units)],
@@ -101,8 +101,10 @@ class Room:
         self.stock_recorded_extra = 0
         lost = sum(e.count for e in self.scenario.errors if e.precinct == self.spec.id and e.kind == "lost_paper_ballot")
         # the last ``lost`` regular, hand-marked ballots go missing before the scanner
-        candidates = np.flatnonzero((self.draws.status <= 1) & (self.draws.need != VoterNeed.AUDIO)) if lost else []
-        self.lost_voters: set[int] = set(candidates[len(candidates) - lost :].tolist()) if lost else set()
+        self.lost_voters: set[int] = set()
+        if lost:
+            candidates = np.flatnonzero((self.draws.status <= 1) & (self.draws.need != VoterNeed.AUDIO))
+            self.lost_voters = set(candidates[len(candidates) - lost :].tolist())
         self.incident_log: list[dict] = []
         self.zero_tapes: dict[str, str] = {}
         self.results_tapes: dict[str, str] = {}

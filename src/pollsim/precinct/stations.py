@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 import simpy
 from simpy.events import NORMAL, Timeout
@@ -22,10 +23,10 @@ Then = Callable[[int, int], None]
 
 
 class Step(Timeout):
-    """A voter's next step: a timeout ``delay`` minutes from now whose value is the voter and
-    whose one callback is ``then`` (what the voter does then)."""
+    """A voter's next step: a timeout ``delay`` minutes from now whose one callback is ``then``
+    (what the voter does then); ``voter`` is the voter, ``unit`` the unit handed over, if any."""
 
-    def __init__(self, env: simpy.Environment, delay: float, voter: object, then: Callable[[simpy.Event], None]):
+    def __init__(self, env: simpy.Environment, delay: float, voter: int, then: Callable[[Any], None], unit: int = -1):
         if delay < 0:
             raise ValueError(f"Negative delay {delay}")
         # as Timeout.__init__, with the callback in place
@@ -34,12 +35,21 @@ class Step(Timeout):
         self._value = voter
         self._delay = delay
         self._ok = True
+        self.voter = voter
+        self.unit = unit
         env.schedule(self, NORMAL, delay)
 
 
-def _handed_over(event: simpy.Event) -> None:
-    voter, unit, then = event.value
-    then(voter, unit)
+class _Handover(Step):
+    """A unit handed to the first voter in line, at the instant it is released."""
+
+    def __init__(self, env: simpy.Environment, voter: int, unit: int, then: Then):
+        self.granted = then
+        super().__init__(env, 0.0, voter, _handed_over, unit)
+
+
+def _handed_over(event: _Handover) -> None:
+    event.granted(event.voter, event.unit)
 
 
 class StationPool:
@@ -77,7 +87,7 @@ class StationPool:
     def put_back(self, unit: int) -> None:
         if self.waiting:
             voter, then = self.waiting.popleft()
-            Step(self.env, 0.0, (voter, unit, then), _handed_over)
+            _Handover(self.env, voter, unit, then)
         else:
             self.idle.append(unit)
 

@@ -369,7 +369,8 @@ class Link:
             if isinstance(item, FrameError):
                 self.stats.corrupt += 1
                 self._noisy = 32
-                self._write_control(MessageType.NAK, self._last_delivered)
+                if not self._awaiting:  # else it was most likely the peer's ACK or NAK (L5)
+                    self._write_control(MessageType.NAK, self._last_delivered)
             else:
                 self._on_frame(item)
         return bool(data)
@@ -382,9 +383,7 @@ class Link:
         elif kind == MessageType.ACK:
             self._acknowledged(frame.ack)
         elif kind == MessageType.NAK:
-            # one that comes sooner than a quarter of a round trip after our frame left was sent
-            # before our frame arrived: it is about an earlier copy (the other half of a pair)
-            if self._awaiting and time.monotonic() - self._written >= (self._srtt or 0.0) / 4:
+            if self._awaiting:
                 self.stats.naks += 1
                 self._nak, self._noisy = True, 32
         elif kind in _CONTROL:
@@ -452,5 +451,5 @@ class Link:
     def _write_control(self, msg_type: MessageType, ack: int) -> None:
         """An ACK or NAK; twice while the line is noisy (L8), so that losing one costs no timeout."""
         wire = Frame(msg_type, b"", self.device_id, 0, ack).encode()
-        self.port.write(wire + wire[1:] if self._noisy else wire)
+        self.port.write(wire + wire[1:] + wire[1:] if self._noisy else wire)
 

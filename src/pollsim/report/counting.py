@@ -16,7 +16,7 @@ ACCOUNTING = [
     ("voters_arrived", "voters"), ("pollbook_marked_voted", "(a) pollbook VOTED"), ("receipt_book_signatures", "(b) receipt book"),
     ("ballots_received", "(c) paper received"), ("paper_ballots_voted", "paper voted"), ("paper_ballots_unused", "paper unused"),
     ("paper_ballots_spoiled", "paper spoiled"), ("bmd_cards_cast", "BMD cards"), ("electronic_ballots_cast", "(e) DRE public counters"),
-    ("ballots_cast", "regular ballots"), ("affidavit_ballots", "affidavit"), ("total_ballots_cast", "total incl. affidavit"),
+    ("total_ballots_cast", "(f) total ballots cast"), ("affidavit_ballots", "affidavit (sealed, not in (f))"),
 ]  # fmt: skip
 
 
@@ -32,8 +32,8 @@ def accounting_section(run: ReportData) -> Section:
     labels = [label for _, label in ACCOUNTING]
     totals = [sum(_int(r, k) for r in run.precincts) for k in keys]
     body = [paragraph("The ballot accounting form of each precinct (§23-15-615(1)), from <code>precincts.csv</code>. "
-                      "Paper stock received should equal paper voted + unused + spoiled; regular ballots should equal "
-                      "voters marked VOTED in the pollbook. Affidavit ballots are sealed and counted later.", "lead")]  # fmt: skip
+                      "Paper stock received should equal paper voted + unused + spoiled; (f), the regular ballots cast, should "
+                      "equal voters marked VOTED in the pollbook. Affidavit ballots are sealed, counted later, and not in (f).", "lead")]  # fmt: skip
     header = ["precinct", "county", "equipment", *labels, "last voter out"]
     rows = [[r["precinct"], r["county"], r["equipment"], *(number(_int(r, k)) for k in keys), r.get("last_voter_out", "")] for r in run.precincts]
     rows.append(["all precincts", "", "", *(number(t) for t in totals), run.summary["last_voter_out"]])

@@ -7,7 +7,9 @@ records for it. Optional: ``reporting.csv`` (election night ran), ``reconciliati
 from another run than this one is not shown: its section says so.
 
 Only the columns the report reads are loaded from the npz archives, so a statewide run's 1.3
-million voters load in about a second.
+million voters load in about a second. The paper-precinct columns (``mark_end``, ``scan_start``,
+``marking_station``: when a voter left the booth and began feeding the scanner) are read when the
+run has them; a run without them shows no scanner line and no booth or scanner use.
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ from pollsim.files import one_line
 from pollsim.rundir import RunDir, RunDirError
 
 VOTER_FIELDS = ("arrival", "checkin_start", "checkin_end", "vote_start", "vote_end", "exit", "wait", "checkin_station", "precinct")
+PAPER_FIELDS = ("mark_end", "scan_start", "marking_station", "voting_station", "outcome", "need")
+"""Read when voters.npz has them (runs made since pollsim records the scanner's line)."""
+DEFAULT_POLLS = {"open": "07:00", "close": "19:00"}
+"""Poll hours of a run whose summary.json does not record them (§23-15-541, §23-15-581)."""
 SUMMARY_KEYS = ("scenario", "seed", "precincts", "voters", "ballots_cast", "affidavit_ballots", "wait_minutes", "last_voter_out", "incidents")
 PRECINCT_KEYS = ("precinct", "county", "equipment", "voters_arrived", "ballots_cast", "affidavit_ballots")
 DEVICE_KEYS = ("precinct", "index", "device_id", "kind", "public_count")
@@ -63,7 +69,8 @@ class AuditTrace:
 class ReportData:
     """What the report reads from one run directory (see the module docstring).
 
-    ``voters``: the :data:`VOTER_FIELDS` columns of ``voters.npz``; ``ballots``: ``precinct``,
+    ``voters``: the :data:`VOTER_FIELDS` columns of ``voters.npz`` (and the :data:`PAPER_FIELDS`
+    it has); ``ballots``: ``precinct``,
     ``device`` and ``voter`` of every regular ballot; ``polls_open`` and ``polls_closed``:
     ``float64[n_precincts]`` minutes after midnight, from the devices' event logs (when the
     precinct's devices opened, and closed after the last voter).
@@ -83,6 +90,7 @@ class ReportData:
     reconciliation_problem: str | None  # reconciliation.json there but unreadable, or made from another run
     audit: AuditTrace | None
     audit_problem: str | None  # an audit directory that is there but could not be read
+    names: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)  # contest id -> (title, {choice id: name})
 
     @property
     def n_precincts(self) -> int:
@@ -91,6 +99,16 @@ class ReportData:
     @property
     def precinct_ids(self) -> list[str]:
         return [p["precinct"] for p in self.precincts]
+
+    @property
+    def has_scanner_times(self) -> bool:
+        return "scan_start" in self.voters
+
+    def polls(self, which: str) -> float:
+        """When the polls open or close (``which``), minutes after midnight, from summary.json."""
+        hhmm = (self.summary.get("polls") or DEFAULT_POLLS).get(which) or DEFAULT_POLLS[which]
+        h, m = str(hhmm).split(":")
+        return int(h) * 60.0 + int(m)
 
 
 def _audit_trace(run: RunDir) -> tuple[AuditTrace | None, str | None]:
@@ -139,7 +157,9 @@ def gather(run_dir: Path) -> ReportData:
         raise RunDirError(run.dir / "summary.json", f"missing key(s) {', '.join(missing)}")
     precincts = run.read_csv("precincts.csv", PRECINCT_KEYS)
     devices = run.read_csv("devices.csv", DEVICE_KEYS)
-    voters = run.voters(VOTER_FIELDS)
+    with run.archive("voters.npz") as z:
+        present = {name.removesuffix(".npy") for name in z.namelist()}
+    voters = run.voters(VOTER_FIELDS + (PAPER_FIELDS if set(PAPER_FIELDS) <= present else ()))
     ballots = run.load_arrays("ballots.npz", ("precinct", "device", "voter"))
     opened, closed = run.polls_times()
     reporting = run.read_csv("reporting.csv", ("time", "share_of_precincts", "share_of_ballots")) if run.has("reporting.csv") else None
@@ -147,5 +167,6 @@ def gather(run_dir: Path) -> ReportData:
     if not isinstance(reconciliation, dict) or not isinstance(reconciliation.get("precincts"), list):
         reconciliation, rec_problem = None, rec_problem or ("reconciliation.json: missing key precincts" if reconciliation is not None else None)
     audit, problem = _audit_trace(run)
+    names = {c.id: (c.title, {ch.id: ch.name for ch in c.choices}) for c in run.election.contests}
     return ReportData(run.dir, run.run_sha256, run.summary, precincts, devices, voters, ballots, opened, closed, reporting,
-                      reconciliation, rec_problem, audit, problem)  # fmt: skip
+                      reconciliation, rec_problem, audit, problem, names)  # fmt: skip

@@ -1,19 +1,24 @@
 """The numbers behind the report's plots, computed from the per-voter records with numpy.
 
-- **Lines** (:func:`line_lengths`): how many people stood in each precinct's two lines, minute by
+- **Lines** (:func:`line_lengths`): how many people stood in each precinct's lines, minute by
   minute. The pollbook line at time *t* is the voters who had arrived by *t* and not yet started
   checking in (arrivals minus check-in starts); the voting line is the voters who had finished
-  checking in and not yet taken a unit (check-in ends minus voting starts; it includes the
-  half-minute walk to the voting area). Counted for every precinct at once with one ``bincount``
-  and a ``cumsum``.
+  checking in and not yet taken a DRE, booth or BMD (check-in ends minus voting starts; it
+  includes the half-minute walk to the voting area); in a paper precinct the scanner line is the
+  voters who had marked their ballot and not yet begun feeding the scanner (the last time, for a
+  voter sent back to mark a new ballot). Counted for every precinct at once with one
+  ``bincount`` and a ``cumsum``.
 - **Waits** (:func:`wait_percentiles`): the same percentiles as summary.json (numpy's linear
-  interpolation).
+  interpolation); :func:`waits_by_arrival`: the same by hour of arrival.
 - **Device use** (:func:`device_use`): the share of its precinct's open hours (polls open to the
   close after the last voter, from the devices' event logs) that each station held a voter.
   Pollbook stations: check-in start to end (an affidavit voter's envelope included). DRE and
   accessible units: the voter's start to the cast, for every ballot the unit cast. Precinct
-  scanners and BMDs: the run keeps when each ballot left the scanner, not when the feed began, so
-  their busy share is not known; the report gives their ballot counts.
+  scanners: from the voter's (last) start of feeding to the cast. Marking booths and BMDs: from
+  taking the booth to leaving it with the marked ballot (an affidavit ballot: to the sealed
+  envelope; a voter who spoiled a ballot and marked another: the first booth, to the last
+  marking). Runs made before pollsim recorded scanner times show scanner and BMD ballot counts
+  only.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pollsim.election.roll import VoterNeed
+from pollsim.precinct.result import Outcome
 from pollsim.report.data import ReportData
 from pollsim.rundir import wait_stats
 
@@ -30,16 +37,23 @@ DAY_START = 6 * 60.0  # the earliest the time axis starts (the opening line form
 
 @dataclass(frozen=True)
 class Lines:
-    """``pollbook[p, k]`` and ``voting[p, k]``: people in precinct *p*'s lines at ``minutes[k]``."""
+    """``pollbook[p, k]``, ``voting[p, k]``, ``scanner[p, k]``: people in precinct *p*'s lines at
+    ``minutes[k]`` (the scanner line is 0 in DRE precincts and in runs without scanner times)."""
 
     minutes: np.ndarray
     pollbook: np.ndarray
     voting: np.ndarray
+    scanner: np.ndarray
 
     def busiest(self, k: int) -> np.ndarray:
         """Indexes of the ``k`` precincts with the longest line at any minute, longest first."""
-        peak = np.maximum(self.pollbook.max(axis=1, initial=0), self.voting.max(axis=1, initial=0))
+        peak = np.maximum.reduce([a.max(axis=1, initial=0) for a in (self.pollbook, self.voting, self.scanner)])
         return np.lexsort((np.arange(len(peak)), -peak))[:k]
+
+    def in_line_at(self, t: float) -> np.ndarray:
+        """People in any line of each precinct at minute ``t`` (the last minute counted before ``t``)."""
+        k = int(np.clip(np.searchsorted(self.minutes, t, side="right") - 1, 0, len(self.minutes) - 1))
+        return self.pollbook[:, k] + self.voting[:, k] + self.scanner[:, k]
 
 
 def _counts_by_minute(times: np.ndarray, precinct: np.ndarray, n: int, t0: float, k: int) -> np.ndarray:
@@ -67,12 +81,35 @@ def line_lengths(run: ReportData) -> Lines:
     pollbook = _counts_by_minute(v["arrival"][m], p[m], n, t0, k) - _counts_by_minute(v["checkin_start"][m], p[m], n, t0, k)
     m = both("checkin_end", "vote_start")
     voting = _counts_by_minute(v["checkin_end"][m], p[m], n, t0, k) - _counts_by_minute(v["vote_start"][m], p[m], n, t0, k)
-    return Lines(t0 + np.arange(k, dtype=np.float64), pollbook, voting)
+    scanner = np.zeros_like(voting)
+    if run.has_scanner_times:
+        m = both("mark_end", "scan_start")
+        scanner = _counts_by_minute(v["mark_end"][m], p[m], n, t0, k) - _counts_by_minute(v["scan_start"][m], p[m], n, t0, k)
+    return Lines(t0 + np.arange(k, dtype=np.float64), pollbook, voting, scanner)
 
 
 def wait_percentiles(waits: np.ndarray) -> dict[str, float]:
     """mean, p50, p95, max of the waits, exactly as summary.json has them."""
     return wait_stats(waits)
+
+
+def waits_by_arrival(run: ReportData, step: float = 60.0) -> list[tuple[float, int, float, float, int]]:
+    """(start of the arrival window, voters, median wait, 95th percentile, voters over 30 minutes)
+    for each ``step``-minute window of arrival time that had voters, in clock order."""
+    w, a = run.voters["wait"], run.voters["arrival"]
+    ok = np.isfinite(w) & np.isfinite(a)
+    w, a = w[ok], a[ok]
+    if not len(w):
+        return []
+    start = np.floor(a / step) * step
+    order = np.lexsort((w, start))
+    w, start = w[order], start[order]
+    edges = np.flatnonzero(np.r_[True, start[1:] != start[:-1], True])
+    out = []
+    for lo, hi in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
+        ws = w[lo:hi]
+        out.append((float(start[lo]), hi - lo, float(np.percentile(ws, 50)), float(np.percentile(ws, 95)), int((ws > 30).sum())))
+    return out
 
 
 def precinct_p95(run: ReportData) -> np.ndarray:
@@ -111,50 +148,77 @@ def open_minutes(run: ReportData) -> np.ndarray:
     return np.maximum(closed - opened, 0.0)
 
 
+def _per_unit(n: int, precinct: np.ndarray, unit: np.ndarray, busy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(busy minutes, voters) per (precinct, unit) for the voters with a unit and a finite busy time."""
+    ok = (unit >= 0) & np.isfinite(busy)
+    width = int(unit[ok].max()) + 1 if ok.any() else 0
+    if not width:
+        return np.zeros((n, 0)), np.zeros((n, 0), np.int64)
+    key = precinct[ok].astype(np.int64) * width + unit[ok].astype(np.int64)
+    return (np.bincount(key, weights=busy[ok], minlength=n * width).reshape(n, width),
+            np.bincount(key, minlength=n * width).reshape(n, width))  # fmt: skip
+
+
+def _marking(run: ReportData) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Marking booths and BMDs: (busy, voters) per (precinct, unit), from the paper columns."""
+    v, n = run.voters, run.n_precincts
+    p = v["precinct"]
+    regular = (v["outcome"] == int(Outcome.REGULAR)) & np.isfinite(v["mark_end"])
+    audio = v["need"] == int(VoterNeed.AUDIO)
+    sealed = v["outcome"] != int(Outcome.REGULAR)  # affidavit envelope or a ballot lost: marked in a booth
+    marked = v["mark_end"] - v["vote_start"]
+    booth_unit = np.where(regular & ~audio, v["marking_station"], np.where(sealed, v["voting_station"], -1))
+    booth_busy = np.where(regular, marked, v["vote_end"] - v["vote_start"])
+    bmd_unit = np.where(regular & audio, v["marking_station"], -1)
+    return _per_unit(n, p, booth_unit, booth_busy), _per_unit(n, p, bmd_unit, marked)
+
+
 def device_use(run: ReportData) -> list[DeviceUse]:
-    """Every pollbook station and device, precinct by precinct (pollbook stations first)."""
+    """Every pollbook station, device and marking booth, precinct by precinct (pollbook stations
+    first, then the devices in devices.csv order, then the booths)."""
     v, n = run.voters, run.n_precincts
     minutes = open_minutes(run)
     ids = run.precinct_ids
     out: list[DeviceUse] = []
-    # pollbook stations: (precinct, station) -> busy minutes, voters
-    st = v["checkin_station"].astype(np.int64)
-    ok = (st >= 0) & np.isfinite(v["checkin_start"]) & np.isfinite(v["checkin_end"])
-    width = int(st[ok].max()) + 1 if ok.any() else 0
-    pb_busy = np.zeros((n, width))
-    pb_voters = np.zeros((n, width), np.int64)
-    if width:
-        key = v["precinct"][ok].astype(np.int64) * width + st[ok]
-        pb_busy = np.bincount(key, weights=v["checkin_end"][ok] - v["checkin_start"][ok], minlength=n * width).reshape(n, width)
-        pb_voters = np.bincount(key, minlength=n * width).reshape(n, width)
-    # voting devices: ballots.npz (precinct, device, voter) -> the voter's start..cast
-    offsets = np.zeros(n + 1, np.int64)
+    pb_busy, pb_voters = _per_unit(n, v["precinct"], v["checkin_station"].astype(np.int64), v["checkin_end"] - v["checkin_start"])
+    # voting devices: ballots.npz (precinct, device, voter) -> the voter's start (of feeding, at a scanner) .. cast
     index_of = {pid: i for i, pid in enumerate(ids)}
-    per_precinct = np.zeros(n, np.int64)
-    for d in run.devices:
-        i = index_of.get(d["precinct"])
-        if i is not None:
-            per_precinct[i] = max(per_precinct[i], int(d["index"]) + 1)
-    offsets[1:] = np.cumsum(per_precinct)
-    voter_offsets = np.zeros(n + 1, np.int64)
-    voter_offsets[1:] = np.cumsum(np.bincount(v["precinct"].astype(np.int64), minlength=n))
-    b = run.ballots
-    bp = b["precinct"].astype(np.int64)
-    row = voter_offsets[bp] + b["voter"].astype(np.int64)
-    held = v["vote_end"][row] - v["vote_start"][row]
-    held = np.where(np.isfinite(held), held, 0.0)
-    dev_busy = np.bincount(offsets[bp] + b["device"].astype(np.int64), weights=held, minlength=int(offsets[-1]))
     by_precinct: dict[int, list[dict]] = {}
     for d in run.devices:
         i = index_of.get(d["precinct"])
         if i is not None:
             by_precinct.setdefault(i, []).append(d)
+    per_precinct = np.array([max((int(d["index"]) + 1 for d in by_precinct.get(i, [])), default=0) for i in range(n)], np.int64)
+    offsets = np.zeros(n + 1, np.int64)
+    offsets[1:] = np.cumsum(per_precinct)
+    scanner = np.zeros(int(offsets[-1]), bool)
+    for i, devs in by_precinct.items():
+        for d in devs:
+            scanner[offsets[i] + int(d["index"])] = d["kind"].startswith("scan")
+    voter_offsets = np.zeros(n + 1, np.int64)
+    voter_offsets[1:] = np.cumsum(np.bincount(v["precinct"].astype(np.int64), minlength=n))
+    b = run.ballots
+    bp = b["precinct"].astype(np.int64)
+    row = voter_offsets[bp] + b["voter"].astype(np.int64)
+    slot = offsets[bp] + b["device"].astype(np.int64)
+    began = np.where(scanner[slot], v["scan_start"][row], v["vote_start"][row]) if run.has_scanner_times else v["vote_start"][row]
+    held = v["vote_end"][row] - began
+    dev_busy = np.bincount(slot, weights=np.where(np.isfinite(held), held, 0.0), minlength=int(offsets[-1]))
+    (booth_busy, booth_voters), (bmd_busy, bmd_voters) = _marking(run) if run.has_scanner_times else ((np.zeros((n, 0)),) * 2, (np.zeros((n, 0)),) * 2)
     for i, pid in enumerate(ids):
+        span = float(minutes[i])
         for s in np.flatnonzero(pb_voters[i]).tolist():
-            out.append(DeviceUse(pid, f"PB-{s + 1}", "pollbook", int(pb_voters[i, s]), float(pb_busy[i, s]), float(minutes[i])))
+            out.append(DeviceUse(pid, f"PB-{s + 1}", "pollbook", int(pb_voters[i, s]), float(pb_busy[i, s]), span))
         for d in by_precinct.get(i, []):
-            kind = d["kind"]
-            timed = kind == "dre"
-            busy = float(dev_busy[offsets[i] + int(d["index"])]) if timed else float("nan")
-            out.append(DeviceUse(pid, d["device_id"], kind, int(d["public_count"]), busy, float(minutes[i])))
+            k, kind = offsets[i] + int(d["index"]), d["kind"]
+            if kind == "dre" or (kind.startswith("scan") and run.has_scanner_times):
+                busy = float(dev_busy[k])
+            elif kind == "bmd" and run.has_scanner_times:
+                unit = int(d["device_id"].rsplit("-", 1)[-1]) - 1 if d["device_id"].rsplit("-", 1)[-1].isdigit() else -1
+                busy = float(bmd_busy[i, unit]) if 0 <= unit < bmd_busy.shape[1] else 0.0
+            else:
+                busy = float("nan")
+            out.append(DeviceUse(pid, d["device_id"], kind, int(d["public_count"]), busy, span))
+        for s in np.flatnonzero(booth_voters[i]).tolist() if booth_voters.shape[1] else []:
+            out.append(DeviceUse(pid, f"BOOTH-{s + 1}", "booth", int(booth_voters[i, s]), float(booth_busy[i, s]), span))
     return out

@@ -31,6 +31,7 @@ h3 { font-size: 16px; margin: 14px 0 6px; }
 p.lead { margin: 4px 0 10px; color: var(--muted); max-width: 900px; }
 p.note { color: var(--muted); font-size: 13.5px; }
 p.empty { padding: 10px 14px; background: var(--band); border-left: 4px solid var(--rule); }
+p.warning { padding: 10px 14px; background: #fff4e0; border-left: 4px solid #E69F00; max-width: 900px; }
 figure { margin: 8px 0 12px; }
 figure img { display: block; max-width: 100%; height: auto; border: 1px solid var(--rule); }
 figcaption { color: var(--muted); font-size: 13px; margin-top: 3px; }

@@ -4,7 +4,7 @@ No pyplot and no global state: each plot is a bare :class:`~matplotlib.figure.Fi
 a fixed style (:data:`STYLE`: the DejaVu Sans font that ships with matplotlib, fixed sizes and
 colours, a fixed SVG hash salt) and saved without the ``Software`` text chunk, so the same run
 directory always gives the same PNG bytes. Times of day are minutes after midnight on the data
-side and ``HH:MM`` on the axes. Colours are the Okabe-Ito palette, readable with colour-blindness.
+side and ``HH:MM`` on the axes, on the run directory's clock (:func:`pollsim.rundir.hhmm`). Colours are the Okabe-Ito palette, readable with colour-blindness.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator, Perce
 
 from pollsim.report.data import AuditTrace
 from pollsim.report.measures import DeviceUse, Lines
+from pollsim.rundir import hhmm
 
 BLUE, ORANGE, GREEN, RED, PURPLE, SKY, YELLOW, GREY = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#777777"
-KIND_COLOURS = {"pollbook": SKY, "dre": BLUE, "scan-single": GREEN, "bmd": PURPLE}
+KIND_COLOURS = {"pollbook": SKY, "dre": BLUE, "booth": ORANGE, "scan-single": GREEN, "bmd": PURPLE}
+KIND_NAMES = {"pollbook": "pollbook station", "dre": "DRE / accessible unit", "booth": "marking booth", "scan-single": "precinct scanner", "bmd": "BMD"}
 STYLE = {
     "font.family": "DejaVu Sans",
     "font.size": 9.5,
@@ -47,10 +49,9 @@ MAX_INCIDENT_ROWS = 40
 
 
 def clock(minutes: float) -> str:
-    """``HH:MM`` for minutes after midnight, rounded up as the run directory's times are (after
-    24:00 the clock runs on: 25:10)."""
-    m = int(np.ceil(minutes - 1e-9))
-    return f"{m // 60:02d}:{m % 60:02d}"
+    """``HH:MM`` for minutes after midnight, as the run directory writes times (after 24:00 the
+    clock runs on: 25:10)."""
+    return hhmm(float(minutes))
 
 
 def _time_axis(ax, span: float, narrow: bool = False) -> None:
@@ -71,11 +72,26 @@ def render(draw: Callable[[Figure], None], width: float, height: float) -> bytes
 
 
 # ------------------------------------------------------------------ lines
-def _line_panel(ax, minutes: np.ndarray, pollbook: np.ndarray, voting: np.ndarray, title: str, opened: float | None, narrow: bool) -> None:
-    ax.step(minutes, pollbook, where="post", color=ORANGE, lw=1.3, label="pollbook line")
-    ax.step(minutes, voting, where="post", color=BLUE, lw=1.3, label="voting line")
+def _line_panel(ax, lines: Lines, p: int | None, title: str, opened: float | None, close: float, outages: Sequence[dict], narrow: bool) -> None:
+    """One precinct's lines (``p``), or every precinct's added up (``p`` None), with the polls'
+    opening and close and the units out of service (``outages``) on the same clock."""
+    minutes = lines.minutes
+    series = [(a.sum(axis=0) if p is None else a[p]) for a in (lines.pollbook, lines.voting, lines.scanner)]
+    ax.step(minutes, series[0], where="post", color=ORANGE, lw=1.3, label="pollbook line")
+    ax.step(minutes, series[1], where="post", color=BLUE, lw=1.3, label="voting line (DRE, booth or BMD)")
+    if series[2].any():
+        ax.step(minutes, series[2], where="post", color=GREEN, lw=1.3, label="scanner line")
+    for k, inc in enumerate(outages):
+        ax.axvspan(inc["out"], max(inc["back"], inc["out"] + 1.0), color=RED, alpha=0.13, lw=0, label="unit out of service" if k == 0 else None)
+        ax.annotate(f"{inc['device']}", (inc["out"], 1.0), xycoords=("data", "axes fraction"), xytext=(2, -2), textcoords="offset points",
+                    va="top", ha="left", fontsize=7.5, color=RED)  # fmt: skip
     if opened is not None and np.isfinite(opened):
         ax.axvline(opened, color=GREY, ls="--", lw=0.9, label="polls open")
+    k = int(np.clip(np.searchsorted(minutes, close, side="right") - 1, 0, len(minutes) - 1))
+    still = int(series[0][k] + series[1][k] + series[2][k])
+    ax.axvline(close, color="black", ls=":", lw=1.1, label="polls close")
+    ax.annotate(f"{clock(close)} close:\n{still:,} in line", (close, 0.97), xycoords=("data", "axes fraction"), xytext=(4, 0),
+                textcoords="offset points", va="top", ha="left", fontsize=8)  # fmt: skip
     ax.set_title(title, loc="left")
     ax.set_ylabel("people in line")
     ax.set_ylim(bottom=0)
@@ -84,25 +100,27 @@ def _line_panel(ax, minutes: np.ndarray, pollbook: np.ndarray, voting: np.ndarra
     _time_axis(ax, minutes[-1] - minutes[0], narrow)
 
 
-def line_plot(lines: Lines, names: Sequence[str], opened: np.ndarray, shown: np.ndarray, with_total: bool) -> bytes:
-    """One panel per precinct in ``shown``; with ``with_total`` a first panel sums every precinct."""
+def line_plot(lines: Lines, names: Sequence[str], opened: np.ndarray, close: float, shown: np.ndarray, with_total: bool,
+              outages: Sequence[Sequence[dict]]) -> bytes:  # fmt: skip
+    """One panel per precinct in ``shown`` (with its outages: ``outages[p]``); with ``with_total``
+    a first panel sums every precinct."""
     panels = len(shown) + int(with_total)
     cols = 1 if panels <= 3 else 2
     rows_below = int(np.ceil(len(shown) / cols))
-    height = 2.4 * (rows_below + int(with_total)) + 0.4
+    height = 2.6 * (rows_below + int(with_total)) + 0.4
 
     def draw(fig: Figure) -> None:
         grid = fig.add_gridspec(rows_below + int(with_total), cols)
         first_open = float(np.nanmin(opened)) if np.isfinite(opened).any() else None
         if with_total:
             ax = fig.add_subplot(grid[0, :])
-            _line_panel(ax, lines.minutes, lines.pollbook.sum(axis=0), lines.voting.sum(axis=0), f"All {len(names):,} precincts together", first_open, False)
-            ax.legend(loc="upper right")
+            _line_panel(ax, lines, None, f"All {len(names):,} precincts together", first_open, close, (), False)
+            ax.legend(loc="upper center", fontsize=8)
         for j, p in enumerate(shown.tolist()):
             ax = fig.add_subplot(grid[int(with_total) + j // cols, j % cols])
-            _line_panel(ax, lines.minutes, lines.pollbook[p], lines.voting[p], names[p], float(opened[p]), cols > 1)
+            _line_panel(ax, lines, p, names[p], float(opened[p]), close, outages[p], cols > 1)
             if j == 0 and not with_total:
-                ax.legend(loc="upper right")
+                ax.legend(loc="upper center", fontsize=8)
 
     return render(draw, 10, height)
 
@@ -130,7 +148,7 @@ def wait_plot(waits: np.ndarray, p50: float, p95: float, precinct_p95: np.ndarra
             ax.annotate(f"{name}\n{value:.1f} min", (value, 0.97), xycoords=("data", "axes fraction"), xytext=(-4 if left else 4, 0), textcoords="offset points",
                         va="top", ha="right" if left else "left", fontsize=8.5, color=colour)
         ax.set_title(f"Every voter's wait ({len(w):,} voters)", loc="left")
-        ax.set_xlabel("minutes in line (arrival to a unit, both lines)")
+        ax.set_xlabel("minutes in line (arrival to a unit, every line)")
         ax.set_ylabel("voters")
         if precinct_p95 is not None:
             ax = axes[1]
@@ -138,6 +156,35 @@ def wait_plot(waits: np.ndarray, p50: float, p95: float, precinct_p95: np.ndarra
             ax.set_title(f"Precincts by their 95th-percentile wait ({len(precinct_p95):,})", loc="left")
             ax.set_xlabel("95th-percentile wait in the precinct (minutes)")
             ax.set_ylabel("precincts")
+
+    return render(draw, 10, 3.6)
+
+
+def arrival_plot(arrival: np.ndarray, waits: np.ndarray, windows: Sequence[tuple[float, int, float, float, int]], close: float, limit: float, max_points: int) -> bytes:
+    """Each voter's wait against the time they arrived (up to ``max_points`` voters as dots), with
+    the median and 95th percentile of each arrival window and the ``limit`` line."""
+    ok = np.isfinite(arrival) & np.isfinite(waits)
+    a, w = arrival[ok], waits[ok]
+
+    def draw(fig: Figure) -> None:
+        ax = fig.subplots()
+        if 0 < len(a) <= max_points:
+            ax.scatter(a, w, s=5, color=SKY, alpha=0.55, lw=0, label=f"a voter ({len(a):,})")
+        if windows:
+            mid = [t + 30.0 for t, *_ in windows]
+            ax.plot(mid, [m for _, _, m, _, _ in windows], color=BLUE, lw=1.8, marker="o", ms=3, label="median, by hour of arrival")
+            ax.plot(mid, [q for _, _, _, q, _ in windows], color=RED, lw=1.8, marker="o", ms=3, label="95th percentile, by hour of arrival")
+        ax.axhline(limit, color=GREY, ls="--", lw=1.0)
+        ax.annotate(f"{limit:g} minutes", (0, limit), xycoords=("axes fraction", "data"), xytext=(4, 3), textcoords="offset points", fontsize=8, color=GREY)
+        ax.axvline(close, color="black", ls=":", lw=1.1)
+        lo = min(float(a.min()) if len(a) else 7 * 60.0, 7 * 60.0)
+        ax.set_xlim(np.floor(lo / 60) * 60, max(close, float(a.max()) if len(a) else close) + 30)
+        ax.set_ylim(bottom=0)
+        _time_axis(ax, ax.get_xlim()[1] - ax.get_xlim()[0])
+        ax.set_xlabel("time of arrival")
+        ax.set_ylabel("minutes in line")
+        ax.set_title("Waits by time of arrival", loc="left")
+        ax.legend(loc="upper right", fontsize=8)
 
     return render(draw, 10, 3.6)
 
@@ -158,8 +205,8 @@ def utilisation_plot(uses: Sequence[DeviceUse], one_precinct: bool, max_bars: in
             ax.set_xlim(0, 110)
             ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
             ax.set_xlabel("share of the open hours with a voter at the station")
-            ax.set_title("Busy share of each pollbook station and voting unit", loc="left")
-            handles = [Patch(color=KIND_COLOURS[k], label=name) for k, name in (("pollbook", "pollbook station"), ("dre", "DRE / accessible unit")) if any(u.kind == k for u in timed)]
+            ax.set_title("Busy share of each station", loc="left")
+            handles = [Patch(color=KIND_COLOURS[k], label=name) for k, name in KIND_NAMES.items() if any(u.kind == k for u in timed)]
             ax.legend(handles=handles, loc="lower right")
 
         return render(draw, 10, 0.8 + 0.24 * max(len(timed), 3))
@@ -167,11 +214,11 @@ def utilisation_plot(uses: Sequence[DeviceUse], one_precinct: bool, max_bars: in
     def draw_hist(fig: Figure) -> None:
         ax = fig.subplots()
         edges = np.linspace(0, 100, 41)
-        for kind, name in (("pollbook", "pollbook stations"), ("dre", "DRE / accessible units")):
+        for kind, name in KIND_NAMES.items():
             shares = np.array([100 * u.busy_share for u in timed if u.kind == kind])
             if len(shares):
                 counts, _ = np.histogram(np.clip(shares, 0, 100), edges)
-                ax.stairs(counts, edges, color=KIND_COLOURS[kind], lw=1.8, label=f"{name} ({len(shares):,}, median {np.median(shares):.0f} %)")
+                ax.stairs(counts, edges, color=KIND_COLOURS[kind], lw=1.8, label=f"{name}s ({len(shares):,}, median {np.median(shares):.0f} %)")
         ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
         ax.set_xlabel("share of the open hours with a voter at the station")
         ax.set_ylabel("stations")
@@ -190,7 +237,7 @@ def incident_plot(incidents: Sequence[dict], t0: float, t1: float) -> bytes:
         ax = fig.subplots()
         y = np.arange(len(shown))[::-1]
         for yy, inc in zip(y.tolist(), shown, strict=True):
-            start, end = float(inc["out_from"]), float(inc["back_at"])
+            start, end = inc["out"], inc["back"]
             ax.barh(yy, max(end - start, 1.0), left=start, height=0.6, color=RED, alpha=0.8)
             ax.annotate(f"{inc.get('kind', '')} ({end - start:.0f} min)", (end, yy), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
         ax.set_yticks(y, [f"{inc.get('precinct', '')} {inc.get('device', '')}".strip() for inc in shown])

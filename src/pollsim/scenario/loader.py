@@ -11,6 +11,7 @@ The polling hours and ballot accounting checked are those of Miss. Code §23-15-
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 import types
@@ -23,7 +24,6 @@ from pydantic import BaseModel, ValidationError
 from pollsim.errors import ScenarioError
 from pollsim.scenario.models import FieldProblem, Scenario
 from pollsim.scenario.yamldoc import Located, YamlProblem, compose, read_text
-
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ .\-]*$")
 
@@ -85,6 +85,8 @@ def _kind(value: Any) -> str:
         return "a list"
     if isinstance(value, str):
         return f"the text {value!r}"
+    if isinstance(value, dt.date):
+        return f"the date {value.isoformat()}"
     return repr(value)
 
 
@@ -131,20 +133,30 @@ def problems_of(exc: ValidationError, doc: Located, path: Path) -> list[str]:
     return out
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file; raise :class:`ScenarioError` listing every problem."""
+def read_mapping(path: str | Path, what: str = "a scenario needs scenario, election and precincts") -> Located:
+    """Read a YAML file of fields (a scenario, or a partial one such as a stress faults file) safely.
+
+    The data (``.data``, a dict) with the line of every node (``.line_of``); any problem with the
+    file or its YAML raises :class:`ScenarioError` as one ``FILE:LINE: (file|YAML|FIELD): ...`` line.
+    """
     path = Path(path)
     try:
         node = compose(read_text(path))
         if node is None:
-            raise YamlProblem(1, (), "the file is empty; a scenario needs scenario, election and precincts")
+            raise YamlProblem(1, (), f"the file is empty; {what}")
         doc = Located(node)
     except YamlProblem as p:
         where = dotted(p.path) if p.path is not None else ("(file)" if p.message.startswith(("cannot read", "larger")) else "(YAML)")
         raise ScenarioError([f"{path}:{p.line}: {where}: {p.message}"]) from None
     if not isinstance(doc.data, dict):
         raise ScenarioError([f"{path}:{doc.line_of(())}: (top level): expected a mapping of fields (scenario, election, precincts...), got {_kind(doc.data)}"])
+    return doc
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; raise :class:`ScenarioError` listing every problem."""
+    doc = read_mapping(path)
     try:
         return Scenario.model_validate(doc.data)
     except ValidationError as exc:
-        raise ScenarioError(problems_of(exc, doc, path)) from None
+        raise ScenarioError(problems_of(exc, doc, Path(path))) from None

@@ -20,6 +20,7 @@ precincts the same way. The statewide result is then exactly the certified 1,313
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -30,7 +31,7 @@ TRUMP, BIDEN = "Donald J. Trump", "Joseph R. Biden"
 
 
 def _rows(name: str) -> list[dict[str, str]]:
-    with resources.files("pollsim.data").joinpath(name).open(encoding="utf-8", newline="") as f:
+    with io.TextIOWrapper(resources.files("pollsim.data").joinpath(name).open("rb"), encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
 
 

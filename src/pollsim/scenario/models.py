@@ -22,7 +22,7 @@ from pydantic import Field, ValidationError, model_validator
 from pollsim.scenario.checks import check_day, check_errors, check_incidents, check_precincts
 from pollsim.scenario.day_spec import EDELSTEIN_SHARES, Arrivals, Behaviour, Polls, ServiceTime, ServiceTimes, check_hours, default_profile
 from pollsim.scenario.election_spec import BallotStyleSpec, ChoiceSpec, ContestSpec, ElectionSpec, build_election
-from pollsim.scenario.events_spec import IncidentKind, Incident, InjectedError, Procedures, Step, parse_device_id
+from pollsim.scenario.events_spec import Incident, IncidentKind, InjectedError, Procedures, Step, parse_device_id
 from pollsim.scenario.fields import ClockTime, FieldProblem, Ident, Int, Minutes, Prose, Share, Strict, clock_minutes, hhmm
 from pollsim.scenario.generate import Mississippi, mississippi_precincts
 from pollsim.scenario.night_spec import Night
@@ -60,7 +60,7 @@ class Scenario(Strict):
     """How long each step takes."""
     behaviour: Behaviour = Behaviour()
     """How voters behave at the machines."""
-    precincts: Annotated[list[PrecinctSpec], Field(max_length=MAX_PRECINCTS)] = []
+    precincts: Annotated[list[PrecinctSpec], Field(max_length=MAX_PRECINCTS)]
     """The precincts, each simulated with its own seed (its position in this list). Required unless
     ``mississippi`` generates them."""
     incidents: Annotated[list[Incident], Field(max_length=1000)] = []
@@ -80,8 +80,8 @@ class Scenario(Strict):
         if isinstance(data, dict) and data.get("mississippi") is not None and "precincts" not in data:
             try:
                 ms = Mississippi.model_validate(data["mississippi"])
-            except ValidationError:
-                return data  # the mississippi field's own validation tells what is wrong
+            except ValidationError:  # the mississippi field's own validation tells what is wrong
+                return {**data, "precincts": []}
             data = {**data, "precincts": mississippi_precincts(ms, data)}
         return data
 

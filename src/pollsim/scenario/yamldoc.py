@@ -10,10 +10,13 @@ Scalars are read as YAML 1.1 (PyYAML's safe loader) with two YAML 1.2 readings t
 hand-written file surprises: an unquoted time such as ``19:00`` stays the text "19:00" (YAML 1.1
 reads it as the base-60 number 1140), and ``1e-3`` is the number 0.001 (YAML 1.1: text).
 Merge keys (``<<: *defaults``) are supported; keys given in the mapping win over merged ones.
+No section of the Miss. Code governs reading a file; the fields it carries follow §23-15-581 and
+§23-15-615 (pollsim.scenario.models).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -45,7 +48,9 @@ class YamlProblem(Exception):
 def read_text(path: Path) -> str:
     """The file's text, at most MAX_BYTES of UTF-8 (a BOM is dropped), with no control characters."""
     try:
-        with open(path, "rb") as f:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO nobody writes to must not block the open
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb") as f:
             data = f.read(MAX_BYTES + 1)
     except OSError as exc:
         raise YamlProblem(1, None, f"cannot read the scenario file ({exc.strerror or exc})") from None
@@ -102,13 +107,14 @@ def compose(text: str) -> yaml.Node | None:
                 attach(anchors[event.anchor])
             elif isinstance(event, (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 node: yaml.Node
+                start: Any = event.start_mark  # libyaml's and PyYAML's events carry different Mark types
                 if isinstance(event, yaml.ScalarEvent):
                     tag = event.tag if event.tag not in (None, "!") else resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
-                    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style or None)
+                    node = yaml.ScalarNode(tag, event.value, start, start, style=event.style or None)
                 else:
                     kind = yaml.SequenceNode if isinstance(event, yaml.SequenceStartEvent) else yaml.MappingNode
                     tag = event.tag if event.tag not in (None, "!") else resolver.resolve(kind, None, event.implicit)
-                    node = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
+                    node = kind(tag, [], start, None, flow_style=event.flow_style)
                 if event.anchor is not None:
                     anchors[event.anchor] = node
                 attach(node)

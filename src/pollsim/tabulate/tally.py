@@ -71,7 +71,7 @@ def overvoted(election: Election, ballots: np.ndarray) -> np.ndarray:
     seats = np.array([election.contest(cid).vote_for for cid in election.contest_slices])
     if ballots.shape[0] == 0 or not starts:
         return np.zeros(ballots.shape[0], bool)
-    return (np.add.reduceat(ballots.astype(np.int64), starts, axis=1) > seats).any(axis=1)
+    return np.asarray((np.add.reduceat(ballots.astype(np.int64), starts, axis=1) > seats).any(axis=1))
 
 
 def tally_votes(election: Election, ballots: np.ndarray, contests: list[str] | None = None) -> np.ndarray:

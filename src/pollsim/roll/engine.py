@@ -1,0 +1,201 @@
+"""The clerk's calendar: the roll lived day by day, month by month, election by election.
+
+:class:`Simulation` holds the roll (:class:`~pollsim.roll.table.Roll`), the people's moves, and an
+agenda: for every tick (the first of each month and each election day) the rows whose events fall
+in it (a move, a registration, an answer to a notice, a source reporting a death). At each tick
+the clerk, in this order: records the moves; takes the voters' own address changes and transfers
+from other counties; registers the applicants; files the answers to notices; removes the dead and
+the convicted as the law then in force says (:mod:`pollsim.roll.maintenance`); acts on moves the
+sources report. On an election day the election is held (:mod:`pollsim.roll.vote`). On the first of
+a month outside the 90-day freeze the systematic programme runs: the yearly no-vote scan, the
+confirmation notices, removals after two federal generals, and the deletion of removed records
+kept for two federal generals.
+
+Every status change is logged (row, date, status, reason, county): the roll's history.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pollsim.roll.calendar import NEVER, NO_DATE, Calendar, Election, day, scheduled_elections
+from pollsim.roll.geography import Geography
+from pollsim.roll.population import Moves, Population
+from pollsim.roll.rates import Law, Rates
+from pollsim.roll.table import Notice, Reason, Roll, Sentence, Status, uniform
+
+FIRST_DAY = "2017-01-01"
+"""The roll is built clean on this day; the years to 2020 give it its inactive voters and deadwood."""
+
+MEASURES = ("notices", "answered", "registered", "transfers", "reinstated", "changes",
+            *(f"removed_{r.name.lower()}" for r in Reason if r not in (Reason.NONE, Reason.TRANSFER)),
+            *(f"notice_{n.name.lower()}" for n in Notice))  # fmt: skip
+"""What the clerk did, counted per county between elections (see :mod:`pollsim.roll.vote`)."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a simulation is asked to do (the calibrated part comes from :mod:`pollsim.roll.calibrate`)."""
+
+    geo: Geography
+    rates: Rates
+    law: Law
+    seed: int
+    scale: float
+    last: int
+    sizes: np.ndarray  # registrants per county on the first day
+    practice: np.ndarray  # share of notice triggers each county acts on
+    reserve_active: np.ndarray
+    reserve_inactive: np.ndarray
+
+
+@dataclass
+class History:
+    parts: list[tuple[np.ndarray, ...]] = field(default_factory=list)
+
+    def log(self, rows: np.ndarray, when: int | np.ndarray, status: int, reason: int, county: np.ndarray) -> None:
+        if len(rows):
+            n = len(rows)
+            self.parts.append((rows.astype(np.int32), np.broadcast_to(np.asarray(when, np.int32), (n,)).copy(),
+                               np.full(n, status, np.uint8), np.full(n, reason, np.uint8), county.astype(np.uint8)))  # fmt: skip
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        names = ("row", "date", "status", "reason", "county")
+        if not self.parts:
+            return {k: np.zeros(0, np.int32) for k in names}
+        return {k: np.concatenate([p[i] for p in self.parts]) for i, k in enumerate(names)}
+
+
+class Simulation:
+    """One roll, one law, one seed: call :meth:`run`."""
+
+    def __init__(self, plan: Plan):
+        self.plan, self.geo, self.rates, self.law, self.seed = plan, plan.geo, plan.rates, plan.law, plan.seed
+        self.first, self.last = day(FIRST_DAY), plan.last
+        self.effective = day(plan.rates.effective) if plan.law == "2024" else int(NEVER)
+        self.calendar = Calendar(scheduled_elections(2014, int(str(np.datetime64(self.last, "D"))[:4])))
+        self.elections = [e for e in self.calendar.elections if self.first < e.date <= self.last]
+        pop = Population(plan.geo, plan.rates, plan.seed, self.first, self.last, plan.scale)
+        reg = pop.registrants(plan.sizes)
+        stock = pop.disenfranchised()
+        new = pop.newcomers()
+        moves = [pop.lives(reg, np.full(reg.n, self.first, np.int64), 0),
+                 pop.lives(stock, np.full(stock.n, self.first, np.int64), reg.n, convict=False),
+                 pop.lives(new, new.apply.astype(np.int64), reg.n + stock.n)]  # fmt: skip
+        self.roll = Roll.concat([reg, stock, new, pop.reserve(plan.reserve_active, plan.reserve_inactive)])
+        self.moves = Moves(*(np.concatenate([getattr(m, f) for m in moves]) for f in Moves.__dataclass_fields__))
+        self.next_reg_no = 100_001
+        r = self.roll
+        registered = r.status != Status.UNREGISTERED
+        r.reg_no[registered] = self._reg_numbers(int(registered.sum()))
+        months = np.arange(np.datetime64(FIRST_DAY, "M"), np.datetime64(self.last, "D").astype("datetime64[M]") + 1)
+        ticks = set(months.astype("datetime64[D]").astype(np.int64).tolist()) | {e.date for e in self.elections}
+        self.ticks = np.array(sorted(t for t in ticks if self.first <= t <= self.last), dtype=np.int64)
+        self.month_tick = set(months.astype("datetime64[D]").astype(np.int64).tolist())
+        self.agenda: dict[str, dict[int, list[np.ndarray]]] = defaultdict(lambda: defaultdict(list))
+        rows = np.arange(r.n, dtype=np.int64)
+        for kind, dates in (("apply", r.apply), ("death", r.death_learned), ("conviction", r.conv_learned), ("discharge", r.end_learned)):
+            self.schedule(kind, rows, dates)
+        m = np.arange(len(self.moves.row), dtype=np.int64)
+        for kind, dates in (("move", self.moves.date), ("self", self.moves.self_date), ("learned", self.moves.learned)):
+            self.schedule(kind, m, dates)
+        self.history = History()
+        self.counts = np.zeros((self.geo.n_counties, len(MEASURES)), dtype=np.int64)
+        self.pending_rows: list[np.ndarray] = []
+        self.scanned_year = 0
+        self.generals_seen: tuple[int, int] = (int(NO_DATE), int(NO_DATE))
+        self.effective_done = False
+        self.now = self.first
+
+    # --- bookkeeping --------------------------------------------------------------------------
+    def _reg_numbers(self, k: int) -> np.ndarray:
+        out = np.arange(self.next_reg_no, self.next_reg_no + k, dtype=np.int32)
+        self.next_reg_no += k
+        return out
+
+    def schedule(self, kind: str, rows: np.ndarray, dates: np.ndarray) -> None:
+        """Put ``rows`` on the agenda at the first tick on or after each of ``dates`` (NEVER: not at all)."""
+        dates = np.asarray(dates, dtype=np.int64)
+        ok = (dates < NEVER) & (dates <= self.last)
+        rows, dates = rows[ok], dates[ok]
+        if not len(rows):
+            return
+        k = np.searchsorted(self.ticks, dates, side="left")
+        order = np.argsort(k, kind="stable")
+        k, rows = k[order], rows[order]
+        cuts = np.flatnonzero(np.diff(k)) + 1
+        for part, tick in zip(np.split(rows, cuts), k[np.concatenate([[0], cuts])], strict=True):
+            self.agenda[kind][int(tick)].append(part)
+
+    def take(self, kind: str, k: int) -> np.ndarray:
+        parts = self.agenda[kind].pop(k, [])
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    def count(self, measure: str, rows: np.ndarray) -> None:
+        if len(rows):
+            self.counts[:, MEASURES.index(measure)] += np.bincount(self.roll.county[rows], minlength=self.geo.n_counties)
+            if not measure.startswith("notice_"):
+                self.counts[:, MEASURES.index("changes")] += np.bincount(self.roll.county[rows], minlength=self.geo.n_counties)
+
+    def set_status(self, rows: np.ndarray, when: int | np.ndarray, status: Status, reason: Reason = Reason.NONE) -> None:
+        r = self.roll
+        r.status[rows] = status
+        if status == Status.REMOVED:
+            r.removed_date[rows] = when
+            r.removed_reason[rows] = reason
+            r.notice_date[rows] = NO_DATE
+            r.answer[rows] = NEVER
+        elif status == Status.ACTIVE:
+            r.notice_date[rows] = NO_DATE
+            r.answer[rows] = NEVER
+            r.pending[rows] = 0
+        self.history.log(rows, when, status, reason, r.county[rows])
+
+    def in_force_2024(self, t: int) -> bool:
+        return t >= self.effective
+
+    def barred(self, rows: np.ndarray | slice, t: int) -> np.ndarray:
+        """Disenfranchised at ``t`` under the law in force then."""
+        r = self.roll
+        convicted = r.conv[rows] <= t
+        if not self.in_force_2024(t):
+            return convicted
+        return convicted & (r.sentence[rows] != Sentence.PROBATION) & (r.custody_end[rows] > t)
+
+    def uniform(self, purpose: int, rows: np.ndarray, when: int | np.ndarray = 0) -> np.ndarray:
+        return uniform(self.seed, purpose, rows, when)
+
+    # --- the loop -----------------------------------------------------------------------------
+    def run(self, on_election: Callable[[Simulation, Election], None] | None = None, until: int | None = None) -> None:
+        """Live the roll from the first day to the last (or ``until``), calling ``on_election`` after each election."""
+        from pollsim.roll import maintenance as mt
+        from pollsim.roll.vote import hold_election
+
+        by_date = {e.date: e for e in self.elections}
+        stop = self.last if until is None else until
+        for k, t in enumerate(self.ticks.tolist()):
+            if t > stop:
+                break
+            self.now = t
+            mt.moves_happen(self, self.take("move", k))
+            mt.movers_report(self, self.take("self", k))
+            mt.register(self, self.take("apply", k), t)
+            mt.answers(self, self.take("answer", k), t)
+            mt.deaths(self, self.take("death", k), t)
+            mt.convictions(self, self.take("conviction", k), t)
+            if self.in_force_2024(t):
+                mt.restore(self, self.take("discharge", k), t)
+            else:
+                self.take("discharge", k)
+            mt.sources_report(self, self.take("learned", k), t)
+            if t in by_date:
+                hold_election(self, by_date[t])
+                if on_election is not None:
+                    on_election(self, by_date[t])
+            if t in self.month_tick and not self.calendar.frozen(t):
+                mt.systematic(self, t)
+            mt.purge(self, t)
