@@ -83,6 +83,7 @@ def ballots_of(day: ElectionDayRun, layers: dict[str, np.ndarray] | None = None)
         device_ids=device_ids,
         paper_source=layers["paper"],
         source=f"run of {day.scenario.scenario} (seed {day.seed})",
+        device_kinds={(pi, k): d.kind for pi, p in enumerate(ps) for k, d in enumerate(p.devices)},
     )
 
 

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from pollsim.errors import PollsimError, ScenarioError
+from pollsim.errors import PollsimError
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -122,9 +122,9 @@ RECONCILE_LEGEND = """\
 (a) voters marked VOTED in the pollbook   (b) receipt-book signatures + absentee
 (c) paper ballots received                (d) paper voted + unused + spoiled
 (e) DRE public counters                   (f) total ballots cast (no affidavit)
-thr: the precinct's threshold (§23-15-615(4)); a difference at or over it is flagged
+thr: the precinct's threshold (§23-15-615(4)): a difference this big is flagged
 checks (docs/reconciliation.md): pb-rb (a) + absentee - (b)    rcv-acc (c) - (d)
-  vot-bal (a) + absentee - (f)    bal-ctr (f) - absentee - (e) - scanner counters"""
+  vot-bal (a) + absentee - (f)   bal-ctr (f) - absentee - (e) - scanner counters"""
 
 
 def reconcile_table(doc: dict, width: int = 80) -> str:
@@ -141,11 +141,13 @@ def reconcile_table(doc: dict, width: int = 80) -> str:
                 for r in flagged]  # fmt: skip
         cols = list(zip(head, *rows, strict=True))
         wide = [max(len(c) for c in col) for col in cols]
-        room = width - sum(wide[:-1]) - 2 * (len(wide) - 1)  # what is left for the checks
+        beside = width - sum(wide[:-1]) - 2 * (len(wide) - 1) >= wide[-1]  # the checks fit on the row, or go below it
+
         def line(cells: list[str]) -> str:
             out = "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells[:-1], wide[:-1], strict=True)))
-            return (out + "  " + cells[-1] if room >= len(cells[-1]) else out + "\n" + " " * 4 + cells[-1]).rstrip()
-        lines += [line(head), "  ".join("-" * w for w in wide[:-1]) + "  " + "-" * min(wide[-1], max(room, 6))]
+            return out + "  " + cells[-1] if beside else out + "\n    " + cells[-1]
+
+        lines += [line(head), "  ".join("-" * w for w in (wide if beside else wide[:-1]))]
         lines += [line(r) for r in rows]
         lines += ["", RECONCILE_LEGEND]
     else:
@@ -201,24 +203,17 @@ def read(args: argparse.Namespace) -> int:
 
 
 def stress(args: argparse.Namespace) -> int:
-    import yaml
     from rich.console import Console
     from rich.progress import Progress
 
     from pollsim.scale import executor
-    from pollsim.scale.stress import load_faults, merge, write_stress
     from pollsim.scale.stress import stress as stress_nights
+    from pollsim.scale.stress import with_faults, write_stress
     from pollsim.scenario import load_scenario
-    from pollsim.scenario.models import Scenario
 
     scenario = load_scenario(args.scenario)
     if args.faults:
-        raw = yaml.safe_load(Path(args.scenario).read_text(encoding="utf-8"))
-        merged = merge(raw, load_faults(Path(args.faults)))
-        try:
-            scenario = Scenario.model_validate(merged)
-        except ValueError as exc:
-            raise ScenarioError([f"{args.faults}: the faults do not fit the scenario: {str(exc).splitlines()[0]}"]) from None
+        scenario = with_faults(Path(args.scenario), Path(args.faults))
     seed = scenario.seed if args.seed is None else args.seed
     out = Path(args.out) if args.out else Path("runs") / f"{scenario.scenario}-stress"
     with Progress(console=Console(stderr=True), transient=True, disable=args.quiet) as bar, executor(args.workers, args.engine, args.scheduler) as ex:

@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import serial
 
-from pollsim.devices.store import SQLiteStore
 from pollsim.devices.eventlog import verify_chain
+from pollsim.devices.store import SQLiteStore
 from pollsim.precinct import simulate_precinct
+from pollsim.precinct.election_day import precinct_seed
 from pollsim.protocol import Client
 from pollsim.scenario import build_election, load_scenario
-from pollsim.precinct.election_day import precinct_seed
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAINING = ROOT / "scenarios" / "training-precinct.yaml"

@@ -13,7 +13,7 @@ import serial
 
 from pollsim.emulator.pty import HostLeft, PtyPort
 from pollsim.emulator.serve import Emulator, EmulatorSettings
-from pollsim.protocol import Client
+from pollsim.protocol import Client, Frame, MessageType
 
 
 @pytest.fixture
@@ -103,3 +103,16 @@ def test_the_symlink_is_replaced_atomically_and_removed_at_power_off(tmp_path) -
         assert os.readlink(link) == port.path
         assert [p.name for p in tmp_path.iterdir()] == ["pollsim-dre"]
     assert not link.is_symlink()
+
+
+def test_a_reader_that_left_mid_reply_does_not_confuse_the_next_one(test_deck_device) -> None:
+    """Issue 14: a request (seq 1, ack 0) whose reply is never acknowledged used to be mistaken
+    for the next reader's first request; the next reader's SYNC starts a fresh session."""
+    emulator, port = test_deck_device
+    with serial.Serial(port.path, timeout=0.01) as host:
+        host.write(Frame(MessageType.IDENTIFY, b"", 0xFFFF, seq=1, ack=0).encode())
+        host.read(400)  # part of the reply; no ACK
+    with serial.Serial(port.path, timeout=0.01) as host:
+        reader = Client(host)
+        assert reader.counters().protective == 600  # a COUNTERS reply, not the old IDENTIFY one
+        assert reader.status().test_mode

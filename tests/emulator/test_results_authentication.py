@@ -17,6 +17,7 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
+from pollsim.emulator.read import ReadError, Readout, check_readout
 from pollsim.emulator.serve import Emulator, EmulatorSettings
 from pollsim.protocol import (
     AlteredResult,
@@ -31,7 +32,6 @@ from pollsim.protocol import (
     ResultVerifier,
     sign,
 )
-from pollsim.emulator.read import ReadError, Readout, check_readout
 from pollsim.protocol.auth import ENVELOPE_SIZE
 from pollsim.protocol.line import serial_pair
 from pollsim.protocol.records import LogChunk

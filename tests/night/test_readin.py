@@ -77,7 +77,7 @@ def test_the_emulated_unit_holds_the_days_ballots_with_matching_counters_and_log
     counters = service.counters()
     assert counters.public == counters.protective == p.devices[0].public_count == len(cvr)
     assert [e.type for e in service.device.log.entries].count("ballot-cast") == len(cvr)
-    assert service.status().polls.value == "final" and "RESULTS TAPE" in service.results_tape
+    assert service.status().polls == "final" and "RESULTS TAPE" in service.results_tape
 
 
 def test_a_misrecording_unit_and_a_scanner_are_read_layer_by_layer(training_dict, training_paper):
@@ -96,7 +96,7 @@ def test_a_misrecording_unit_and_a_scanner_are_read_layer_by_layer(training_dict
 
 def test_a_reader_with_the_wrong_key_refuses_the_results_and_cleans_up(county_run):
     fds, threads = open_fds(), threading.active_count()
-    with pytest.raises(ReadinError, match=r"precinct 28055-001 DRE-1 refused: /dev/pts/\d+: COUNTERS reply is forged") as error:
+    with pytest.raises(ReadinError, match=r"precinct 28055-001 DRE-1 refused: /dev/pts/\d+: IDENTIFY reply is forged") as error:
         read_over_serial(county_run, [0, 1], KEY, reader_key=OTHER_KEY)
     assert "\n" not in str(error.value)
     assert (open_fds(), threading.active_count()) == (fds, threads)

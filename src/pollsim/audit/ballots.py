@@ -15,7 +15,7 @@ device); :meth:`RunBallots.rows` finds the row of (batch, position) without sort
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -32,7 +32,9 @@ class RunBallots:
     Built in memory from the election day (:func:`pollsim.pipeline.run_election`) or from a run
     directory (:meth:`pollsim.rundir.RunDir.audit_ballots`). ``paper`` is the paper layer, or a
     function that loads it when first needed (a run directory's paper layer is read only if the
-    audit draws). ``source`` names where the ballots came from, for messages.
+    audit draws). ``source`` names where the ballots came from, for messages; ``device_kinds`` gives
+    each device's kind (``dre``, ``scan-single``...), which sets the evidence its paper is
+    (:mod:`.evidence`).
     """
 
     election: Election
@@ -44,6 +46,7 @@ class RunBallots:
     device_ids: dict[tuple[int, int], str]  # (precinct index, device index) -> device id
     paper_source: np.ndarray | Callable[[], np.ndarray]
     source: str = ""
+    device_kinds: dict[tuple[int, int], str] = field(default_factory=dict)  # (precinct, device) -> devices.csv kind
 
     @cached_property
     def paper(self) -> np.ndarray:
@@ -91,6 +94,20 @@ class RunBallots:
     def _order(self) -> np.ndarray:
         return np.argsort(self._keys, kind="stable")
 
+    @cached_property
+    def row_batch(self) -> np.ndarray:
+        """``int64[n]``: the run batch (index into :attr:`batches`) of every row."""
+        return np.searchsorted(self.batches.keys, self._keys).astype(np.int64)
+
+    def batch_rows(self, run_batch: int) -> np.ndarray:
+        """Rows of one run batch, in ballot order (positions 1..n of the batch)."""
+        bounds = self._precinct_bounds
+        if bounds is None:
+            return np.flatnonzero(self.row_batch == run_batch)
+        p, d = divmod(int(self.batches.keys[run_batch]), self.batches.stride)
+        lo, hi = int(bounds[p]), int(bounds[p + 1])
+        return lo + np.flatnonzero(self.device[lo:hi] == d)
+
     def rows(self, run_batch: np.ndarray, position: np.ndarray) -> np.ndarray:
         """Row in ``ballots.npz`` of the ``position``-th (1-based) CVR of each run batch.
 
@@ -110,9 +127,6 @@ class RunBallots:
         for i, (rb, pos) in enumerate(zip(run_batch.tolist(), position.tolist(), strict=True)):
             rows = cache.get(rb)
             if rows is None:
-                key = int(b.keys[rb])
-                p, d = divmod(key, b.stride)
-                lo, hi = int(bounds[p]), int(bounds[p + 1])
-                rows = cache[rb] = lo + np.flatnonzero(self.device[lo:hi] == d)
+                rows = cache[rb] = self.batch_rows(rb)
             out[i] = rows[pos - 1]
         return out

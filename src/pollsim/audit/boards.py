@@ -81,3 +81,12 @@ class AuditBoards:
 
     def recount_workload(self, ballots_per_county: dict[str, int]) -> dict:
         return self.workload(ballots_per_county, self.recount_ballots_per_hour)
+
+    def total(self, audited: dict[str, int], rate: float, everything: dict[str, int], escalated: bool) -> dict:
+        """The audit as done (``audited`` ballots per county, read at ``rate`` per board-hour), a
+        full manual recount of ``everything``, and the per diem actually incurred (the audit, plus
+        the recount when the audit escalated)."""
+        done = self.workload(audited, rate)
+        full = self.recount_workload(everything)
+        cost = done["per_diem_cost"] + (full["per_diem_cost"] if escalated else 0.0)
+        return {"audit": done, "full_manual_recount": full, "escalated": escalated, "per_diem_cost": round(cost, 2)}

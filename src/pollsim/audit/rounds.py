@@ -149,6 +149,15 @@ def decide(outcome: ReportedOutcome, confirmed: bool, risk: float, recount: tupl
     return Decision(outcome.contest, False, risk, "paper", True, reported, certified, winners, new_winners, tuple(recount) != tuple(outcome.votes), set(new_winners) != set(winners))
 
 
+def full_recount(ballots: RunBallots, boards: AuditBoards, outcomes: list[ReportedOutcome], rng: np.random.Generator) -> dict[str, tuple[int, ...]]:
+    """The full manual recount: the boards read every paper record of these contests."""
+    if not outcomes:
+        return {}
+    slices = ballots.election.contest_slices
+    paper = boards.read(ballots.paper, [slices[o.contest] for o in outcomes], rng)
+    return {o.contest: tuple(int(v) for v in blank_overvotes(paper[:, slices[o.contest]], o.vote_for).sum(axis=0, dtype=np.int64)) for o in outcomes}
+
+
 @dataclass(eq=False)
 class AuditResult:
     """Everything an audit did, as the package records it."""
@@ -177,11 +186,9 @@ class AuditResult:
 
 def workload(boards: AuditBoards, manifest: BallotManifest, phantoms: np.ndarray, cards: np.ndarray, phantom: np.ndarray, escalated: bool) -> dict:
     """Board time and per diem for the audit as done, and for a full manual recount."""
-    examined = boards.audit_workload(manifest.ballots_per_container(np.asarray(cards)[~np.asarray(phantom, bool)]))
+    examined = manifest.ballots_per_container(np.asarray(cards)[~np.asarray(phantom, bool)])
     real = BallotManifest(manifest.batch_names, manifest.containers, manifest.tabulators, manifest.counts - phantoms)
-    full = boards.recount_workload(real.ballots_per_container())
-    total = examined["per_diem_cost"] + (full["per_diem_cost"] if escalated else 0.0)
-    return {"audit": examined, "full_manual_recount": full, "escalated": escalated, "per_diem_cost": round(total, 2)}
+    return boards.total(examined, boards.audit_ballots_per_hour, real.ballots_per_container(), escalated)
 
 
 class RiskLimitingAudit:
@@ -235,13 +242,6 @@ class RiskLimitingAudit:
             mvr[real] = self.boards.read(self.ballots.paper[rows], slices, rng)
         return cvr, mvr, phantom
 
-    def _full_recount(self, outcomes: list[ReportedOutcome], rng: np.random.Generator) -> dict[str, tuple[int, ...]]:
-        """The full manual recount: the boards read every paper record of these contests."""
-        if not outcomes:
-            return {}
-        slices = self.ballots.election.contest_slices
-        paper = self.boards.read(self.ballots.paper, [slices[o.contest] for o in outcomes], rng)
-        return {o.contest: tuple(int(v) for v in blank_overvotes(paper[:, slices[o.contest]], o.vote_for).sum(axis=0, dtype=np.int64)) for o in outcomes}
 
     def run(self, echo: Callable[[str], None] = lambda _line: None) -> AuditResult:
         """Plan, draw and measure round by round, recount what is not confirmed, decide."""
@@ -298,7 +298,7 @@ class RiskLimitingAudit:
         if active and ends:
             echo(f"risk limit not met for {', '.join(active)} after {len(rounds)} round(s): full manual recount")
         to_count = [c for c in self.contests if c not in confirmed]
-        recount = self._full_recount([by_id[c] for c in to_count], count_rng)
+        recount = full_recount(self.ballots, self.boards, [by_id[c] for c in to_count], count_rng)
         decisions = [decide(by_id[c], c in confirmed, risk_of[c], recount.get(c)) for c in self.contests]
         for d in decisions:
             echo(d.statement)

@@ -244,7 +244,7 @@ def _marks_csv(marks: np.ndarray) -> str:
 def write_readout(readout: Readout, checks: dict[str, Any], out: Path, key: bytes | None = None) -> None:
     """File a checked readout in ``out`` (layout in this module's docstring), each file atomically."""
     out.mkdir(parents=True, exist_ok=True)
-    read_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    read_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     atomic_text(out / "identity.json", _json({**asdict(readout.identity), "port": readout.port, "read_at": read_at}))
     atomic_text(out / "status.json", _json({**asdict(readout.status), "faults": list(readout.status.faults)}))
     atomic_text(out / "counters.json", _json(asdict(readout.counters)))
@@ -291,7 +291,8 @@ def read_command(port: str, out: Path, *, key: bytes | None = None, seen: Path |
     if seen is not None and key is not None:
         atomic_text(seen, json.dumps(scopes, indent=2, sort_keys=True) + "\n")
     ident, counts = readout.identity, checks["counts"]
-    records = f", {counts['cvrs']} CVRs, {counts['paper_records']} paper records" if "cvrs" in counts else ""
+    paper = counts.get("paper_records")
+    records = f", {counts['cvrs']} CVRs, {'no' if paper is None else paper} paper records" if "cvrs" in counts else ""
     seals = "seals verified" if readout.verified_counter is not None else ("sealed, not verified (no --key)" if readout.sealed else "unsealed")
     log = f", {counts['log_entries']} log entries" if counts["log_entries"] is not None else ""
     return (f"{port}: {ident.kind} {ident.serial}, polls {readout.status.polls}, public {counts['public']}"

@@ -33,8 +33,8 @@ from pollsim.devices import BMD, DRE, BallotRefused, Pollbook, PrecinctScanner
 from pollsim.devices.states import PollState as Firmware
 from pollsim.devices.store import MemoryStore, SQLiteStore
 from pollsim.election.definition import Election
-from pollsim.emulator.pty import LineFaults, PtyPort
 from pollsim.emulator.pollbook import PollbookService
+from pollsim.emulator.pty import LineFaults, PtyPort
 from pollsim.emulator.service import DeviceClock, DeviceService
 from pollsim.errors import PollsimError
 from pollsim.protocol import DeviceServer, Link, LinkError

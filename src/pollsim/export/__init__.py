@@ -10,7 +10,9 @@
 - ``dominion-cvr``: a Dominion-style CVR CSV as Arlo ingests it (:mod:`.dominion`), streamed.
 
 Same run directory, same bytes: no wall-clock time (documents are dated election day at the last
-voter out, from summary.json). The file appears at PATH only once complete. Every export names the
+voter out, from summary.json). An output path ending in ``.gz`` is written gzip-compressed (a
+statewide NIST CVR export is about 1.7 GB as text), with no file name and a zero time in the gzip
+header, so its bytes are reproducible too. The file appears at PATH only once complete. Every export names the
 run it was made from by its SHA-256 (NIST ``Notes``/``Details``; for the CSV formats, a
 ``PATH.pollsim.json`` beside the file), and a run directory whose files changed since it was
 written is refused.
@@ -18,6 +20,8 @@ written is refused.
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,8 +80,12 @@ def export_run(run_dir: Path, fmt: str, out: Path) -> ExportSummary:
     run = RunDir(run_dir)
     run.check_ballots()  # every format relies on the ballots agreeing with the other files
     try:
-        with atomic_open(out, "w", fsync=True) as fh:
-            records = WRITERS[fmt](run, fh)
+        with atomic_open(out, "wb" if out.suffix == ".gz" else "w", fsync=True) as fh:
+            if out.suffix == ".gz":  # no name and mtime 0 in the header: same run, same bytes
+                with gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0) as gz, io.TextIOWrapper(gz, "utf-8", newline="") as text:
+                    records = WRITERS[fmt](run, text)
+            else:
+                records = WRITERS[fmt](run, fh)
     except RunDirError:
         raise
     except PollsimError as exc:  # the output could not be written

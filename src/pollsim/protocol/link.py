@@ -46,12 +46,10 @@ import secrets
 import struct
 import time
 from collections import deque
-from dataclasses import dataclass
-from typing import Protocol
 
-from pollsim.errors import PollsimError
 from pollsim.protocol.cobs import FrameError
 from pollsim.protocol.frame import BROADCAST_ID, MAX_PAYLOAD, Frame, FrameDecoder
+from pollsim.protocol.linkstate import LinkError, LinkStats, RoundTrip, SerialPort
 from pollsim.protocol.messages import MessageType
 
 __all__ = ["FEATURE_FRAGMENTS", "Link", "LinkError", "LinkStats", "SerialPort"]
@@ -60,64 +58,9 @@ FEATURE_FRAGMENTS = 0x01
 """SYNC feature bit: this end joins FRAGMENT frames (and may send them)."""
 _SYNC = struct.Struct(">IB")  # nonce u32, features u8
 _FRAGMENT = struct.Struct(">BHHH")  # message type u8, message number u16, length u16, offset u16
-_MIN_RTO = 0.02
 _GROW_AFTER = 4
 _MIN_FRAGMENT = 24
 _CONTROL = frozenset({MessageType.ACK, MessageType.NAK, MessageType.SYNC, MessageType.SYNC_ACK})
-
-
-class SerialPort(Protocol):
-    """What the link needs of a port: the part of ``serial.Serial`` it uses."""
-
-    timeout: float | None
-
-    @property
-    def in_waiting(self) -> int: ...
-
-    def read(self, size: int = 1) -> bytes: ...
-
-    def write(self, data: bytes, /) -> int | None: ...
-
-
-class LinkError(PollsimError):
-    """The peer stopped answering: names the port and the frame that went unacknowledged."""
-
-    def __init__(self, port: str, seq: int, detail: str):
-        self.port = port
-        """The port's name (its device path for a serial port)."""
-        self.seq = seq
-        """Sequence number of the frame in question (0: a SYNC)."""
-        super().__init__(f"{port}: frame seq {seq}: {detail}")
-
-
-@dataclass(slots=True)
-class LinkStats:
-    """Running counts of what the link has seen, for reports and tests."""
-
-    sent: int = 0
-    """Data frames sent (fragments included, retransmissions not)."""
-    delivered: int = 0
-    """Messages delivered to the caller."""
-    retransmissions: int = 0
-    """Frames sent again (after a timeout, a NAK or a repeated request)."""
-    timeouts: int = 0
-    """Retransmissions after a timeout (the only ones that spend ``retries``)."""
-    naks: int = 0
-    """NAKs received while a frame awaited acknowledgement."""
-    duplicates: int = 0
-    """Data frames received again and only acknowledged."""
-    corrupt: int = 0
-    """Runs of bytes rejected as frames (each answered with NAK)."""
-    ignored: int = 0
-    """Intact frames addressed to another device."""
-    abandoned: int = 0
-    """Messages given up on (each raised :class:`LinkError`)."""
-    stale: int = 0
-    """Data frames dropped because they belong to an earlier request or session."""
-    reasks: int = 0
-    """Requests sent again after a silence with no reply."""
-    syncs: int = 0
-    """Sessions started (host) or restarted by the peer (device)."""
 
 
 class Link:
@@ -162,8 +105,8 @@ class Link:
         """The present frame size for messages that are cut into fragments."""
         self._first_fragment = fragment
         self._clean = 0
-        self._srtt: float | None = None
-        self._rttvar = 0.0
+        self.timer = RoundTrip(ack_timeout)
+        """The round trip measured, and the retransmission timeout that follows from it."""
         self._decoder = FrameDecoder(in_step=False)
         self._inbox: deque[Frame] = deque()
         self._partial = bytearray()
@@ -193,22 +136,6 @@ class Link:
         self._msg_id = self._rx_msg = self._done_msg = 0
         self.fragment = self._first_fragment
 
-    # -- timers ----------------------------------------------------------------------------------
-    @property
-    def rto(self) -> float:
-        """The retransmission timeout: ``ack_timeout`` until a round trip was measured, then
-        smoothed round trip + 4 x its variation (RFC 6298), within [20 ms, 8 x ack_timeout]."""
-        if self._srtt is None:
-            return self.ack_timeout
-        return min(max(self._srtt + 4 * self._rttvar, min(_MIN_RTO, self.ack_timeout)), 8 * self.ack_timeout)
-
-    def _sample(self, rtt: float) -> None:
-        if self._srtt is None:
-            self._srtt, self._rttvar = rtt, rtt / 2
-        else:
-            self._rttvar = 0.75 * self._rttvar + 0.25 * abs(self._srtt - rtt)
-            self._srtt = 0.875 * self._srtt + 0.125 * rtt
-
     # -- the host's side ---------------------------------------------------------------------------
     def sync(self, deadline: float | None = None) -> None:
         """Start a session (L1): SYNC until the device's SYNC_ACK, with backoff, by ``deadline``
@@ -216,16 +143,17 @@ class Link:
         end = time.monotonic() + self.deadline if deadline is None else deadline
         self._nonce = secrets.randbits(32)
         wire = Frame(MessageType.SYNC, _SYNC.pack(self._nonce, FEATURE_FRAGMENTS), self.device_id).encode()
-        wait = self.ack_timeout
+        wait, silent = self.ack_timeout, 0
         while self._nonce is not None:
             now = time.monotonic()
-            if now >= end:
+            if now >= end or silent > self.retries:  # noise keeps it trying; silence does not
                 self._nonce = None
                 raise LinkError(self.name, 0, "no answer to SYNC: is a device on this port?")
             self.port.write(wire)
-            timer = min(now + wait, end)
+            timer, heard = min(now + wait, end), False
             while self._nonce is not None and time.monotonic() < timer:
-                self._pump()
+                heard = self._pump() or heard
+            silent = 0 if heard else silent + 1
             wait = min(2 * wait, 8 * self.ack_timeout)
 
     def request(self, msg_type: int, payload: bytes = b"", timeout: float | None = None) -> Frame:
@@ -295,7 +223,7 @@ class Link:
             wire += b"\x00"
         self.stats.sent += 1
         self._awaiting, self._superseded = seq, False
-        wait, tries = self.rto * 2**self._timeouts, 0
+        wait, tries = self.timer.rto * 2**self._timeouts, 0
         while True:
             self.port.write(wire)
             tries += 1
@@ -333,7 +261,7 @@ class Link:
         """After a frame got through, or failed: learn the round trip (from first tries only, as
         Karn's rule says) and move the frame size (L13)."""
         if clean:
-            self._sample(rtt)
+            self.timer.sample(rtt)
             self._clean += 1
             if self._clean >= _GROW_AFTER:
                 self.fragment, self._clean = min(2 * self.fragment, MAX_PAYLOAD), 0

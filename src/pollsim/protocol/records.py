@@ -50,7 +50,7 @@ def timestamp(t: float, election_date: str) -> str:
     if t < _SIM_CLOCK_LIMIT:
         day = dt.datetime.fromisoformat(election_date).replace(tzinfo=CENTRAL)
         return (day + dt.timedelta(minutes=t)).isoformat(timespec="seconds")
-    return dt.datetime.fromtimestamp(t, dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return dt.datetime.fromtimestamp(t, dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,8 +24,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import threading
-from contextlib import contextmanager
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Protocol
 
 import numpy as np

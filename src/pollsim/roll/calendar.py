@@ -169,14 +169,25 @@ class Calendar:
         return np.searchsorted(kind, until, side="right") - np.searchsorted(kind, after, side="right")
 
 
-def plus_years(d: np.ndarray, years: int) -> np.ndarray:
-    """The same month and day ``years`` later (29 February goes to 28 February), for an array of day numbers."""
-    dd = np.asarray(d, dtype=np.int64)
-    ok = (dd > NO_DATE) & (dd < NEVER)
-    safe = np.where(ok, dd, 0).astype("datetime64[D]")
-    month = safe.astype("datetime64[M]")
-    dom = (safe - month.astype("datetime64[D]")).astype(np.int64)
+_TABLE_FROM, _TABLE_TO = day("1900-01-01"), day("2110-01-01")
+
+
+@cache
+def _plus_years_table(years: int) -> np.ndarray:
+    d = np.arange(_TABLE_FROM, _TABLE_TO, dtype=np.int64).astype("datetime64[D]")
+    month = d.astype("datetime64[M]")
+    dom = (d - month.astype("datetime64[D]")).astype(np.int64)
     target = month + np.timedelta64(12 * years, "M")
     length = ((target + np.timedelta64(1, "M")).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(np.int64)
-    out = target.astype("datetime64[D]").astype(np.int64) + np.minimum(dom, length - 1)
-    return np.where(ok, out, dd)
+    return (target.astype("datetime64[D]").astype(np.int64) + np.minimum(dom, length - 1)).astype(np.int32)
+
+
+def plus_years(d: np.ndarray, years: int) -> np.ndarray:
+    """The same month and day ``years`` later (29 February goes to 28 February), for an array of day numbers.
+
+    NO_DATE and NEVER stay as they are (so "no vote ever" is always long enough ago).
+    """
+    dd = np.asarray(d, dtype=np.int64)
+    table = _plus_years_table(years)
+    inside = (dd >= _TABLE_FROM) & (dd < _TABLE_TO)
+    return np.where(inside, table[np.clip(dd - _TABLE_FROM, 0, len(table) - 1)], dd)

@@ -49,8 +49,8 @@ class Plan:
     last: int
     sizes: np.ndarray  # registrants per county on the first day
     practice: np.ndarray  # share of notice triggers each county acts on
-    reserve_active: np.ndarray
-    reserve_inactive: np.ndarray
+    record_from: int  # elections from this day to ``last`` are recorded
+    record_to: int
 
 
 @dataclass
@@ -86,7 +86,8 @@ class Simulation:
         moves = [pop.lives(reg, np.full(reg.n, self.first, np.int64), 0),
                  pop.lives(stock, np.full(stock.n, self.first, np.int64), reg.n, convict=False),
                  pop.lives(new, new.apply.astype(np.int64), reg.n + stock.n)]  # fmt: skip
-        self.roll = Roll.concat([reg, stock, new, pop.reserve(plan.reserve_active, plan.reserve_inactive)])
+        self.population = pop
+        self.roll = Roll.concat([reg, stock, new])
         self.moves = Moves(*(np.concatenate([getattr(m, f) for m in moves]) for f in Moves.__dataclass_fields__))
         self.next_reg_no = 100_001
         r = self.roll
@@ -105,10 +106,12 @@ class Simulation:
             self.schedule(kind, m, dates)
         self.history = History()
         self.counts = np.zeros((self.geo.n_counties, len(MEASURES)), dtype=np.int64)
-        self.pending_rows: list[np.ndarray] = []
         self.scanned_year = 0
         self.generals_seen: tuple[int, int] = (int(NO_DATE), int(NO_DATE))
+        self.purged_at: tuple[int, int] = (int(NO_DATE), int(NO_DATE))
         self.effective_done = False
+        self.next_tick = 0
+        self.records: list = []  # ElectionRecord of each recorded election (pollsim.roll.vote)
         self.now = self.first
 
     # --- bookkeeping --------------------------------------------------------------------------
@@ -124,9 +127,9 @@ class Simulation:
         rows, dates = rows[ok], dates[ok]
         if not len(rows):
             return
-        k = np.searchsorted(self.ticks, dates, side="left")
+        k = np.searchsorted(self.ticks, dates, side="left").astype(np.int16)
         order = np.argsort(k, kind="stable")
-        k, rows = k[order], rows[order]
+        k, rows = k[order], rows[order].astype(np.int32)
         cuts = np.flatnonzero(np.diff(k)) + 1
         for part, tick in zip(np.split(rows, cuts), k[np.concatenate([[0], cuts])], strict=True):
             self.agenda[kind][int(tick)].append(part)
@@ -166,20 +169,33 @@ class Simulation:
             return convicted
         return convicted & (r.sentence[rows] != Sentence.PROBATION) & (r.custody_end[rows] > t)
 
+    def recording(self, e: Election) -> bool:
+        return self.plan.record_from <= e.date <= self.plan.record_to
+
+    def append(self, rows: Roll) -> None:
+        """Add people with no events of their own (the calibration's records) at the end of the table."""
+        for name, col in rows.columns().items():  # one column at a time: the old one is freed at once
+            setattr(self.roll, name, np.concatenate([getattr(self.roll, name), col]))
+        self.roll.n += rows.n
+        fresh = rows.status != Status.UNREGISTERED
+        self.roll.reg_no[self.roll.n - rows.n:][fresh] = self._reg_numbers(int(fresh.sum()))
+
     def uniform(self, purpose: int, rows: np.ndarray, when: int | np.ndarray = 0) -> np.ndarray:
         return uniform(self.seed, purpose, rows, when)
 
     # --- the loop -----------------------------------------------------------------------------
-    def run(self, on_election: Callable[[Simulation, Election], None] | None = None, until: int | None = None) -> None:
-        """Live the roll from the first day to the last (or ``until``), calling ``on_election`` after each election."""
+    def run(self, before_election: Callable[[Simulation, Election], None] | None = None, until: int | None = None) -> None:
+        """Live the roll from the first day to the last (or ``until``); ``before_election`` sees each pollbook before the votes."""
         from pollsim.roll import maintenance as mt
         from pollsim.roll.vote import hold_election
 
         by_date = {e.date: e for e in self.elections}
         stop = self.last if until is None else until
-        for k, t in enumerate(self.ticks.tolist()):
+        for k in range(self.next_tick, len(self.ticks)):
+            t = int(self.ticks[k])
             if t > stop:
                 break
+            self.next_tick = k + 1
             self.now = t
             mt.moves_happen(self, self.take("move", k))
             mt.movers_report(self, self.take("self", k))
@@ -193,9 +209,9 @@ class Simulation:
                 self.take("discharge", k)
             mt.sources_report(self, self.take("learned", k), t)
             if t in by_date:
+                if before_election is not None:
+                    before_election(self, by_date[t])
                 hold_election(self, by_date[t])
-                if on_election is not None:
-                    on_election(self, by_date[t])
             if t in self.month_tick and not self.calendar.frozen(t):
                 mt.systematic(self, t)
             mt.purge(self, t)

@@ -97,7 +97,13 @@ def pick_precincts(geo: Geography, county: np.ndarray, u: np.ndarray) -> np.ndar
     return np.minimum(out, last[county]).astype(np.int16)
 
 
-def pick_counties(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """A county index per uniform, in proportion to ``weights``."""
-    cum = np.cumsum(weights / weights.sum())
-    return np.minimum(np.searchsorted(cum, u, side="right"), len(weights) - 1).astype(np.uint8)
+def pick_counties(weights: np.ndarray, u: np.ndarray, other_than: np.ndarray | None = None) -> np.ndarray:
+    """A county index per uniform, in proportion to ``weights`` (and never ``other_than``, if given)."""
+    w = np.asarray(weights, dtype=np.float64)
+    cum = np.cumsum(w)
+    if other_than is None:
+        x = u * cum[-1]
+    else:  # a point on the line with the excluded county's stretch cut out
+        x = u * (cum[-1] - w[other_than])
+        x = np.where(x >= cum[other_than] - w[other_than], x + w[other_than], x)
+    return np.minimum(np.searchsorted(cum, x, side="right"), len(w) - 1).astype(np.uint8)

@@ -163,16 +163,20 @@ class Population:
         keep = np.arange(len(row)) <= first_away[row]
         row, date, kind = row[keep], date[keep], kind[keep]
         m = len(row)
-        new_county = np.where(kind == MoveKind.COUNTY, pick_counties(geo.registered_2020.astype(np.float64), rng.random(m)), 0)
         # the county each move starts from: the last county move before it, else the person's county
-        idx = np.where(kind == MoveKind.COUNTY, np.arange(m), -1)
-        prior = np.maximum.accumulate(np.concatenate([[-1], idx[:-1]]))
-        same = (prior >= 0) & (row[np.maximum(prior, 0)] == row)
-        origin = np.where(same, new_county[np.maximum(prior, 0)], r.county[row]).astype(np.uint8)
-        clash = (kind == MoveKind.COUNTY) & (new_county == origin)
-        new_county = np.where(clash, (origin + 1) % geo.n_counties, new_county)
+        origin = r.county[row].astype(np.uint8)
+        new_county = np.zeros(m, dtype=np.uint8)
         if geo.n_counties == 1:
             kind = np.where(kind == MoveKind.COUNTY, MoveKind.WITHIN, kind).astype(np.uint8)
+        u = rng.random(m)
+        pos = np.arange(m) - np.searchsorted(row, row, side="left")  # the move's number in the person's life
+        for step in range(int(pos.max(initial=-1)) + 1):
+            mine = np.flatnonzero((kind == MoveKind.COUNTY) & (pos == step))
+            new_county[mine] = pick_counties(geo.registered_2020.astype(np.float64), u[mine], origin[mine])
+            carry = np.full(r.n, -1, dtype=np.int16)
+            carry[row[mine]] = new_county[mine]
+            follow = (pos > step) & (carry[row] >= 0)
+            origin[follow] = carry[row[follow]]
         dest_county = np.where(kind == MoveKind.COUNTY, new_county, origin).astype(np.uint8)
         dest = np.where(kind == MoveKind.AWAY, AWAY, pick_precincts(geo, dest_county, rng.random(m))).astype(np.int16)
         takes = np.where(kind == MoveKind.WITHIN, rates.moved_updates, np.where(kind == MoveKind.COUNTY, rates.moved_reregisters, 0.0))

@@ -149,11 +149,12 @@ class Roll:
         return out
 
     def listed(self, deadline: int) -> np.ndarray:
-        """Rows in the pollbook of an election whose books closed on ``deadline``."""
-        return ((self.status == Status.ACTIVE) | (self.status == Status.INACTIVE)) & (self.reg_date <= deadline)
+        """Mask of the rows in the pollbook of an election whose books closed on ``deadline``."""
+        return (self.status - np.uint8(1) <= np.uint8(1)) & (self.reg_date <= deadline)
 
-    def on_roll(self) -> np.ndarray:
-        return (self.status == Status.ACTIVE) | (self.status == Status.INACTIVE)
+    def on_roll(self, rows: np.ndarray) -> np.ndarray:
+        """Mask: which of ``rows`` are active or inactive records."""
+        return self.status[rows] - np.uint8(1) <= np.uint8(1)
 
 
 _M1, _M2, _M3 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)

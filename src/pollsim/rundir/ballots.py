@@ -210,6 +210,7 @@ class RunDir(RunDirBase):
         """The ballots as the audit sees them (the paper layer is read only if the audit draws)."""
         pindex = {p: i for i, p in enumerate(self.precinct_ids)}
         device_ids = {(pindex[r["precinct"]], int(r["index"])): r["device_id"] for r in self.device_rows if r["precinct"] in pindex}
+        device_kinds = {(pindex[r["precinct"]], int(r["index"])): r.get("kind", "") for r in self.device_rows if r["precinct"] in pindex}
         return RunBallots(
             election=self.election,
             cvr=self.layer("cvr"),
@@ -220,6 +221,7 @@ class RunDir(RunDirBase):
             device_ids=device_ids,
             paper_source=lambda: self.layer("paper"),
             source=str(self.dir),
+            device_kinds=device_kinds,
         )
 
     def counts(self) -> PrecinctCounts:

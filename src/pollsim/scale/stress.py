@@ -26,12 +26,12 @@ from concurrent.futures import Executor
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from pollsim.errors import ScenarioError
 from pollsim.files import atomic_text
 from pollsim.pipeline import AuditRequest, run_election
 from pollsim.rundir.layout import csv_text, hhmm
+from pollsim.scenario.loader import read_mapping
 from pollsim.scenario.models import Scenario
 from pollsim.tabulate import tally
 
@@ -52,13 +52,17 @@ def merge(base: dict, overlay: dict) -> dict:
 
 
 def load_faults(path: Path) -> dict:
+    """A faults file: a partial scenario (a mapping of scenario sections), read as safely as a scenario."""
+    return dict(read_mapping(path, "a faults file is a partial scenario: a mapping of scenario sections").data)
+
+
+def with_faults(scenario_path: Path, faults_path: Path) -> Scenario:
+    """The scenario with the faults file merged over it (:func:`merge`), validated."""
+    merged = merge(dict(read_mapping(scenario_path).data), load_faults(faults_path))
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ScenarioError([f"{path}: cannot read the faults file ({exc})"]) from None
-    if not isinstance(doc, dict):
-        raise ScenarioError([f"{path}:1: expected a mapping of scenario sections"])
-    return doc
+        return Scenario.model_validate(merged)
+    except ValueError as exc:
+        raise ScenarioError([f"{faults_path}: the faults do not fit the scenario: {str(exc).splitlines()[0]}"]) from None
 
 
 def night_root(seed: int, night: int) -> int:

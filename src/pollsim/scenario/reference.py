@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import types
 import typing
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator
@@ -54,7 +55,7 @@ def _model_of(annotation: Any) -> tuple[type[BaseModel] | None, str]:
     return None, ""
 
 
-def _type_name(annotation: Any, metadata: list[Any] = ()) -> str:  # type: ignore[assignment]
+def _type_name(annotation: Any, metadata: Sequence[Any] = ()) -> str:
     base, meta = _parts(annotation)
     for m in [*metadata, *meta]:
         if isinstance(m, (AfterValidator, BeforeValidator)) and m.func in _SPECIAL:

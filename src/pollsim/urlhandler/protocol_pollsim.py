@@ -43,8 +43,9 @@ _OPTIONS = {"scenario", "election", "seed", "speed", "state", "key", "device-id"
             "test-mode", "corrupt", "drop", "baud", "ack-timeout"}  # fmt: skip
 
 
-def settings_from_url(url: str) -> tuple[EmulatorSettings, dict[str, float | int | None]]:
-    """(device settings, line settings) from a ``pollsim://`` URL; raises ValueError."""
+def settings_from_url(url: str) -> tuple[EmulatorSettings, LineFaults, int | None]:
+    """(device settings, the line's faults, its baud rate) from a ``pollsim://`` URL; raises
+    ValueError."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme != "pollsim":
         raise ValueError(f"not a pollsim:// URL: {url!r}")
@@ -65,13 +66,14 @@ def settings_from_url(url: str) -> tuple[EmulatorSettings, dict[str, float | int
         test_mode=query.get("test-mode", "0").lower() in ("1", "true", "yes"),
         ack_timeout=number("ack-timeout", float) or 0.25,
     )  # fmt: skip
-    line = {"corrupt": number("corrupt", float) or 0.0, "drop": number("drop", float) or 0.0,
-            "baud": number("baud", int), "seed": settings.seed}  # fmt: skip
-    return settings, line
+    faults = LineFaults(number("corrupt", float) or 0.0, number("drop", float) or 0.0, settings.seed)
+    return settings, faults, number("baud", int)
 
 
 class Serial(SerialBase):
     """A pyserial port whose far end is an emulated pollsim device in this process."""
+
+    is_open: bool
 
     def __init__(self, *args, **kwargs):
         self._emulator: Emulator | None = None
@@ -86,13 +88,11 @@ class Serial(SerialBase):
         if self._port is None:
             raise SerialException("Port must be configured before it can be used.")
         try:
-            settings, line = settings_from_url(self.portstr)
-            faults = LineFaults(line["corrupt"], line["drop"], line["seed"])
+            settings, faults, baud = settings_from_url(self.portstr)
             self._emulator = Emulator(settings)
         except (ValueError, PollsimError) as error:
             raise SerialException(f"{self.portstr}: {error}") from None
-        baud = line["baud"]
-        self._host, self.device_end = serial_pair(faults, baud=int(baud) if baud else None, name=self.portstr)
+        self._host, self.device_end = serial_pair(faults, baud=baud or None, name=self.portstr)
         if settings.speed is None and self._emulator.day is not None:
             # "as fast as it can", in process: the day is over (polls closed) before the port opens,
             # so what a reader sees does not depend on thread scheduling

@@ -1,0 +1,140 @@
+"""Calibration: the November 2020 roll of every county equal to the EAVS 2020 figures.
+
+The population flows and the law are left as they are; the calibration adjusts three things per
+county, and nothing else:
+
+1. **Notice practice**: the share of notice triggers the county acts on. Counties differ widely
+   (EAVS 2020: 7 inactive voters of 7,953 in Kemper, 36 % in the most); a county's practice starts
+   at its EAVS inactive share over ``Rates.full_practice_inactive_share`` (capped at 1).
+2. **The size of its roll on the first day** (1 January 2017, when the roll is built clean).
+   A quick pass at a quarter of the population measures what the years to November 2020 do to
+   each county's roll; the sizes and practices are scaled by the ratio of target to result, aiming a
+   little low (0.4 % of the roll, or 3 standard deviations of chance, whichever is more; 5 % for
+   inactive voters).
+3. **Records of people who left the state before 2017 and are still on the roll**, added to make
+   the count exact: active ones who last voted in the 2016 general, inactive ones sent a notice
+   just before 2017. Nothing happens to such a record before November 2020 (the no-vote rule
+   and the removal clock cannot reach it sooner, and the person does not vote), so adding k of
+   them raises the count by exactly k. Every roll carries deadwood of this kind; this is the gap
+   between what the rates produce and what the county reported.
+
+The count compared is the pollbook of the 3 November 2020 general (active and inactive records
+registered by the 5 October deadline), before any vote is cast. When the quick pass leaves a
+county above its target (a chance excess), that county's size or practice is lowered and the
+roll drawn again (at most three times).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pollsim.errors import PollsimError
+from pollsim.roll.calendar import Election, day
+from pollsim.roll.engine import Plan, Simulation
+from pollsim.roll.geography import Geography
+from pollsim.roll.rates import Law, Rates
+from pollsim.roll.table import Status
+
+NOVEMBER_2020 = day("2020-11-03")
+
+
+class _Counted(Exception):
+    pass
+
+
+@dataclass
+class Calibration:
+    """What the calibration chose and what it reached, per county."""
+
+    target_active: np.ndarray
+    target_inactive: np.ndarray
+    simulated_active: np.ndarray  # before the added records
+    simulated_inactive: np.ndarray
+    added_active: np.ndarray
+    added_inactive: np.ndarray
+    practice: np.ndarray
+    sizes: np.ndarray
+    attempts: int
+
+    def rows(self, names: tuple[str, ...]) -> list[dict[str, object]]:
+        out = []
+        for c, name in enumerate(names):
+            out.append({"county": name, "eavs_active": int(self.target_active[c]), "eavs_inactive": int(self.target_inactive[c]),
+                        "rates_active": int(self.simulated_active[c]), "rates_inactive": int(self.simulated_inactive[c]),
+                        "added_active": int(self.added_active[c]), "added_inactive": int(self.added_inactive[c]),
+                        "practice": round(float(self.practice[c]), 6), "roll_2017": int(self.sizes[c])})  # fmt: skip
+        return out
+
+
+def _count(sim: Simulation, e: Election) -> tuple[np.ndarray, np.ndarray]:
+    r = sim.roll
+    listed = r.listed(e.deadline)
+    nc = sim.geo.n_counties
+    a = np.bincount(r.county[listed & (r.status == Status.ACTIVE)], minlength=nc)
+    i = np.bincount(r.county[listed & (r.status == Status.INACTIVE)], minlength=nc)
+    return a.astype(np.int64), i.astype(np.int64)
+
+
+def _measure(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
+    sim = Simulation(plan)
+    box: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def hook(s: Simulation, e: Election) -> None:
+        if e.date == NOVEMBER_2020:
+            box.append(_count(s, e))
+            raise _Counted
+
+    try:
+        sim.run(hook, until=NOVEMBER_2020)
+    except _Counted:
+        pass
+    return box[0]
+
+
+def _margin(target: np.ndarray, share: float) -> np.ndarray:
+    return np.maximum(share * target, 3 * np.sqrt(target))
+
+
+def calibrated(geo: Geography, rates: Rates, law: Law, seed: int, scale: float, first: int, last: int) -> tuple[Simulation, Calibration]:
+    """A simulation whose November 2020 roll equals EAVS 2020 per county, run to ``last``."""
+    last = max(last, NOVEMBER_2020 + 31)
+    ta = np.round(geo.active_2020 * scale).astype(np.int64)
+    ti = np.round(geo.inactive_2020 * scale).astype(np.int64)
+    total = ta + ti
+    practice = np.clip(ti / np.maximum(total, 1) / rates.full_practice_inactive_share, 0.0, 1.0)
+    quick = min(scale, 0.25)
+    sizes = np.round(total * quick / scale).astype(np.int64)
+    a, i = _measure(Plan(geo, rates, law, seed, quick, NOVEMBER_2020 + 31, sizes, practice, NEVER_RECORD, NEVER_RECORD))
+    grow = scale / quick
+    sizes = np.round(sizes * grow * (total - _margin(total, 0.004)) / np.maximum((a + i) * grow, 1)).astype(np.int64)
+    practice = np.where(i > 0, np.clip(practice * (ti - _margin(ti, 0.05)) / np.maximum(i * grow, 1e-9), 0.0, 1.0), practice)
+    for attempt in range(1, 5):
+        plan = Plan(geo, rates, law, seed, scale, last, np.maximum(sizes, 0), practice, first, last)
+        sim = Simulation(plan)
+        counted: list[tuple[np.ndarray, np.ndarray]] = []
+
+        def hook(s: Simulation, e: Election) -> None:
+            if e.date == NOVEMBER_2020 and not counted:
+                da, di = _count(s, e)
+                counted.append((da, di))
+                if (da > ta).any() or (di > ti).any():
+                    raise _Counted
+                s.append(s.population.reserve(ta - da, ti - di))
+
+        try:
+            sim.run(hook, until=NOVEMBER_2020)
+        except _Counted:
+            da, di = counted[0]
+            over_a, over_i = da > ta, di > ti
+            sizes = np.where(over_a, np.round(sizes * (ta - _margin(ta, 0.01)) / np.maximum(da, 1)), sizes).astype(np.int64)
+            practice = np.where(over_i, practice * np.clip((ti - _margin(ti, 0.1)) / np.maximum(di, 1), 0.0, 1.0), practice)
+            continue
+        da, di = counted[0]
+        cal = Calibration(ta, ti, da, di, ta - da, ti - di, practice, sizes, attempt)
+        return sim, cal
+    raise PollsimError("calibration to EAVS 2020 failed: a county's roll stayed above its November 2020 count after 4 attempts")
+
+
+NEVER_RECORD = day("2100-01-01")

@@ -1,0 +1,219 @@
+"""Election day as the roll sees it: who comes to which pollbook, and what the poll manager finds.
+
+Each person living in the state who has ever been on the roll (or was convicted) may vote: with
+probability ``expit(latent + beta)``, where ``beta`` is set per county so that the expected votes
+match the election's turnout (2020 general: EAVS 2020 participants per county; 2024 general: the
+county's presidential votes; other elections: the :class:`~pollsim.roll.rates.Rates` settings).
+People not on their county's roll come with a small probability only (they believe they are
+registered), people barred by a conviction with a smaller one; the incarcerated do not come.
+
+Active voters on the pollbook vote absentee with the county's absentee share ("VOTED AB" in the
+pollbook); everyone else comes to the precinct where they live, and the poll manager finds them
+(:class:`pollsim.election.roll.RollStatus`): ACTIVE or RESTORED (regular ballot), INACTIVE,
+WRONG_PRECINCT (on the county's pollbook in another precinct), NEW_REGISTRANT (registered after the
+books closed), NOT_ON_ROLL: the last four vote by affidavit (§23-15-573). A vote, or an affidavit
+ballot at the right precinct, is a response to a confirmation notice (the voter is active again,
+52 U.S.C. §20507(d)(2)); an affidavit envelope gives the clerk a new address in the county; some
+people turned away register afterwards.
+
+The election's record (:class:`ElectionRecord`): the pollbook (rows listed, status, how each voted),
+arrivals per precinct by status, and per county the measures of :data:`METRICS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from pollsim.election.roll import RollStatus
+from pollsim.roll.calendar import Election, day
+from pollsim.roll.engine import MEASURES
+from pollsim.roll.table import Reason, Status, exponential_days
+
+if TYPE_CHECKING:
+    from pollsim.roll.engine import Simulation
+
+VOTE, CHANNEL, REGISTERS, REGISTER_DAYS = 21, 22, 23, 24
+VOTED_REGULAR, VOTED_AB, VOTED_AFFIDAVIT = 1, 2, 3
+ROLL = ("active", "inactive", "restored", "removed_kept", "barred_residents", "eligible_inactive", "eligible_off_roll",
+        "wrongly_removed", "restored_off_roll", "deadwood_dead", "deadwood_moved_away", "deadwood_other_county",
+        "deadwood_barred", "deadwood_under_1y", "deadwood_1_2y", "deadwood_2_4y", "deadwood_over_4y")  # fmt: skip
+BALLOTS = ("votes", "regular", "restored_regular", "absentee", "affidavit", "affidavit_inactive", "affidavit_not_on_roll",
+           "affidavit_wrong_precinct", "affidavit_new_registrant", "affidavit_completed_sentence", "ineligible_regular")  # fmt: skip
+METRICS = (*ROLL, *BALLOTS, *MEASURES, "revision_cost")
+"""Per county at each election: the roll (listed records by status; eligible people inactive or off
+the roll; deadwood: ineligible records still listed, by cause and by years since the person became
+ineligible), the ballots (by how the poll manager found the voter), what the clerk did since the
+previous election (:data:`pollsim.roll.engine.MEASURES`), and the commissioners' per diem for
+revising the roll (§23-15-153)."""
+
+
+@dataclass
+class ElectionRecord:
+    election: Election
+    rows: np.ndarray  # int32 listed rows, in precinct order
+    precinct: np.ndarray  # int16 their precinct
+    status: np.ndarray  # uint8 Status (ACTIVE, INACTIVE) | 4 if restored
+    voted: np.ndarray  # uint8 0, VOTED_REGULAR, VOTED_AB, VOTED_AFFIDAVIT
+    arrivals: np.ndarray  # int64 [precincts, len(RollStatus)]: in-person arrivals by status
+    absentee: np.ndarray  # int64 [precincts]: VOTED AB
+    metrics: np.ndarray  # int64 [counties, len(METRICS)]
+
+
+def turnout(sim: Simulation, e: Election) -> tuple[np.ndarray, np.ndarray]:
+    """Expected votes per county (scaled) and absentee share, for election ``e``."""
+    geo, rates = sim.geo, sim.rates
+    reg = geo.registered_2020.astype(np.float64)
+    t2020 = geo.participants_2020 / reg
+    rel = t2020 / (geo.participants_2020.sum() / reg.sum())
+    year = int(e.iso[:4])
+    if e.federal_general and year % 4 == 0:
+        share = geo.votes_2024 / reg if year >= 2024 else t2020
+    elif e.federal_general:
+        share = rates.turnout_midterm * rel
+    elif e.governor:
+        share = rates.turnout_governor * rel
+    else:
+        share = rates.turnout_primary * rel
+    absentee = geo.absentee_2020 / geo.participants_2020 if e.date == day("2020-11-03") else np.full(len(reg), rates.absentee_share)
+    return np.minimum(share, 0.95) * reg * sim.plan.scale, absentee
+
+
+def _betas(latent: np.ndarray, county: np.ndarray, weight: np.ndarray, target: np.ndarray, spread: float) -> np.ndarray:
+    """Per-county shift so that sum(weight * expit(latent + beta)) = target (binned latent, bisection)."""
+    bins = 96
+    lo, hi = -6.0 * spread, 6.0 * spread
+    b = np.clip(((latent - lo) / (hi - lo) * bins).astype(np.int64), 0, bins - 1)
+    nc = len(target)
+    h = np.bincount(county.astype(np.int64) * bins + b, weights=weight, minlength=nc * bins).reshape(nc, bins)
+    mid = lo + (np.arange(bins) + 0.5) * (hi - lo) / bins
+    a, z = np.full(nc, -30.0), np.full(nc, 30.0)
+    for _ in range(50):
+        m = (a + z) / 2
+        got = (h / (1 + np.exp(-(mid[None, :] + m[:, None])))).sum(axis=1)
+        a, z = np.where(got < target, m, a), np.where(got < target, z, m)
+    return (a + z) / 2
+
+
+def hold_election(sim: Simulation, e: Election) -> None:
+    """Hold election ``e``: draw who votes and how, record it if asked, and let the votes act on the roll."""
+    r, geo, rates, t = sim.roll, sim.geo, sim.rates, e.date
+    living = (r.death > t) & (r.home >= 0)
+    cand = np.flatnonzero(living & ((r.reg_no > 0) | (r.conv <= t)) & ~((r.conv <= t) & (t < r.release)))
+    barred = sim.barred(cand, t)
+    hc = geo.precinct_county[r.home[cand]]
+    on = (r.status[cand] - np.uint8(1) <= np.uint8(1)) & (r.county[cand] == hc)
+    factor = np.where(barred, rates.ineligible_attempt, np.where(on, 1.0, rates.unlisted_attempt)).astype(np.float32)
+    expected, absentee_share = turnout(sim, e)
+    latent = r.latent[cand]
+    beta = _betas(latent, hc, factor, expected, rates.turnout_spread).astype(np.float32)
+    p = factor / (np.float32(1) + np.exp(-(latent + beta[hc])))
+    hit = sim.uniform(VOTE, cand, t) < p
+    v, vc, on_v, barred_v = cand[hit], hc[hit], on[hit], barred[hit]
+    vh, vs = r.home[v], r.status[v]
+    listed = on_v & (r.reg_date[v] <= e.deadline)
+    active = vs == Status.ACTIVE
+    ab = listed & active & (sim.uniform(CHANNEL, v, t) < absentee_share[vc])
+    right = r.precinct[v] == vh
+    code = np.full(len(v), int(RollStatus.NOT_ON_ROLL), dtype=np.int64)
+    code[on_v & ~listed] = RollStatus.NEW_REGISTRANT
+    code[listed & ~right] = RollStatus.WRONG_PRECINCT
+    code[listed & right & ~active] = RollStatus.INACTIVE
+    code[listed & right & active] = np.where(r.restored[v[listed & right & active]], RollStatus.RESTORED, RollStatus.ACTIVE)
+    regular = ab | (code == RollStatus.ACTIVE) | (code == RollStatus.RESTORED)
+    affidavit = ~regular
+    if sim.recording(e):
+        sim.records.append(_record(sim, e, v, vc, code, ab, regular, barred_v))
+    # what the votes do to the roll
+    voted = v[regular]
+    r.last_vote[voted] = t
+    r.activity[voted] = t
+    back = v[affidavit & listed]
+    r.precinct[back] = r.home[back]
+    sim.set_status(back[r.status[back] == Status.INACTIVE], t, Status.ACTIVE)
+    r.activity[back] = t
+    r.last_vote[back] = t
+    turned = v[(code == RollStatus.NOT_ON_ROLL) & ~barred_v & (r.apply[v] > t)]
+    turned = turned[sim.uniform(REGISTERS, turned, t) < rates.affidavit_registers]
+    r.apply[turned] = t + exponential_days(sim.uniform(REGISTER_DAYS, turned, t), 45.0)
+    sim.schedule("apply", turned, r.apply[turned])
+    sim.counts[:] = 0
+
+
+def _by_county(county: np.ndarray, category: np.ndarray, nc: int, k: int) -> np.ndarray:
+    """Counts per county and category, ``int64[nc, k]``."""
+    return np.bincount(county.astype(np.int64) * k + category, minlength=nc * k).reshape(nc, k)
+
+
+def _record(sim: Simulation, e: Election, v: np.ndarray, vc: np.ndarray, code: np.ndarray, ab: np.ndarray, regular: np.ndarray, barred_v: np.ndarray) -> ElectionRecord:
+    r, geo, t = sim.roll, sim.geo, e.date
+    np_, nc, ns = len(geo.precinct_ids), geo.n_counties, len(RollStatus)
+    m = np.zeros((nc, len(METRICS)), dtype=np.int64)
+
+    def put(name: str, counts: np.ndarray) -> None:
+        m[:, METRICS.index(name)] = counts
+
+    # the pollbook: status (active, restored, inactive) x deadwood cause x years since ineligible
+    rows = np.flatnonzero(r.listed(e.deadline))
+    rows = rows[np.argsort(r.precinct[rows], kind="stable")].astype(np.int32)
+    st, county, home = r.status[rows], r.county[rows], r.home[rows]
+    restored = r.restored[rows]
+    kind = np.where(st == Status.INACTIVE, 2, np.where(restored, 1, 0))
+    dead = r.death[rows] <= t
+    away = ~dead & (home < 0)
+    other = ~dead & ~away & (geo.precinct_county[np.maximum(home, 0)] != county)
+    barred = ~dead & ~away & ~other & sim.barred(rows, t)
+    cause = np.select([dead, away, other, barred], [1, 2, 3, 4], 0)
+    since = np.select([dead, away | other, barred], [r.death[rows], r.moved[rows], r.conv[rows]], t)
+    age = np.searchsorted(np.array([1.0, 2.0, 4.0]) * 365.25, t - since, side="right")
+    book = _by_county(county, (kind * 5 + cause) * 4 + age, nc, 60).reshape(nc, 3, 5, 4)
+    put("active", book[:, :2].sum(axis=(1, 2, 3)))
+    put("restored", book[:, 1].sum(axis=(1, 2)))
+    put("inactive", book[:, 2].sum(axis=(1, 2)))
+    put("eligible_inactive", book[:, 2, 0].sum(axis=1))
+    for k, name in enumerate(("dead", "moved_away", "other_county", "barred"), start=1):
+        put(f"deadwood_{name}", book[:, :, k].sum(axis=(1, 2)))
+    for k, name in enumerate(("under_1y", "1_2y", "2_4y", "over_4y")):
+        put(f"deadwood_{name}", book[:, :, 1:, k].sum(axis=(1, 2)))
+    removed = r.status == Status.REMOVED
+    put("removed_kept", np.bincount(r.county[removed], minlength=nc))
+    # people living here: barred, or eligible without a record in their county
+    living = np.flatnonzero((r.death > t) & (r.home >= 0) & ((r.reg_no > 0) | (r.conv <= t)))
+    lc = geo.precinct_county[r.home[living]]
+    ok = ~sim.barred(living, t)
+    off = ok & ~(r.on_roll(living) & (r.county[living] == lc))
+    wrong = off & (r.status[living] >= Status.REMOVED) & (r.removed_reason[living] == Reason.NO_RESPONSE) & (r.county[living] == lc)
+    rest = off & (r.conv[living] <= t)
+    people = _by_county(lc, (~ok) * 1 + (off & (r.reg_no[living] > 0)) * 2 + wrong * 4 + rest * 8, nc, 16)
+    flag = np.arange(16)
+    for bit, name in ((1, "barred_residents"), (2, "eligible_off_roll"), (4, "wrongly_removed"), (8, "restored_off_roll")):
+        put(name, people[:, (flag & bit) != 0].sum(axis=1))
+    # ballots, counted in the county where the voter lives
+    done = (r.conv[v] <= t) & (r.custody_end[v] <= t)
+    ballots = _by_county(vc, ((code * 2 + ab) * 2 + done) * 4 + regular * 2 + (regular & barred_v), nc, ns * 16).reshape(nc, ns, 2, 2, 4)
+    aff = ballots[..., 0]  # not regular: [county, status, absentee, completed sentence]
+    put("votes", ballots.sum(axis=(1, 2, 3, 4)))
+    put("regular", ballots[..., 2:].sum(axis=(1, 2, 3, 4)))
+    put("restored_regular", ballots[:, RollStatus.RESTORED, ..., 2:].sum(axis=(1, 2, 3)))
+    put("absentee", ballots[:, :, 1].sum(axis=(1, 2, 3)))
+    put("affidavit", aff.sum(axis=(1, 2, 3)))
+    for status, name in ((RollStatus.INACTIVE, "inactive"), (RollStatus.NOT_ON_ROLL, "not_on_roll"),
+                         (RollStatus.WRONG_PRECINCT, "wrong_precinct"), (RollStatus.NEW_REGISTRANT, "new_registrant")):  # fmt: skip
+        put(f"affidavit_{name}", aff[:, status].sum(axis=(1, 2)))
+    put("affidavit_completed_sentence", aff[:, :, :, 1].sum(axis=(1, 2)))
+    put("ineligible_regular", ballots[..., 3].sum(axis=(1, 2, 3)))
+    for k, name in enumerate(MEASURES):
+        put(name, sim.counts[:, k])
+    rate = [d for since_, d in sim.rates.per_diem if day(since_) <= t] or [sim.rates.per_diem[0][1]]
+    put("revision_cost", -(-sim.counts[:, MEASURES.index("changes")] // sim.rates.records_per_revision_day) * rate[-1])
+    inperson = ~ab
+    arrivals = np.bincount(r.home[v[inperson]].astype(np.int64) * ns + code[inperson], minlength=np_ * ns).reshape(np_, ns)
+    absentee = np.bincount(r.precinct[v[ab]].astype(np.int64), minlength=np_)
+    marks = np.zeros(r.n, dtype=np.uint8)
+    marks[v[regular & ~ab]] = VOTED_REGULAR
+    marks[v[ab]] = VOTED_AB
+    marks[v[~regular]] = VOTED_AFFIDAVIT
+    status = st | (restored.astype(np.uint8) << 2)
+    return ElectionRecord(e, rows, r.precinct[rows], status, marks[rows], arrivals, absentee, m)
