@@ -11,6 +11,12 @@ Run with ``.venv/bin/pytest benchmarks/test_emulator_bench.py --benchmark-only -
   overhead (header, CRC, COBS, delimiters, the 80-byte seal and 12-byte chunk header per chunk,
   ACK frames) and stands idle while the reader turns a chunk round. Also reported: **frame
   efficiency**, CVR bytes over all bytes the device sent.
+* **Goodput against the error rate** (issue 14): a sealed readout (``read_device`` with every
+  check) of the training precinct's DRE, and of its paper scenario's scanner, on a pty paced to
+  115200 baud with 0, 0.1, 1, 2 and 5 % of the bytes corrupted and as many dropped, in both
+  directions. Goodput: bytes of records read (CVRs, paper records, event-log entries as sent)
+  per second of the whole readout, against the clean readout's. At 1 % + 1 % every record must
+  arrive exactly once; at 5 % + 5 % the readout completes or stops by its deadline with one line.
 * **Kill soak** (only with ``--benchmark-only`` or ``POLLSIM_SOAK=1``): ``pollsim serve`` living the
   training day at 4000x on a memory file is killed with SIGKILL at 200 seeded random instants;
   after each kill its memory must hold counter = CVRs = paper records with an intact log chain,
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -29,11 +36,20 @@ import pytest
 import serial
 
 from pollsim.emulator.pty import PtyPort
+from pollsim.emulator.read import ReadError, check_readout, read_device
 from pollsim.emulator.serve import Emulator, EmulatorSettings
-from pollsim.protocol import Client, ResultVerifier
+from pollsim.protocol import Client, LineFaults, ResultVerifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.emulator.conftest import KEY, TRAINING, check_memory, model_ballots, start_serve, wait_until_final  # noqa: E402
+from tests.emulator.conftest import (  # noqa: E402
+    KEY,
+    TRAINING,
+    TRAINING_PAPER,
+    check_memory,
+    model_ballots,
+    start_serve,
+    wait_until_final,
+)
 
 BAUD = 115_200
 LINE_RATE = BAUD / 10  # bytes per second, 8N1
@@ -77,6 +93,64 @@ def test_paced_goodput_is_at_least_80_percent_of_the_115200_baud_line_rate(bench
     print(f"\nmax_chunk {max_chunk}: {expected.nbytes} CVR bytes in {benchmark.stats.stats.min:.2f} s: goodput "
           f"{goodput:,.0f} B/s = {ratio:.1%} of {LINE_RATE:,.0f} B/s; frame efficiency {efficiency:.1%}")  # fmt: skip
     assert ratio >= 0.80
+
+
+RATES = (0.0, 0.001, 0.01, 0.02, 0.05)
+"""Shares of the bytes corrupted, and as many dropped, each way."""
+NOISY_DEADLINE = 300.0
+
+
+def noisy_readout(kind: str, rate: float) -> dict:
+    """Read a sealed device that lived its day over a paced pty with ``rate`` + ``rate`` noise
+    both ways; what came, how long it took, and whether every record came exactly once."""
+    emulator = Emulator(EmulatorSettings(kind, scenario=TRAINING if kind == "dre" else TRAINING_PAPER, key=KEY))
+    emulator.live_election_day(threading.Event())
+    service = emulator.service
+    port = PtyPort(baud=BAUD, faults=LineFaults(rate, rate, seed=14))
+    emulator.start(port)
+    start = time.perf_counter()
+    try:
+        readout = read_device(port.path, key=KEY, deadline=NOISY_DEADLINE)
+    except ReadError as error:
+        return {"kind": kind, "rate": rate, "seconds": time.perf_counter() - start, "failed": str(error)}
+    finally:
+        emulator.close()
+        port.close()
+    seconds = time.perf_counter() - start
+    check_readout(readout)
+    assert readout.cvrs is not None and readout.paper is not None and readout.events is not None
+    exact = (np.array_equal(readout.cvrs, service.cvrs()) and np.array_equal(readout.paper, service.paper_records())
+             and readout.events == list(service.event_log()))  # fmt: skip
+    size = readout.cvrs.nbytes + readout.paper.nbytes + sum(len(event.to_json()) for event in readout.events)
+    return {"kind": kind, "rate": rate, "seconds": seconds, "bytes": size, "goodput": size / seconds, "exact": exact,
+            "damaged": readout.corrupt_frames}  # fmt: skip
+
+
+def test_goodput_against_the_error_rate_both_ways_at_115200_baud(benchmark) -> None:
+    rows: list[dict] = []
+
+    def measure() -> None:
+        rows.extend(noisy_readout("dre", rate) for rate in RATES)
+        rows.extend(noisy_readout("scanner", rate) for rate in (0.0, 0.01))
+
+    benchmark.pedantic(measure, rounds=1, iterations=1)
+    clean = {row["kind"]: row["goodput"] for row in rows if row["rate"] == 0.0}
+    print("\n| device | corrupt + dropped, each way | readout | goodput | of clean |")
+    for row in rows:
+        if "failed" in row:
+            print(f"| {row['kind']} | {row['rate']:.1%} + {row['rate']:.1%} | stopped after {row['seconds']:.0f} s: "
+                  f"{row['failed'].split(': ', 1)[1]} | - | - |")  # fmt: skip
+            continue
+        share = row["goodput"] / clean[row["kind"]]
+        print(f"| {row['kind']} | {row['rate']:.1%} + {row['rate']:.1%} | {row['bytes']:,} bytes in {row['seconds']:.1f} s, "
+              f"{row['damaged']} frames damaged | {row['goodput']:,.0f} B/s | {share:.0%} |")  # fmt: skip
+        benchmark.extra_info[f"{row['kind']}_{row['rate']}"] = round(row["goodput"])
+    for row in rows:
+        if row["rate"] <= 0.01:
+            assert "failed" not in row and row["exact"], row  # every record, exactly once
+        else:
+            assert "failed" in row or row["exact"], row
+            assert row["seconds"] < NOISY_DEADLINE + 30  # or it stopped by its deadline
 
 
 SOAK_KILLS = 200

@@ -228,7 +228,7 @@ def test_arlo_accepts_every_county_of_a_statewide_export(statewide):
     assert sorted(files) == sorted(COUNTIES)
     ballots = 0
     votes: dict[str, Counter] = {}
-    for county, (m, c) in files.items():
+    for m, c in files.values():
         for comparison in (True, False):  # ballot comparison (Tabulator + Batch Name) and ballot polling (Batch Name alone)
             batches = arlo_manifest(m, ballot_comparison=comparison)
         per_batch, county_votes = arlo_dominion_cvrs(c, batches)

@@ -17,6 +17,7 @@ import crc32c
 import numpy as np
 
 from pollsim.protocol import cobs
+from pollsim.protocol.auth import scope_digest, sign
 from pollsim.protocol.frame import BROADCAST_ID, Frame
 from pollsim.protocol.messages import Counters, ErrorCode, Identity, MessageType, RequestRefused, reply_type
 from pollsim.protocol.records import ChunkRequest, MarksChunk
@@ -43,6 +44,11 @@ COBS_CASES = {
 
 IDENTITY = Identity(7, "scan-single", "pollsim-stub", "STUB-0007", "stub-1.0")
 MARKS = np.array([[1, 0, 0, 1], [0, 1, 0, 1]], np.uint8)
+KEY = bytes(range(32))
+"""The results key of the sealed example: 00 01 02 ... 1f."""
+SCOPE = "STUB-0007|" + "ab" * 32 + "|card-1"
+"""The sealed example's scope: serial | definition hash | memory card."""
+NONCE = bytes.fromhex("5eed0001")
 
 FRAMES = {
     "identify-request": Frame(MessageType.IDENTIFY, b"", BROADCAST_ID, 1, 0),
@@ -64,6 +70,22 @@ FRAMES = {
         4,
     ),
     "nak": Frame(MessageType.NAK, b"", BROADCAST_ID, 0, 0),
+    "sync": Frame(MessageType.SYNC, NONCE + b"\x01", BROADCAST_ID, 0, 0),
+    "sync-ack": Frame(MessageType.SYNC_ACK, NONCE + b"\x01", 7, 0, 0),
+    "fragment": Frame(
+        MessageType.FRAGMENT,
+        struct.pack(">BHHH", reply_type(MessageType.CVRS), 1, 20, 12) + MarksChunk(0, 3, MARKS).to_payload()[12:],
+        7,
+        5,
+        4,
+    ),
+    "sealed-counters-reply": Frame(
+        reply_type(MessageType.COUNTERS),
+        sign(KEY, 5, Counters(2, 1002).to_payload(), scope_digest(SCOPE)),
+        7,
+        6,
+        6,
+    ),
 }
 
 

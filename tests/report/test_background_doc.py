@@ -81,11 +81,11 @@ def test_the_queueing_table_is_erlang_c_and_allen_cunneen_of_the_defaults():
 def test_the_service_moments_are_the_models_own():
     d = yaml.safe_load((ROOT / "scenarios" / "training-precinct.yaml").read_text())
     p = d["precincts"][0]
-    p["registered_voters"] = 100_000
-    p["equipment"].update(pollbook_stations=100, dre_units=200)  # enough units for the day to be plausible: only the draws are used
+    p["registered_voters"] = 20_000
+    p["equipment"].update(pollbook_stations=20, dre_units=60)  # enough units for a plausible day: only the draws are used
     scenario = Scenario.model_validate(d)
     election = build_election(scenario.election)
-    draws = [draw_voters(np.random.default_rng(seed), scenario, election, scenario.precincts[0]) for seed in (8, 9)]
+    draws = [draw_voters(np.random.default_rng(seed), scenario, election, scenario.precincts[0]) for seed in range(10)]
     # the audio ballot goes to the accessible unit; language voters take 10 % longer
     at_dre = np.concatenate([x.vote[x.need == VoterNeed.NONE] for x in draws])
     checkin = np.concatenate([x.checkin for x in draws])

@@ -164,6 +164,7 @@ def test_a_night_that_never_reaches_all_ballots_says_which_cards_are_missing(tmp
     shown = page.section_text["summary"]
     assert f"not reached: {len(missing)} memory card(s) missing" in shown and "no election night" not in shown
     assert all(p in shown for p in s["missing_precincts"])
+    assert int(page.facts["reporting"]["cards_missing"]) == len(missing)
 
 
 def test_the_report_of_an_old_run_without_scanner_times_still_builds(scratch_copy):

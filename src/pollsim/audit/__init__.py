@@ -18,25 +18,36 @@ The stages, one module each:
 - :mod:`.sample_size`: closed forms and Monte Carlo quantiles;
 - :mod:`.boards`: audit boards reading the paper (with misreadings), labour and per diem;
 - :mod:`.rounds`: :class:`RiskLimitingAudit`, its rounds and the §617.4 decision;
-- :mod:`.package`: the published audit package and :func:`verify_package`;
-- :mod:`.simulate`: thousands of audits of a wrong outcome, to measure the risk;
+- :mod:`.evidence`: which audit each kind of paper supports (equipment -> card, batch or paper);
+- :mod:`.batch`, :mod:`.batch_audit`: batch-comparison audits (MACRO as Arlo, batch ALPHA);
+- :mod:`.stratified`, :mod:`.oneaudit`, :mod:`.strata_audit`: hybrid (SUITE-style) and ONEAudit;
+- :mod:`.package` (with :mod:`.package_batch`, :mod:`.package_strata`): the published audit
+  package and :func:`verify_package`;
+- :mod:`.simulate`, :mod:`.batch_simulate`, :mod:`.strata_simulate`: thousands of audits of a
+  wrong outcome, to measure the risk;
+- :mod:`.plan`: a statewide design fitted to the paper, its workload, and the alternatives;
 - :mod:`.commands`: the entry points the command line calls; :func:`run_audit` is the stage's
-  front door (:class:`RunBallots` in, :class:`AuditResult` out).
+  front door (:class:`RunBallots` in, an :data:`AnyAuditResult` out).
 """
 
 from pollsim.audit.ballots import RunBallots
+from pollsim.audit.batch_audit import BatchAuditResult
 from pollsim.audit.boards import AuditBoards
 from pollsim.audit.commands import cli_draw, cli_sample_size, run_audit
 from pollsim.audit.errors import AuditError, ManifestError, SeedError
 from pollsim.audit.manifest import BallotManifest, read_manifest_csv
-from pollsim.audit.package import verify_package
+from pollsim.audit.package import AnyAuditResult, verify_package
+from pollsim.audit.plan import plan_audit
 from pollsim.audit.rounds import AuditResult, RiskLimitingAudit, RoundPolicy
 from pollsim.audit.sample_size import sample_size
 from pollsim.audit.sampling import colorado_draws, consistent_draws, format_dice_seed, parse_dice_seed
 from pollsim.audit.simulate import simulate_audits
+from pollsim.audit.strata_audit import StrataAuditResult
+from pollsim.audit.strata_simulate import simulate_design
 
 __all__ = [
-    "AuditBoards", "AuditError", "AuditResult", "RunBallots", "BallotManifest", "ManifestError", "RiskLimitingAudit", "RoundPolicy", "SeedError",
-    "cli_draw", "cli_sample_size", "colorado_draws", "consistent_draws", "format_dice_seed", "parse_dice_seed",
-    "read_manifest_csv", "run_audit", "sample_size", "simulate_audits", "verify_package",
+    "AnyAuditResult", "AuditBoards", "AuditError", "AuditResult", "BatchAuditResult", "RunBallots", "BallotManifest", "ManifestError",
+    "RiskLimitingAudit", "RoundPolicy", "SeedError", "StrataAuditResult",
+    "cli_draw", "cli_sample_size", "colorado_draws", "consistent_draws", "format_dice_seed", "parse_dice_seed", "plan_audit",
+    "read_manifest_csv", "run_audit", "sample_size", "simulate_audits", "simulate_design", "verify_package",
 ]  # fmt: skip

@@ -28,7 +28,7 @@ from functools import cached_property
 
 import numpy as np
 
-from pollsim.audit.bets import GAMMA, assorter_excess, kelly, km_equivalent_bet, prior_rates
+from pollsim.audit.bets import GAMMA, assorter_excess, km_equivalent_bet, prior_rates
 from pollsim.audit.errors import AuditError
 from pollsim.audit.risk import O1, O2
 
@@ -71,21 +71,21 @@ class OneAuditContest:
         lo = float((np.asarray(self.cvr_pairs) == -1).sum() + np.asarray(self.pool_loser).sum())
         return (w - lo) / self.cards
 
-    def assorter(self, paper_pairs: np.ndarray) -> np.ndarray:
-        """``float64[N]``: B per card given the paper's pair values (same card order)."""
+    def assorter(self, paper_pairs: np.ndarray, reported: np.ndarray | None = None) -> np.ndarray:
+        """``float64[N]``: B per card given the paper's pair values (same card order); with
+        ``reported``, of the cards whose reported (CVR or ONE CVR) values those are."""
         a = (1 + np.asarray(paper_pairs, float)) / 2
-        return (1 - (self.reported_values - a)) / (2 - self.margin)
+        abar = self.reported_values if reported is None else np.asarray(reported, float)
+        return (1 - (abar - a)) / (2 - self.margin)
 
     def reported_population(self, o1: float = O1, o2: float = O2) -> tuple[np.ndarray, np.ndarray]:
         """(B - 1/2 values, their shares) of the population the reported figures describe."""
         v, n = self.margin, self.cards
         nc = len(self.cvr_pairs)
-        values = [assorter_excess(v)]
-        shares = [prior_rates(o1, o2) * nc / n]
-        for m, w, lo, k in zip(self.pool_means, self.pool_winner, self.pool_loser, self.pool_cards, strict=True):
-            values.append((1 - (m - np.array([1.0, 0.5, 0.0]))) / (2 - v) - 0.5)
-            shares.append(np.array([w, k - w - lo, lo], float) / n)
-        return np.concatenate(values), np.concatenate(shares)
+        w, lo, k = (np.asarray(x, float) for x in (self.pool_winner, self.pool_loser, self.pool_cards))
+        pool_values = (1 - (self.pool_means[:, None] - np.array([1.0, 0.5, 0.0])[None, :])) / (2 - v) - 0.5
+        pool_shares = np.stack([w, k - w - lo, lo], axis=1) / n
+        return np.concatenate([assorter_excess(v), pool_values.reshape(-1)]), np.concatenate([prior_rates(o1, o2) * nc / n, pool_shares.reshape(-1)])
 
     def bet(self, o1: float = O1, o2: float = O2, gamma: float = GAMMA) -> float:
         """The fixed Kelly bet for the reported population, capped at Kaplan-Markov's bet."""
@@ -94,10 +94,12 @@ class OneAuditContest:
         b, p = self.reported_population(o1, o2)
         return _kelly_any(b, p, km_equivalent_bet(self.margin, gamma))
 
-    def log_factors(self, paper_pairs: np.ndarray, lam: float | None = None) -> np.ndarray:
-        """``float64[N]``: ln(1 + lambda (B - 1/2)) for each card, with the default bet."""
+    def log_factors(self, paper_pairs: np.ndarray, lam: float | None = None, reported: np.ndarray | None = None) -> np.ndarray:
+        """``float64[N]``: ln(1 + lambda (B - 1/2)) for each card, with the default bet (with
+        ``reported``: for drawn cards, see :meth:`assorter`)."""
         lam = self.bet() if lam is None else lam
-        return np.log1p(lam * (self.assorter(paper_pairs) - 0.5))
+        with np.errstate(divide="ignore"):
+            return np.log1p(lam * (self.assorter(paper_pairs, reported) - 0.5))
 
     def sample_size(self, risk_limit: float, o1: float = O1, o2: float = O2) -> float:
         """Wald's expected draws ln(1/alpha) / E ln f under the reported population (inf if the
@@ -109,6 +111,24 @@ class OneAuditContest:
 
 
 def _kelly_any(b: np.ndarray, p: np.ndarray, cap: float) -> float:
-    """Kelly bet for any finite support (values ``b``, probabilities ``p``)."""
+    """Kelly bet for any finite support (values ``b``, probabilities ``p``): the root in [0, cap]
+    of the decreasing slope sum p b / (1 + lambda b), by bisection on whole arrays (a statewide
+    contest's pools make tens of thousands of support points)."""
     keep = p > 0
-    return float(kelly(b[keep], p[keep][None, :], cap)[0])
+    b, p = np.asarray(b, float)[keep], np.asarray(p, float)[keep]
+
+    def slope(lam: float) -> float:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.sum(p * b / (1 + lam * b)))
+
+    if not slope(0.0) > 0:
+        return 0.0
+    if slope(cap) >= 0:
+        return float(cap)
+    lo, hi = 0.0, float(cap)
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if mid in (lo, hi):
+            break
+        lo, hi = (mid, hi) if slope(mid) > 0 else (lo, mid)
+    return lo

@@ -26,86 +26,74 @@ hash of every file. A single changed digit anywhere makes it fail.
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import json
-import math
 from pathlib import Path
 
 import numpy as np
 
-from pollsim import __version__
+from pollsim.audit.batch_audit import BatchAuditResult
 from pollsim.audit.boards import AuditBoards
-from pollsim.audit.contest import ReportedOutcome, parse_votes, vote_string
+from pollsim.audit.contest import parse_votes, vote_string
 from pollsim.audit.manifest import BallotManifest, parse_manifest_csv
-from pollsim.audit.risk import KaplanMarkov, risk_function
-from pollsim.audit.rounds import AuditResult, RoundPolicy, decide, draw_classes, measure, plan, workload
+from pollsim.audit.package_batch import batch_package_files, verify_batch
+from pollsim.audit.package_common import (
+    check_contest,
+    check_decisions,
+    check_files,
+    check_risk_row,
+    contest_doc,
+    csv_text,
+    decision_dict,
+    discrepancy,
+    head,
+    read_csv,
+    read_recount,
+    recount_text,
+    risk_rows,
+    rounds_doc,
+    sha,
+)  # fmt: skip
+from pollsim.audit.package_strata import strata_package_files, verify_strata
+from pollsim.audit.risk import risk_function
+from pollsim.audit.rounds import AuditResult, RoundPolicy, draw_classes, measure, plan, workload
 from pollsim.audit.sampling import make_sampler
+from pollsim.audit.strata_audit import StrataAuditResult
 
-FORMAT = "pollsim-rla-package/1"
-LAW = "Miss. Code §§23-15-617 to 23-15-617.5"
+AnyAuditResult = AuditResult | BatchAuditResult | StrataAuditResult
+
 FILES = ("manifest.csv", "sample.csv", "comparisons.csv", "risk.csv", "recount.csv")
 
 
-def _csv(header: list[str], rows: list[list]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    return buf.getvalue()
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _num(x: float) -> str:
-    return repr(float(x))
-
-
-def _discrepancy(outcome: ReportedOutcome, cvr: np.ndarray, mvr: np.ndarray, phantom: np.ndarray) -> np.ndarray:
-    """Largest overstatement (votes) over the contest's assertions, per draw (phantom: 2)."""
-    classes = draw_classes(KaplanMarkov(), outcome, cvr, mvr, phantom)
-    return np.max(np.stack(list(classes.values())), axis=0) if len(phantom) else np.zeros(0, np.int8)
-
-
-def package_files(result: AuditResult, election_id: str = "", definition_sha256: str = "", run_sha256: str = "") -> dict[str, str]:
-    """The package's files as text, ``audit.json`` last (it carries the others' hashes)."""
+def package_files(result: AnyAuditResult, election_id: str = "", definition_sha256: str = "", run_sha256: str = "") -> dict[str, str]:
+    """The package's files as text, ``audit.json`` last (it carries the others' hashes); a batch,
+    hybrid or ONEAudit result has its own files (:mod:`.package_batch`, :mod:`.package_strata`)."""
+    if isinstance(result, BatchAuditResult):
+        return batch_package_files(result, election_id, definition_sha256, run_sha256)
+    if isinstance(result, StrataAuditResult):
+        return strata_package_files(result, election_id, definition_sha256, run_sha256)
     m = result.manifest
     files: dict[str, str] = {"manifest.csv": m.to_csv()}
     batch, position = m.locate(result.sample.cards)
     tickets = result.sample.tickets or ("",) * len(result.sample)
-    files["sample.csv"] = _csv(
+    files["sample.csv"] = csv_text(
         ["draw", "round", "batch", "position", "ticket", "times_drawn"],
         [[i + 1, int(r), m.batch_names[b], p, t, k] for i, (r, b, p, t, k) in enumerate(zip(result.draw_round.tolist(), batch.tolist(), position.tolist(), tickets, result.sample.times_drawn.tolist(), strict=True))],
     )
     rows = []
-    disc = {o.contest: _discrepancy(o, result.cvr_blocks[o.contest], result.mvr_blocks[o.contest], result.phantom) for o in result.outcomes}
+    disc = {o.contest: discrepancy(o, result.cvr_blocks[o.contest], result.mvr_blocks[o.contest], result.phantom) for o in result.outcomes}
     for i in range(len(result.sample)):
         for o in result.outcomes:
             rows.append([
                 i + 1, int(result.draw_round[i]), m.batch_names[batch[i]], int(position[i]), o.contest, int(result.phantom[i]),
                 vote_string(result.cvr_blocks[o.contest][i], o.choices), vote_string(result.mvr_blocks[o.contest][i], o.choices), int(disc[o.contest][i]),
             ])  # fmt: skip
-    files["comparisons.csv"] = _csv(["draw", "round", "batch", "position", "contest", "phantom", "cvr", "mvr", "discrepancy"], rows)
-    files["risk.csv"] = _csv(
-        ["round", "draws", "contest", "assertion", "statistic", "risk"],
-        [[rr.round, rr.draws, c, a, _num(rr.statistics[c][a]), _num(rr.risks[c][a])] for rr in result.rounds for c in rr.risks for a in rr.risks[c]],
-    )
+    files["comparisons.csv"] = csv_text(["draw", "round", "batch", "position", "contest", "phantom", "cvr", "mvr", "discrepancy"], rows)
+    files["risk.csv"] = csv_text(["round", "draws", "contest", "assertion", "statistic", "risk"], risk_rows(result.rounds))
     if result.recount:
-        by_id = {o.contest: o for o in result.outcomes}
-        files["recount.csv"] = _csv(
-            ["contest", "choice", "reported", "recount"],
-            [[c, ch, by_id[c].votes[i], votes[i]] for c, votes in result.recount.items() for i, ch in enumerate(by_id[c].choices)],
-        )
+        files["recount.csv"] = recount_text(result.recount, result.outcomes)
     doc = {
-        "format": FORMAT,
-        "pollsim_version": __version__,
-        "law": LAW,
-        "election": {"id": election_id, "definition_sha256": definition_sha256},
-        "run_sha256": run_sha256,
-        "contests": [{**o.to_dict(), "assertions": [{"name": a.name, "margin": a.margin, "diluted_margin": a.diluted_margin} for a in o.assertions]} for o in result.outcomes],
+        **head(election_id, definition_sha256, run_sha256),
+        "contests": [contest_doc(o) for o in result.outcomes],
         "method": result.method_params,
         "risk_limit": result.risk_limit,
         "seed": result.seed,
@@ -117,40 +105,17 @@ def package_files(result: AuditResult, election_id: str = "", definition_sha256:
             "file": "manifest.csv", "sha256": m.sha256, "batches": len(m.batch_names), "ballots": m.total,
             "phantoms": {m.batch_names[b]: int(result.phantoms[b]) for b in np.flatnonzero(result.phantoms).tolist()},
         },  # fmt: skip
-        "rounds": [
-            {"round": rr.round, "draws": rr.draws, "new_draws": rr.new_draws, "ballots_examined": rr.ballots_examined,
-             "confirmed": list(rr.confirmed), "risks": rr.risks}
-            for rr in result.rounds
-        ],  # fmt: skip
+        "rounds": rounds_doc(result.rounds),
         "direct_to_count": list(result.direct_to_count),
-        "decisions": [_decision_dict(d) for d in result.decisions],
+        "decisions": [decision_dict(d) for d in result.decisions],
         "workload": result.workload,
     }
-    doc["files"] = {name: _sha(text) for name, text in files.items()}
+    doc["files"] = {name: sha(text) for name, text in files.items()}
     files["audit.json"] = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     return files
 
 
-def _decision_dict(d) -> dict:
-    return {
-        "contest": d.contest, "risk_limit_met": d.risk_limit_met, "measured_risk": d.measured_risk,
-        "official_record": d.official_record, "full_manual_recount": d.full_hand_count,
-        "reported_votes": d.reported_votes, "certified_votes": d.certified_votes,
-        "reported_winners": list(d.reported_winners), "certified_winners": list(d.certified_winners),
-        "recount_differs": d.recount_differs, "outcome_changed": d.outcome_changed, "statement": d.statement,
-    }  # fmt: skip
-
-
 # -- verification ---------------------------------------------------------------------------
-
-
-def _read_csv(path: Path) -> list[dict]:
-    with path.open(newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
-def _close(a: float, b: float) -> bool:
-    return a == b or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
 def verify_package(path: Path) -> tuple[bool, list[str]]:
@@ -164,25 +129,19 @@ def verify_package(path: Path) -> tuple[bool, list[str]]:
         doc = json.loads((path / "audit.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         return False, [f"{path / 'audit.json'}: unreadable ({exc})"]
+    design = doc.get("design", "card") if isinstance(doc, dict) else "card"
+    check = {"card": _verify, "batch": verify_batch, "hybrid": verify_strata, "oneaudit": verify_strata}.get(design)
+    if check is None:
+        return False, [f"{path / 'audit.json'}: unknown audit design {design!r}"]
     try:
-        _verify(path, doc, problems)
+        check(path, doc, problems)
     except Exception as exc:  # a malformed package is a failed verification, not a crash
         problems.append(f"{path}: malformed package ({type(exc).__name__}: {exc})")
     return not problems, problems
 
 
 def _verify(path: Path, doc: dict, problems: list[str]) -> None:
-    if doc.get("format") != FORMAT:
-        problems.append(f"audit.json: format {doc.get('format')!r}, expected {FORMAT!r}")
-    texts = {}
-    for name, digest in doc["files"].items():
-        try:
-            texts[name] = (path / name).read_text(encoding="utf-8")
-        except OSError:
-            problems.append(f"{name}: missing")
-            continue
-        if _sha(texts[name]) != digest:
-            problems.append(f"{name}: SHA-256 {_sha(texts[name])} does not match audit.json ({digest})")
+    texts = check_files(path, doc, problems)
     if "manifest.csv" not in texts:
         return
     manifest = parse_manifest_csv(texts["manifest.csv"], str(path / "manifest.csv"))
@@ -195,18 +154,7 @@ def _verify(path: Path, doc: dict, problems: list[str]) -> None:
         phantoms[manifest.index[name]] = int(n)
 
     # reported outcomes and assertions
-    outcomes = []
-    for c in doc["contests"]:
-        o = ReportedOutcome.from_dict(c)
-        outcomes.append(o)
-        if o.ballots != manifest.total:
-            problems.append(f"audit.json: contest {o.contest} counts {o.ballots} ballots, the manifest {manifest.total}")
-        if [o.choices[i] for i in o.winners] != c["winners"] or [o.choices[i] for i in o.losers] != c["losers"]:
-            problems.append(f"audit.json: contest {o.contest}: winners/losers do not follow from the reported votes")
-        if [a["name"] for a in c["assertions"]] != [a.name for a in o.assertions] or any(
-            a["margin"] != x.margin or not _close(a["diluted_margin"], x.diluted_margin) for a, x in zip(c["assertions"], o.assertions, strict=False)
-        ):
-            problems.append(f"audit.json: contest {o.contest}: assertions or margins do not follow from the reported votes")
+    outcomes = [check_contest(c, manifest.total, problems) for c in doc["contests"]]
     by_id = {o.contest: o for o in outcomes}
 
     # rounds
@@ -219,7 +167,7 @@ def _verify(path: Path, doc: dict, problems: list[str]) -> None:
         problems.append(f"audit.json: rounds {recorded_ends} (direct to count {doc['direct_to_count']}) do not follow the policy: {ends} (direct {direct})")
 
     # the sample
-    sample_rows = _read_csv(path / "sample.csv")
+    sample_rows = read_csv(path / "sample.csv")
     total = recorded_ends[-1] if recorded_ends else 0
     if len(sample_rows) != total:
         problems.append(f"sample.csv: {len(sample_rows)} draws, the rounds say {total}")
@@ -236,7 +184,7 @@ def _verify(path: Path, doc: dict, problems: list[str]) -> None:
                 break
 
     # comparisons -> classes -> risks
-    comp = _read_csv(path / "comparisons.csv")
+    comp = read_csv(path / "comparisons.csv")
     contests = [o.contest for o in outcomes]
     if len(comp) != total * len(contests):
         problems.append(f"comparisons.csv: {len(comp)} rows, expected {total} draws x {len(contests)} contests")
@@ -266,11 +214,11 @@ def _verify(path: Path, doc: dict, problems: list[str]) -> None:
         mvr[cid][i] = parse_votes(row["mvr"], by_id[cid].choices)
         disc[cid][i] = int(row["discrepancy"])
     for cid in contests:
-        recomputed = _discrepancy(by_id[cid], cvr[cid], mvr[cid], phantom)
+        recomputed = discrepancy(by_id[cid], cvr[cid], mvr[cid], phantom)
         bad = np.flatnonzero(recomputed != disc[cid])
         if len(bad):
             problems.append(f"comparisons.csv: draw {int(bad[0]) + 1} contest {cid}: discrepancy {int(disc[cid][bad[0]])}, recomputed {int(recomputed[bad[0]])}")
-    risk_rows = {(int(r["round"]), r["contest"], r["assertion"]): r for r in _read_csv(path / "risk.csv")}
+    recorded_risks = {(int(r["round"]), r["contest"], r["assertion"]): r for r in read_csv(path / "risk.csv")}
     active = [c for c in contests if c not in direct]
     risk_of = {c: 1.0 for c in contests}
     confirmed: set[str] = set()
@@ -285,12 +233,8 @@ def _verify(path: Path, doc: dict, problems: list[str]) -> None:
             o = by_id[cid]
             m = measure(fn, o, draw_classes(fn, o, cvr[cid], mvr[cid], phantom), end)
             for a, (stat, risk) in m.items():
-                rec = risk_rows.get((r["round"], cid, a))
                 seen += 1
-                if rec is None or not _close(float(rec["risk"]), risk) or not _close(float(rec["statistic"]), stat) or int(rec["draws"]) != end:
-                    problems.append(f"risk.csv: round {r['round']} {cid} {a}: recorded {rec and (rec['statistic'], rec['risk'])}, recomputed ({stat!r}, {risk!r})")
-                if not _close(float(recorded.get(cid, {}).get(a, math.nan)), risk):
-                    problems.append(f"audit.json: round {r['round']} {cid} {a}: risk {recorded.get(cid, {}).get(a)}, recomputed {risk!r}")
+                check_risk_row(recorded_risks.get((r["round"], cid, a)), f"round {r['round']} {cid} {a}", end, stat, risk, recorded.get(cid, {}).get(a), problems)
             risk_of[cid] = max(v[1] for v in m.values())
             if risk_of[cid] <= risk_limit:
                 newly.append(cid)
@@ -302,29 +246,14 @@ def _verify(path: Path, doc: dict, problems: list[str]) -> None:
         distinct = len(set(cards[:end].tolist()))
         if r["ballots_examined"] != distinct:
             problems.append(f"audit.json: round {r['round']}: {r['ballots_examined']} ballots examined, the sample has {distinct}")
-    if seen != len(risk_rows):
-        problems.append(f"risk.csv: {len(risk_rows)} rows, recomputed {seen}")
+    if seen != len(recorded_risks):
+        problems.append(f"risk.csv: {len(recorded_risks)} rows, recomputed {seen}")
     if active and len(doc["rounds"]) < len(ends):
         problems.append(f"audit.json: the audit stopped after {len(doc['rounds'])} round(s) with {active} unconfirmed and rounds left")
 
     # decisions
-    recount: dict[str, list[int]] = {}
-    if "recount.csv" in doc["files"]:
-        for row in _read_csv(path / "recount.csv"):
-            o = by_id[row["contest"]]
-            recount.setdefault(o.contest, [0] * len(o.choices))[o.choices.index(row["choice"])] = int(row["recount"])
-            if int(row["reported"]) != o.votes[o.choices.index(row["choice"])]:
-                problems.append(f"recount.csv: {row['contest']}/{row['choice']}: reported {row['reported']} is not the tabulation")
-    for d in doc["decisions"]:
-        cid = d["contest"]
-        decision = decide(by_id[cid], cid in confirmed, risk_of[cid], tuple(recount[cid]) if cid in recount else None) if (cid in confirmed or cid in recount) else None
-        if decision is None:
-            problems.append(f"audit.json: {cid}: risk limit not met and no recount recorded")
-            continue
-        if _decision_dict(decision) != {**d, "measured_risk": decision.measured_risk} or not _close(d["measured_risk"], decision.measured_risk):
-            problems.append(f"audit.json: decision for {cid} does not follow (recomputed: {decision.statement})")
-    if sorted(d["contest"] for d in doc["decisions"]) != sorted(contests):
-        problems.append("audit.json: not one decision per contest")
+    recount = read_recount(path, doc, by_id, problems)
+    check_decisions(doc, by_id, confirmed, risk_of, recount, problems)
 
     # workload
     boards = AuditBoards(**doc["boards"])

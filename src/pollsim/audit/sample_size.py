@@ -254,6 +254,7 @@ def sample_size(
     formula: str = "arlo",
     u1: float | None = None,
     u2: float | None = None,
+    bet: str = "adaptive",
 ) -> dict:
     """Sample size for a two-candidate contest.
 
@@ -261,7 +262,7 @@ def sample_size(
     (BRAVO; no invalid ballots). ``o1``, ``o2`` are the planning overstatement rates and ``u1``,
     ``u2`` the understatement rates (default: o1, o2), comparison methods only; ``formula`` is
     how Kaplan-Markov turns them into a size: ``arlo`` (default), ``rlacalc`` or ``super-simple``
-    (see the module doc). Returns ``{"sample_size": int, "quantiles": {"50": n, "90": n, "99": n}}``,
+    (see the module doc); ``bet`` is ALPHA's bet (:mod:`.bets`). Returns ``{"sample_size": int, "quantiles": {"50": n, "90": n, "99": n}}``,
     quantiles only when ``simulate`` (else ``{}``); sizes are capped at ``ballots`` when given (an
     audit that large is a full hand count).
     """
@@ -270,7 +271,7 @@ def sample_size(
         raise AuditError(f"risk limit {risk_limit} must be between 0 and 1")
     if not 0 < margin <= 1:
         raise AuditError(f"margin {margin} must be in (0, 1]")
-    fn = make_risk_function(m, gamma, o1, o2)
+    fn = make_risk_function(m, gamma, o1, o2, bet=bet)
     if m == "bravo":
         n = bravo_asn((1 + margin) / 2, (1 - margin) / 2, risk_limit)
     elif m == "kaplan-markov":

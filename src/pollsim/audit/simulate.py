@@ -218,6 +218,7 @@ def simulate_audits(
     gamma: float = GAMMA,
     policy: RoundPolicy | None = None,
     seed: int = 0,
+    bet: str = "adaptive",
 ) -> dict:
     """Run ``audits`` simulated audits and report how often they confirm, and their workload.
 
@@ -235,7 +236,8 @@ def simulate_audits(
     - ``run``, ``contest``: use a run's contest instead (paper layer = truth; with a wrong
       outcome the CVR layer is flipped between the paper's last winner and first loser).
     - ``o1``, ``o2``, ``gamma``: planning rates (ALPHA's bet; sample sizes) and Kaplan-Markov's
-      gamma; ``policy``: the round policy (default :class:`RoundPolicy`); ``seed``: numpy seed.
+      gamma; ``policy``: the round policy (default :class:`RoundPolicy`); ``seed``: numpy seed;
+      ``bet``: ALPHA's bet (``adaptive``, ``fixed``, ``kelly``; :mod:`.bets`).
 
     Returns a dict: the election (``ballots``, ``reported_winners``, ``paper_winners``,
     ``outcome_wrong``, margins), ``round_draws``, ``confirmed`` (count and share),
@@ -247,7 +249,7 @@ def simulate_audits(
     """
     t0 = time.perf_counter()
     m = method_name(method)
-    fn = make_risk_function(m, gamma=gamma, o1=o1, o2=o2)
+    fn = make_risk_function(m, gamma=gamma, o1=o1, o2=o2, bet=bet)
     rng = np.random.default_rng(seed)
     if run is not None:
         if contest is None:
@@ -264,6 +266,7 @@ def simulate_audits(
     result = simulate(election, fn, risk_limit, audits, policy or RoundPolicy(), rng)
     return {
         "method": m,
+        **({"bet": bet} if m == "alpha" else {}),
         "audits": audits,
         "risk_limit": risk_limit,
         "ballots": o.ballots,

@@ -129,7 +129,7 @@ def simulate_suite(e: dict, risk_limit: float, audits: int, rng: np.random.Gener
 
 
 DESIGNS = ("macro", "alpha-batch", "oneaudit", "suite-fisher", "suite-product")
-ALIASES = {"batch": "alpha-batch", "hybrid": "suite-fisher", "suite": "suite-fisher"}
+ALIASES = {"batch": "macro", "hybrid": "suite-product", "suite": "suite-product"}  # as ``pollsim audit RUN_DIR --method``
 
 
 def simulate_design(
@@ -137,8 +137,9 @@ def simulate_design(
 ) -> dict:
     """The measured risk (wrong outcome) or workload (correct outcome) of a batch or hybrid
     design on a synthetic two-candidate contest of ``ballots`` cards: ``macro`` or
-    ``alpha-batch`` (``batch``) over batches of ~``batch_size`` cards; ``oneaudit`` or
-    ``suite-fisher`` (``hybrid``, ``suite``) / ``suite-product`` with ``share_without_cvr`` of the
+    ``alpha-batch`` over batches of ~``batch_size`` cards (``batch`` is ``macro``, Arlo's);
+    ``oneaudit``, ``suite-product`` (``hybrid``, ``suite``: the default combination of
+    ``pollsim audit RUN_DIR --method hybrid``) or ``suite-fisher`` with ``share_without_cvr`` of the
     cards in pools of ``batch_size``. Adds ``allowed_confirmed``, the 99.9 % quantile of
     Binomial(audits, risk_limit), and ``seconds``."""
     t0 = time.perf_counter()

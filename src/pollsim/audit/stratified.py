@@ -24,6 +24,10 @@ A2 <= t2 = (1/2 - beta) N/N2 (SHANGRLA's ``calculate_beta_range``). For each bet
   does, p = p1 p2 (1 - ln(p1 p2)) (chi-square, 4 degrees of freedom); ``product`` takes
   1 / (T1 T2) at the current draws (Sweeter than SUITE: an intersection supermartingale).
 
+One stratum may be empty (all of the contest's paper supports one method): its T is 1 (its
+P-value 1), and the audit is the other stratum's test at beta = 1/2 (``product``) or that test's
+P-value through Fisher's combination with p = 1 (``fisher``, conservative).
+
 The combined P-value is the largest over beta. p1 rises and p2 falls with beta, so on a grid
 beta_0 < ... < beta_G (G = 48) pollsim bounds the maximum over [beta_i, beta_i+1] by combining
 p1(beta_i+1) with p2(beta_i): an upper bound, never the grid's lower one (SHANGRLA's grid search
@@ -54,8 +58,8 @@ class Strata:
     margin_poll: int  # reported winner - loser votes in the polling stratum
 
     def __post_init__(self) -> None:
-        if self.cards_cvr <= 0 or self.cards_poll <= 0:
-            raise AuditError("a stratified audit needs cards in both strata")
+        if self.cards_cvr < 0 or self.cards_poll < 0 or self.cards == 0:
+            raise AuditError("a stratified audit needs cards (a stratum may be empty, not both)")
         if abs(self.margin_cvr) > self.cards_cvr or abs(self.margin_poll) > self.cards_poll:
             raise AuditError("a stratum's reported margin exceeds its cards")
 
@@ -86,6 +90,9 @@ def _paths(logs: np.ndarray, c: float, ends: np.ndarray) -> tuple[np.ndarray, np
 def comparison_log_t(s: Strata, omega: np.ndarray, betas: np.ndarray, ends: np.ndarray, g: float = GAMMA - 1) -> tuple[np.ndarray, np.ndarray]:
     """(ln max T1 so far, ln T1 now) after each of ``ends`` draws, per beta: ``float[..., R, G]``
     for overstatements ``omega`` (``[..., n]``)."""
+    if s.cards_cvr == 0:  # no comparison stratum: T1 = 1
+        zero = np.zeros(np.shape(omega)[:-1] + (len(ends), len(betas)))
+        return zero, zero
     abar = (1 + s.margin_cvr / s.cards_cvr) / 2
     t1 = 1 - abar + betas * s.cards / s.cards_cvr
     logs = np.log(1 - np.asarray(omega, float) / 2 + g)
@@ -96,8 +103,11 @@ def comparison_log_t(s: Strata, omega: np.ndarray, betas: np.ndarray, ends: np.n
 def polling_log_t(s: Strata, pair: np.ndarray, betas: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(ln max T2 so far, ln T2 now) after each of ``ends`` draws, per beta, for paper pair
     values ``pair`` (``[..., n]``)."""
-    eta = (1 + s.margin_poll / s.cards_poll) / 2
     pair = np.asarray(pair)
+    if s.cards_poll == 0:  # no polling stratum: T2 = 1
+        zero = np.zeros(pair.shape[:-1] + (len(ends), len(betas)))
+        return zero, zero
+    eta = (1 + s.margin_poll / s.cards_poll) / 2
     t2 = (0.5 - betas) * s.cards / s.cards_poll
     out = []
     for t in t2:

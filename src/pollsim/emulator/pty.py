@@ -175,20 +175,23 @@ class PtyPort:
         return count
 
     def read(self, size: int = 1) -> bytes:
-        """Up to ``size`` bytes: returns when that many arrived or ``timeout`` passed. Raises
-        :class:`HostLeft` if the reader closes the port (or has not opened it)."""
+        """Up to ``size`` bytes: returns when the reader had sent that many (fewer arrive if the
+        line drops some) or ``timeout`` passed. Raises :class:`HostLeft` if the reader closes the
+        port (or has not opened it)."""
         if not self.connected:
             raise HostLeft(self.name)
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
-        out = bytearray()
-        while len(out) < size:
+        out, taken = bytearray(), 0  # what arrived, and what the reader sent (the line may drop some)
+        while taken < size:
             left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
             events = self._poller.poll(None if left is None else left * 1000)
             if not events:
                 break
             if events[0][1] & select.POLLIN:
                 try:
-                    out += self.faults.to_device.apply(os.read(self._fd, size - len(out)))
+                    sent = os.read(self._fd, size - taken)
+                    taken += len(sent)
+                    out += self.faults.to_device.apply(sent)
                     continue
                 except BlockingIOError:
                     continue

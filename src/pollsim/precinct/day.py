@@ -75,15 +75,13 @@ class PrecinctDay(Room):
     # ----------------------------------------------------------------- common steps
     def _arrivals(self) -> Generator[simpy.Event, object, None]:
         """At the start, after the opening and the incidents: every voter's arrival on the clock."""
-        if self.arrival:
-            Step(self.env, self.arrival[0] - self.t_start, 0, self._arrive)
+        env, t_start, arrive = self.env, self.t_start, self._arrive
+        for i, t in enumerate(self.arrival):
+            Step(env, t - t_start, i, arrive)
         yield from ()
 
     def _arrive(self, ev: Step) -> None:
         i = ev.voter
-        if i + 1 < len(self.arrival):
-            t = self.t_start + (self.arrival[i + 1] - self.t_start)
-            Step(self.env, t - self.env.now, i + 1, self._arrive)
         self._t_req[i] = self.env.now
         self._pb.request(i, self._checkin_begin)
 

@@ -291,8 +291,10 @@ class Link:
     def _pump(self) -> bool:
         """Read what the port has (waiting at most one tick), act on every frame in it; tell
         whether any byte came."""
-        # on a clean line wait for the whole frame at once; on a noisy one the header may lie
-        data = self.port.read(max(self.port.in_waiting, 1 if self._noisy else self._decoder.wanted))
+        # wait for a long frame whole (one read, not hundreds); a short one, or one on a noisy line
+        # whose header may lie, is taken as it comes: a frame that never completes costs a tick
+        wanted = self._decoder.wanted
+        data = self.port.read(max(self.port.in_waiting, wanted if wanted > 1024 and not self._noisy else 1))
         for item in self._decoder.feed(data):
             if isinstance(item, FrameError):
                 self.stats.corrupt += 1

@@ -6,13 +6,17 @@ fetched: it opens offline and prints), and the same pictures as PNG files in ``R
 
 What a trainer sees, top to bottom (docs/report.md explains how to read each part):
 
-1. **Summary**: scenario and seed, voters, regular and affidavit ballots, waits, when the last
-   voter left, and the tally from the electronic and the paper records side by side.
-2. **Lines at the stations**: the pollbook line and the voting line over the day, for each
-   precinct, or for a big run all precincts together and the busiest few.
-3. **Waiting times**: every voter's wait in a histogram, with the median and 95th percentile.
-4. **Device use and incidents**: how busy each pollbook station and DRE was, and when units were
-   out of service.
+1. **Summary**: scenario and seed, voters, regular and affidavit ballots, waits (a plain warning
+   when many waited over 30 minutes), when the last voter left, and the tally by candidate name
+   (the paper records' tally and a drill's key folded away for the trainer).
+2. **Lines at the stations**: the pollbook, voting and (paper precincts) scanner lines over the
+   day, with the units out of service and the polls' close on the same clock, for each precinct,
+   or for a big run all precincts together and the busiest few.
+3. **Waiting times**: waits by time of arrival, and every voter's wait in a histogram, with the
+   median and 95th percentile.
+4. **Device use and incidents**: how busy each station was (pollbook stations, DREs, booths,
+   BMDs, scanners), and when units were out of service. Silent faults (misrecording firmware,
+   calibration drift) are not shown: nothing on the day showed them.
 5. **Ballot accounting**: the §23-15-615(1) form of every precinct (county totals for big runs).
 6. **Reconciliation**: the six totals and four checks, flagged differences highlighted (after
    ``pollsim reconcile``).

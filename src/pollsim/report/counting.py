@@ -68,8 +68,8 @@ def reconciliation_section(run: ReportData) -> Section:
     rec = run.reconciliation
     if rec is None:
         why = f" ({text(run.reconciliation_problem)})" if run.reconciliation_problem else ""
-        body = paragraph(f"Not reconciled yet{why}: run <code>pollsim reconcile RUN_DIR</code>, then make the report again.", "empty")
-        return Section("reconciliation", "Reconciliation (§23-15-615)", body)
+        empty = paragraph(f"Not reconciled yet{why}: run <code>pollsim reconcile RUN_DIR</code>, then make the report again.", "empty")
+        return Section("reconciliation", "Reconciliation (§23-15-615)", empty)
     rows_all = rec["precincts"]
     flagged = [r for r in rows_all if r.get("flagged")]
     counties = rec.get("counties") or {}
@@ -142,7 +142,9 @@ def reporting_section(run: ReportData, pics: Plots) -> Section:
     at = night.get("ballots_reported_at") or {}
     facts = [(f"reported_{k.rstrip('%')}", f"{k} of ballots reported", v or "", text(v or "not reached")) for k, v in at.items()]
     missing = night.get("missing_precincts") or []
+    cards = sum(1 for i in night.get("incidents") or [] if i.get("kind") == "card-missing")
     facts.append(("missing_precincts", "precincts that never reported", len(missing), text(", ".join(map(str, missing)) or "none")))
+    facts.append(("cards_missing", "memory cards that never arrived", cards, number(cards)))
     body = [
         paragraph("Each point is a publication of unofficial results: the share of precincts whose memory cards "
                   "the county has read, and the share of the ballots they carry. Flat stretches are cards on the "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 import matplotlib
 import numpy as np
@@ -62,7 +63,7 @@ def _time_axis(ax, span: float, narrow: bool = False) -> None:
 
 def render(draw: Callable[[Figure], None], width: float, height: float) -> bytes:
     """Draw on a fresh figure of ``width`` x ``height`` inches; the PNG's bytes."""
-    with matplotlib.rc_context(STYLE):
+    with matplotlib.rc_context(cast(Any, STYLE)):
         fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
         FigureCanvasAgg(fig)
         draw(fig)

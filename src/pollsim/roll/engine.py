@@ -111,8 +111,13 @@ class Simulation:
         self.purged_at: tuple[int, int] = (int(NO_DATE), int(NO_DATE))
         self.effective_done = False
         self.next_tick = 0
+        self.pending_rows: list[np.ndarray] = []  # rows whose ``pending`` bits were set since the last notices
+        self._rows = np.zeros(0, dtype=np.int64)
         self.records: list = []  # ElectionRecord of each recorded election (pollsim.roll.vote)
         self.now = self.first
+        from pollsim.roll.vote import votes_before
+
+        votes_before(self, [e for e in self.calendar.elections if e.date < self.first and (e.federal_general or e.governor)])
 
     # --- bookkeeping --------------------------------------------------------------------------
     def _reg_numbers(self, k: int) -> np.ndarray:
@@ -182,6 +187,13 @@ class Simulation:
 
     def uniform(self, purpose: int, rows: np.ndarray, when: int | np.ndarray = 0) -> np.ndarray:
         return uniform(self.seed, purpose, rows, when)
+
+    @property
+    def rows(self) -> np.ndarray:
+        """Every row number (cached)."""
+        if len(self._rows) != self.roll.n:
+            self._rows = np.arange(self.roll.n, dtype=np.int64)
+        return self._rows
 
     # --- the loop -----------------------------------------------------------------------------
     def run(self, before_election: Callable[[Simulation, Election], None] | None = None, until: int | None = None) -> None:

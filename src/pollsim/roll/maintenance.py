@@ -189,22 +189,29 @@ def sources_report(sim: Simulation, m: np.ndarray, t: int) -> None:
     for src, notice in NOTICE_OF_SOURCE.items():
         hit = rows[away & (mv.source[m] == src)]
         r.pending[hit] |= np.uint8(1 << (notice - 1))
+        sim.pending_rows.append(hit)
 
 
 def _no_vote_scan(sim: Simulation, t: int) -> None:
     r, cal = sim.roll, sim.calendar
-    rows = np.flatnonzero((r.status == Status.ACTIVE) & (r.reg_date <= t))
+    rows = np.flatnonzero((r.activity <= t - 730) & (r.status == Status.ACTIVE))  # either rule needs 2 years at least
     since = r.activity[rows]
     generals = cal.count_between(cal.generals, since, t)
     three = (plus_years(since, 3) <= t) & (generals >= 2)
     two = (plus_years(since, 2) <= t) & (generals >= 1) & (cal.count_between(cal.governors, since, t) >= 1)
     hit = rows[three | two]
     r.pending[hit] |= np.uint8(1 << (Notice.NONVOTING - 1))
+    sim.pending_rows.append(hit)
 
 
 def _send_notices(sim: Simulation, t: int) -> None:
     r, rates = sim.roll, sim.rates
-    rows = np.flatnonzero(r.pending)
+    queued = sum(len(x) for x in sim.pending_rows)
+    if not queued:
+        sim.pending_rows = []
+        return
+    rows = np.flatnonzero(r.pending) if queued > r.n // 64 else np.unique(np.concatenate(sim.pending_rows))
+    sim.pending_rows = []
     active = rows[r.status[rows] == Status.ACTIVE]
     for notice in Notice:
         bit = np.uint8(1 << (notice - 1))

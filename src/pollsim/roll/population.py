@@ -55,9 +55,9 @@ class Moves:
 
 
 def _ages(rng: np.random.Generator, n: int) -> np.ndarray:
-    lows = np.array([a for a, _ in AGE_SHARES])
-    shares = np.array([s for _, s in AGE_SHARES[:-1]])
-    k = rng.choice(len(shares), size=n, p=shares / shares.sum())
+    lows = np.array([a for a, _ in AGE_SHARES], dtype=np.float64)
+    cum = np.cumsum([s for _, s in AGE_SHARES[:-1]])
+    k = np.minimum(np.searchsorted(cum / cum[-1], rng.random(n), side="right"), len(cum) - 1)
     return lows[k] + rng.random(n) * (lows[k + 1] - lows[k])
 
 
@@ -93,31 +93,32 @@ class Population:
         r.birth = (age_at - np.round(ages * YEAR)).astype(np.int32)
         r.first = rng.integers(0, 100, n, dtype=np.uint8)
         r.middle = rng.integers(0, 26, n, dtype=np.uint8)
-        r.last = rng.integers(0, 100, n, dtype=np.uint8)
+        r.last = rng.integers(0, 50, n, dtype=np.uint8)
         r.latent = (rng.standard_normal(n) * self.rates.turnout_spread).astype(np.float32)
         return r
 
     def _deaths(self, r: Roll, since: np.ndarray) -> None:
-        """Death dates from ``since`` on (Gompertz hazard, level per year from the state's deaths)."""
+        """Death dates from ``since`` on: a Gompertz hazard whose level each year matches the state's deaths.
+
+        The cumulative hazard is piecewise linear in time (constant within a year, for a person of a
+        given age it grows by the Gompertz slope a year), so one exponential draw per person, inverted
+        through it with ``np.interp``, gives the death date.
+        """
         rates, rng = self.rates, self.rng
         by_year = dict(rates.deaths_per_year)
         lows = np.array([a for a, _ in AGE_SHARES], dtype=np.float64)
         shares = np.array([s for _, s in AGE_SHARES[:-1]])
         mid = (lows[:-1] + lows[1:]) / 2
         mean_gompertz = float((shares / shares.sum() * np.exp(rates.gompertz_slope * (mid - 60))).sum())
-        death = np.full(r.n, NEVER, dtype=np.int64)
         y0, y1 = int(str(np.datetime64(self.first, "D"))[:4]), int(str(np.datetime64(self.last, "D"))[:4])
-        for year in range(y0, y1 + 1):
-            a, b = day(f"{year}-01-01"), day(f"{year + 1}-01-01")
-            level = by_year.get(year, by_year[2017]) / rates.adults / mean_gompertz
-            age = (a - r.birth) / YEAR
-            hazard = np.minimum(0.6, level * np.exp(rates.gompertz_slope * (age - 60)))
-            live = (death == NEVER) & (since < b)
-            lo = np.maximum(since, a)
-            frac = (b - lo) / (b - a)
-            dies = live & (rng.random(r.n) < 1 - np.exp(-hazard * frac))
-            death = np.where(dies, lo + (rng.random(r.n) * (b - lo)).astype(np.int64), death)
-        r.death = np.where(death <= self.last, death, NEVER).astype(np.int32)
+        bounds = np.array([day(f"{y}-01-01") for y in range(y0, y1 + 2)], dtype=np.float64)
+        per_day = np.array([by_year.get(y, by_year[2017]) / rates.adults / mean_gompertz * np.exp(rates.gompertz_slope * (y - y0)) / YEAR
+                            for y in range(y0, y1 + 1)])  # fmt: skip
+        cum = np.concatenate([[0.0], np.cumsum(per_day * np.diff(bounds))])
+        scale = np.exp(rates.gompertz_slope * ((bounds[0] - r.birth) / YEAR - 60))  # the person's hazard relative to a 60-year-old
+        target = np.interp(since, bounds, cum) + rng.exponential(1.0, r.n) / scale
+        death = np.interp(target, cum, bounds)
+        r.death = np.where((target < cum[-1]) & (death <= self.last), np.ceil(death), NEVER).astype(np.int32)
         r.death_learned, r.death_source = _first_report(rng, r.death.astype(np.int64),
                                                         [(Src.OBITUARY, rates.obituaries), (Src.DHS, rates.dhs), (Src.CORONER, rates.coroners)])  # fmt: skip
 
@@ -148,35 +149,43 @@ class Population:
     def _moves(self, r: Roll, since: np.ndarray, offset: int) -> Moves:
         rates, rng, geo = self.rates, self.rng, self.geo
         rate = rates.moves_within_county + rates.moves_between_counties + rates.moves_out_of_state
-        span = np.maximum(0, np.minimum(r.death, self.last) - since) / YEAR
-        count = rng.poisson(rate * span)
+        span = np.maximum(0, np.minimum(r.death, self.last) - since)
+        count = rng.poisson(rate * span / YEAR)
         row = np.repeat(np.arange(r.n, dtype=np.int64), count)
-        date = (since[row] + rng.random(len(row)) * span[row] * YEAR).astype(np.int64)
-        order = np.lexsort((date, row))
-        row, date = row[order], date[order]
-        p = np.array([rates.moves_within_county, rates.moves_between_counties, rates.moves_out_of_state]) / rate
-        kind = (rng.choice(3, size=len(row), p=p) + 1).astype(np.uint8)
-        # no moves after leaving the state
-        away_idx = np.where(kind == MoveKind.AWAY, np.arange(len(row)), len(row))
-        first_away = np.full(r.n, len(row), dtype=np.int64)
-        np.minimum.at(first_away, row, away_idx)
-        keep = np.arange(len(row)) <= first_away[row]
-        row, date, kind = row[keep], date[keep], kind[keep]
-        m = len(row)
-        # the county each move starts from: the last county move before it, else the person's county
-        origin = r.county[row].astype(np.uint8)
-        new_county = np.zeros(m, dtype=np.uint8)
+        start = np.repeat(np.cumsum(count) - count, count)  # index of the person's first move
+        offset_days = (rng.random(len(row)) * span[row]).astype(np.int64)
+        offset_days = np.sort(row << 32 | offset_days) & 0xFFFFFFFF  # dates in order within each person
+        date = since[row] + offset_days
+        u = rng.random(len(row))
+        p1, p2 = rates.moves_within_county / rate, (rates.moves_within_county + rates.moves_between_counties) / rate
+        kind = (1 + (u >= p1) + (u >= p2)).astype(np.uint8)
         if geo.n_counties == 1:
-            kind = np.where(kind == MoveKind.COUNTY, MoveKind.WITHIN, kind).astype(np.uint8)
-        u = rng.random(m)
-        pos = np.arange(m) - np.searchsorted(row, row, side="left")  # the move's number in the person's life
-        for step in range(int(pos.max(initial=-1)) + 1):
-            mine = np.flatnonzero((kind == MoveKind.COUNTY) & (pos == step))
-            new_county[mine] = pick_counties(geo.registered_2020.astype(np.float64), u[mine], origin[mine])
-            carry = np.full(r.n, -1, dtype=np.int16)
-            carry[row[mine]] = new_county[mine]
-            follow = (pos > step) & (carry[row] >= 0)
-            origin[follow] = carry[row[follow]]
+            kind[kind == MoveKind.COUNTY] = MoveKind.WITHIN
+        # no moves after leaving the state
+        away = (kind == MoveKind.AWAY).astype(np.int64)
+        before = np.cumsum(away) - away
+        keep = before == before[start]
+        row, date, kind = row[keep], date[keep], kind[keep]
+        count = np.bincount(row, minlength=r.n)
+        start = np.repeat(np.cumsum(count) - count, count)
+        m = len(row)
+        # county moves, in order within each person: each starts where the previous one ended
+        cm = np.flatnonzero(kind == MoveKind.COUNTY)
+        new_county = np.zeros(m, dtype=np.uint8)
+        first_cm = np.ones(len(cm), dtype=bool)
+        first_cm[1:] = row[cm[1:]] != row[cm[:-1]]
+        rank = np.arange(len(cm)) - np.maximum.accumulate(np.where(first_cm, np.arange(len(cm)), 0))
+        weights = geo.registered_2020.astype(np.float64)
+        uc = rng.random(len(cm))
+        for level in range(int(rank.max(initial=-1)) + 1):
+            sel = np.flatnonzero(rank == level)
+            frm = r.county[row[cm[sel]]] if level == 0 else new_county[cm[sel - 1]]
+            new_county[cm[sel]] = pick_counties(weights, uc[sel], frm)
+        # every move starts from the county of the person's latest county move before it
+        last_cm = np.maximum.accumulate(np.where(kind == MoveKind.COUNTY, np.arange(m), -1))
+        prev = np.concatenate([[-1], last_cm[:-1]])
+        mine = (prev >= 0) & (prev >= start)
+        origin = np.where(mine, new_county[np.maximum(prev, 0)], r.county[row]).astype(np.uint8)
         dest_county = np.where(kind == MoveKind.COUNTY, new_county, origin).astype(np.uint8)
         dest = np.where(kind == MoveKind.AWAY, AWAY, pick_precincts(geo, dest_county, rng.random(m))).astype(np.int16)
         takes = np.where(kind == MoveKind.WITHIN, rates.moved_updates, np.where(kind == MoveKind.COUNTY, rates.moved_reregisters, 0.0))
@@ -256,9 +265,8 @@ class Population:
         surge = nxt - hi - (rng.random(n) * (lo - hi)).astype(np.int64)
         later = arrive + np.ceil(rng.exponential(YEAR, n)).astype(np.int64)
         apply = np.where(rng.random(n) < rates.registers_before_general, surge, later)
-        keep = np.flatnonzero(apply <= self.last)
         r.apply = apply.astype(np.int32)
-        return _take(r, keep[np.argsort(apply[keep], kind="stable")])
+        return _take(r, np.flatnonzero(apply <= self.last))
 
     def reserve(self, active: np.ndarray, inactive: np.ndarray) -> Roll:
         """Calibration records: people who left the state before the first day and are still on the roll.
@@ -277,7 +285,7 @@ class Population:
             r.precinct = pick_precincts(self.geo, r.county, rng.random(n))
             r.home[:] = AWAY
             r.birth = (self.first - np.round((25 + rng.random(n) * 50) * YEAR)).astype(np.int32)
-            r.first, r.middle, r.last = (rng.integers(0, k, n, dtype=np.uint8) for k in (100, 26, 100))
+            r.first, r.middle, r.last = (rng.integers(0, k, n, dtype=np.uint8) for k in (100, 26, 50))
             r.reg_date = (self.first - 400 - (rng.random(n) * 10 * YEAR)).astype(np.int32)
             r.status[:] = status
             r.moved[:] = day("2016-12-01")
@@ -306,11 +314,4 @@ def _statewide_registered() -> int:
     return int(geography().registered_2020.sum())
 
 
-def last_vote_before(r: Roll, first: int, voted: np.ndarray, when: int) -> None:
-    """Set the last vote of rows that voted at ``when`` (an election before the first day)."""
-    r.last_vote = np.where(voted, when, r.last_vote).astype(np.int32)
-    r.activity = np.maximum(r.activity, np.maximum(r.last_vote, r.reg_date)).astype(np.int32)
-    r.activity = np.where(r.reg_date == NEVER, NO_DATE, r.activity).astype(np.int32)
-
-
-__all__ = ["Moves", "MoveKind", "Population", "last_vote_before"]
+__all__ = ["Moves", "MoveKind", "Population"]

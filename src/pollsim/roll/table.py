@@ -157,21 +157,20 @@ class Roll:
         return self.status[rows] - np.uint8(1) <= np.uint8(1)
 
 
-_M1, _M2, _M3 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
-
-
 def uniform(seed: int, purpose: int, rows: np.ndarray, when: int | np.ndarray = 0) -> np.ndarray:
-    """Uniform [0, 1) numbers keyed by (seed, purpose, row, date): SplitMix64 finalisation, vectorised."""
-    with np.errstate(over="ignore"):
-        x = np.asarray(rows, dtype=np.uint64) * _M1
-        x ^= np.uint64((seed * 0x2545F4914F6CDD1D + purpose * 0x632BE59BD9B4E019) % 2**64)
-        x += np.asarray(when, dtype=np.int64).astype(np.uint64) * _M2
-        x ^= x >> np.uint64(30)
-        x *= _M2
-        x ^= x >> np.uint64(27)
-        x *= _M3
-        x ^= x >> np.uint64(31)
-    return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 2**53)
+    """Uniform [0, 1) numbers (float32, 24 bits) keyed by (seed, purpose, row, date): MurmurHash3's finaliser, vectorised."""
+    key = (seed * 0x2545F4914F6CDD1D + purpose * 0x632BE59BD9B4E019) % 2**32
+    x = np.asarray(rows).astype(np.uint32)
+    x *= np.uint32(0x9E3779B1)
+    x += (np.asarray(when, dtype=np.int64) * 0x85EBCA77 + key).astype(np.uint64).astype(np.uint32) if np.ndim(when) else np.uint32((int(when) * 0x85EBCA77 + key) % 2**32)
+    for shift, mult in ((16, 0x85EBCA6B), (13, 0xC2B2AE35)):
+        x ^= x >> np.uint32(shift)
+        x *= np.uint32(mult)
+    x ^= x >> np.uint32(16)
+    x >>= np.uint32(8)
+    u = x.astype(np.float32)
+    u *= np.float32(1.0 / 2**24)
+    return u
 
 
 def exponential_days(u: np.ndarray, mean: float) -> np.ndarray:

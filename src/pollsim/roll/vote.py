@@ -53,9 +53,10 @@ revising the roll (§23-15-153)."""
 @dataclass
 class ElectionRecord:
     election: Election
-    rows: np.ndarray  # int32 listed rows, in precinct order
+    rows: np.ndarray  # int32 listed rows
     precinct: np.ndarray  # int16 their precinct
     status: np.ndarray  # uint8 Status (ACTIVE, INACTIVE) | 4 if restored
+    reg_date: np.ndarray  # int32 their registration date then
     voted: np.ndarray  # uint8 0, VOTED_REGULAR, VOTED_AB, VOTED_AFFIDAVIT
     arrivals: np.ndarray  # int64 [precincts, len(RollStatus)]: in-person arrivals by status
     absentee: np.ndarray  # int64 [precincts]: VOTED AB
@@ -81,6 +82,11 @@ def turnout(sim: Simulation, e: Election) -> tuple[np.ndarray, np.ndarray]:
     return np.minimum(share, 0.95) * reg * sim.plan.scale, absentee
 
 
+def _by_county(county: np.ndarray, category: np.ndarray, nc: int, k: int) -> np.ndarray:
+    """Counts per county and category, ``int64[nc, k]``."""
+    return np.bincount(county.astype(np.int64) * k + category, minlength=nc * k).reshape(nc, k)
+
+
 def _betas(latent: np.ndarray, county: np.ndarray, weight: np.ndarray, target: np.ndarray, spread: float) -> np.ndarray:
     """Per-county shift so that sum(weight * expit(latent + beta)) = target (binned latent, bisection)."""
     bins = 96
@@ -97,57 +103,97 @@ def _betas(latent: np.ndarray, county: np.ndarray, weight: np.ndarray, target: n
     return (a + z) / 2
 
 
+def votes_before(sim: Simulation, elections: list[Election]) -> None:
+    """The first day's registrants' votes in the elections before it (their last vote starts the no-vote clock)."""
+    r = sim.roll
+    rows = np.flatnonzero(r.status == Status.ACTIVE)
+    county = r.county[rows]
+    for e in elections:
+        expected, _ = turnout(sim, e)
+        beta = _betas(r.latent[rows], county, np.ones(len(rows)), expected, sim.rates.turnout_spread)
+        p = 1 / (1 + np.exp(-(r.latent[rows] + beta[county])))
+        voted = rows[sim.uniform(VOTE, rows, e.date) < p]
+        r.last_vote[voted] = np.maximum(r.last_vote[voted], e.date)
+    r.activity[rows] = np.maximum(r.last_vote[rows], r.reg_date[rows])
+
+
 def hold_election(sim: Simulation, e: Election) -> None:
     """Hold election ``e``: draw who votes and how, record it if asked, and let the votes act on the roll."""
     r, geo, rates, t = sim.roll, sim.geo, sim.rates, e.date
-    living = (r.death > t) & (r.home >= 0)
-    cand = np.flatnonzero(living & ((r.reg_no > 0) | (r.conv <= t)) & ~((r.conv <= t) & (t < r.release)))
-    barred = sim.barred(cand, t)
-    hc = geo.precinct_county[r.home[cand]]
-    on = (r.status[cand] - np.uint8(1) <= np.uint8(1)) & (r.county[cand] == hc)
-    factor = np.where(barred, rates.ineligible_attempt, np.where(on, 1.0, rates.unlisted_attempt)).astype(np.float32)
+    home_county = geo.precinct_county[r.home]  # garbage where home is AWAY: masked below
+    can = (r.death > t) & (r.home >= 0) & ((r.reg_no > 0) | (r.conv <= t))
+    convicted = np.flatnonzero(r.conv <= t)
+    convicted = convicted[can[convicted]]
+    inside = convicted[t < r.release[convicted]]
+    can[inside] = False
+    convicted = convicted[t >= r.release[convicted]]
+    barred_rows = convicted[sim.barred(convicted, t)]
+    on = (r.status - np.uint8(1) <= np.uint8(1)) & (r.county == home_county)
+    p = np.where(on, np.float32(1.0), np.float32(rates.unlisted_attempt))
+    p[barred_rows] = rates.ineligible_attempt
+    p[~can] = 0.0
     expected, absentee_share = turnout(sim, e)
-    latent = r.latent[cand]
-    beta = _betas(latent, hc, factor, expected, rates.turnout_spread).astype(np.float32)
-    p = factor / (np.float32(1) + np.exp(-(latent + beta[hc])))
-    hit = sim.uniform(VOTE, cand, t) < p
-    v, vc, on_v, barred_v = cand[hit], hc[hit], on[hit], barred[hit]
-    vh, vs = r.home[v], r.status[v]
+    beta = _betas(r.latent, home_county, p, expected, rates.turnout_spread).astype(np.float32)
+    x = beta[home_county]
+    x += r.latent
+    np.negative(x, out=x)
+    np.exp(x, out=x)
+    x += np.float32(1)
+    np.divide(p, x, out=p)  # the probability to vote
+    v = np.flatnonzero(sim.uniform(VOTE, sim.rows, t) < p)
+    del p, x
+    vc, on_v = home_county[v], on[v]
+    barred_v = np.isin(v, barred_rows, assume_unique=True)
+    vs = r.status[v]
     listed = on_v & (r.reg_date[v] <= e.deadline)
     active = vs == Status.ACTIVE
     ab = listed & active & (sim.uniform(CHANNEL, v, t) < absentee_share[vc])
-    right = r.precinct[v] == vh
+    right = r.precinct[v] == r.home[v]
     code = np.full(len(v), int(RollStatus.NOT_ON_ROLL), dtype=np.int64)
     code[on_v & ~listed] = RollStatus.NEW_REGISTRANT
     code[listed & ~right] = RollStatus.WRONG_PRECINCT
     code[listed & right & ~active] = RollStatus.INACTIVE
     code[listed & right & active] = np.where(r.restored[v[listed & right & active]], RollStatus.RESTORED, RollStatus.ACTIVE)
     regular = ab | (code == RollStatus.ACTIVE) | (code == RollStatus.RESTORED)
-    affidavit = ~regular
     if sim.recording(e):
-        sim.records.append(_record(sim, e, v, vc, code, ab, regular, barred_v))
+        people = _people(sim, t, can, on, home_county, barred_rows, inside)
+        sim.records.append(_record(sim, e, v, vc, code, ab, regular, barred_v, people))
+    del can, on, home_county
     # what the votes do to the roll
     voted = v[regular]
     r.last_vote[voted] = t
     r.activity[voted] = t
-    back = v[affidavit & listed]
+    back = v[~regular & listed]
     r.precinct[back] = r.home[back]
     sim.set_status(back[r.status[back] == Status.INACTIVE], t, Status.ACTIVE)
     r.activity[back] = t
     r.last_vote[back] = t
-    turned = v[(code == RollStatus.NOT_ON_ROLL) & ~barred_v & (r.apply[v] > t)]
+    turned = v[(code == RollStatus.NOT_ON_ROLL) & ~barred_v]
+    turned = turned[r.apply[turned] > t]
     turned = turned[sim.uniform(REGISTERS, turned, t) < rates.affidavit_registers]
     r.apply[turned] = t + exponential_days(sim.uniform(REGISTER_DAYS, turned, t), 45.0)
     sim.schedule("apply", turned, r.apply[turned])
     sim.counts[:] = 0
 
 
-def _by_county(county: np.ndarray, category: np.ndarray, nc: int, k: int) -> np.ndarray:
-    """Counts per county and category, ``int64[nc, k]``."""
-    return np.bincount(county.astype(np.int64) * k + category, minlength=nc * k).reshape(nc, k)
+def _people(sim: Simulation, t: int, can: np.ndarray, on: np.ndarray, home_county: np.ndarray, barred: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """Per county of residence: barred by a conviction; eligible with no record in their county (of whom
+    removed for not answering a notice, and of whom enfranchised again by the 2024 bill)."""
+    r, nc = sim.roll, sim.geo.n_counties
+    out = np.zeros((nc, 4), dtype=np.int64)
+    out[:, 0] = np.bincount(home_county[barred], minlength=nc) + np.bincount(home_county[inside], minlength=nc)
+    off = np.flatnonzero(can & ~on & (r.reg_no > 0))
+    off = off[~np.isin(off, barred, assume_unique=True)]
+    hc = home_county[off]
+    out[:, 1] = np.bincount(hc, minlength=nc)
+    wrong = (r.status[off] >= Status.REMOVED) & (r.removed_reason[off] == Reason.NO_RESPONSE) & (r.county[off] == hc)
+    out[:, 2] = np.bincount(hc[wrong], minlength=nc)
+    out[:, 3] = np.bincount(hc[r.conv[off] <= t], minlength=nc)
+    return out
 
 
-def _record(sim: Simulation, e: Election, v: np.ndarray, vc: np.ndarray, code: np.ndarray, ab: np.ndarray, regular: np.ndarray, barred_v: np.ndarray) -> ElectionRecord:
+def _record(sim: Simulation, e: Election, v: np.ndarray, vc: np.ndarray, code: np.ndarray, ab: np.ndarray, regular: np.ndarray,
+            barred_v: np.ndarray, people: np.ndarray) -> ElectionRecord:  # fmt: skip
     r, geo, t = sim.roll, sim.geo, e.date
     np_, nc, ns = len(geo.precinct_ids), geo.n_counties, len(RollStatus)
     m = np.zeros((nc, len(METRICS)), dtype=np.int64)
@@ -157,18 +203,22 @@ def _record(sim: Simulation, e: Election, v: np.ndarray, vc: np.ndarray, code: n
 
     # the pollbook: status (active, restored, inactive) x deadwood cause x years since ineligible
     rows = np.flatnonzero(r.listed(e.deadline))
-    rows = rows[np.argsort(r.precinct[rows], kind="stable")].astype(np.int32)
     st, county, home = r.status[rows], r.county[rows], r.home[rows]
     restored = r.restored[rows]
-    kind = np.where(st == Status.INACTIVE, 2, np.where(restored, 1, 0))
-    dead = r.death[rows] <= t
-    away = ~dead & (home < 0)
-    other = ~dead & ~away & (geo.precinct_county[np.maximum(home, 0)] != county)
-    barred = ~dead & ~away & ~other & sim.barred(rows, t)
-    cause = np.select([dead, away, other, barred], [1, 2, 3, 4], 0)
-    since = np.select([dead, away | other, barred], [r.death[rows], r.moved[rows], r.conv[rows]], t)
-    age = np.searchsorted(np.array([1.0, 2.0, 4.0]) * 365.25, t - since, side="right")
-    book = _by_county(county, (kind * 5 + cause) * 4 + age, nc, 60).reshape(nc, 3, 5, 4)
+    cause = np.zeros(len(rows), dtype=np.uint8)
+    cause[geo.precinct_county[home] != county] = 3  # lives in another county
+    cause[home < 0] = 2  # left the state
+    conv = np.flatnonzero(r.conv[rows] <= t)
+    cause[conv[(cause[conv] == 0) & sim.barred(rows[conv], t)]] = 4
+    cause[r.death[rows] <= t] = 1
+    wood = np.flatnonzero(cause)
+    wr, wc = rows[wood], cause[wood]
+    since = np.select([wc == 1, wc == 4], [r.death[wr], r.conv[wr]], r.moved[wr])
+    age = np.zeros(len(rows), dtype=np.uint8)
+    age[wood] = np.searchsorted(np.array([1.0, 2.0, 4.0]) * 365.25, t - since, side="right")
+    kind = np.where(st == Status.INACTIVE, np.uint8(2), restored.astype(np.uint8))
+    cat = county.astype(np.int32) * 60 + (kind * np.uint8(5) + cause) * np.uint8(4) + age
+    book = np.bincount(cat, minlength=nc * 60).reshape(nc, 3, 5, 4)
     put("active", book[:, :2].sum(axis=(1, 2, 3)))
     put("restored", book[:, 1].sum(axis=(1, 2)))
     put("inactive", book[:, 2].sum(axis=(1, 2)))
@@ -177,19 +227,9 @@ def _record(sim: Simulation, e: Election, v: np.ndarray, vc: np.ndarray, code: n
         put(f"deadwood_{name}", book[:, :, k].sum(axis=(1, 2)))
     for k, name in enumerate(("under_1y", "1_2y", "2_4y", "over_4y")):
         put(f"deadwood_{name}", book[:, :, 1:, k].sum(axis=(1, 2)))
-    removed = r.status == Status.REMOVED
-    put("removed_kept", np.bincount(r.county[removed], minlength=nc))
-    # people living here: barred, or eligible without a record in their county
-    living = np.flatnonzero((r.death > t) & (r.home >= 0) & ((r.reg_no > 0) | (r.conv <= t)))
-    lc = geo.precinct_county[r.home[living]]
-    ok = ~sim.barred(living, t)
-    off = ok & ~(r.on_roll(living) & (r.county[living] == lc))
-    wrong = off & (r.status[living] >= Status.REMOVED) & (r.removed_reason[living] == Reason.NO_RESPONSE) & (r.county[living] == lc)
-    rest = off & (r.conv[living] <= t)
-    people = _by_county(lc, (~ok) * 1 + (off & (r.reg_no[living] > 0)) * 2 + wrong * 4 + rest * 8, nc, 16)
-    flag = np.arange(16)
-    for bit, name in ((1, "barred_residents"), (2, "eligible_off_roll"), (4, "wrongly_removed"), (8, "restored_off_roll")):
-        put(name, people[:, (flag & bit) != 0].sum(axis=1))
+    put("removed_kept", np.bincount(r.county[r.status == Status.REMOVED], minlength=nc))
+    for k, name in enumerate(("barred_residents", "eligible_off_roll", "wrongly_removed", "restored_off_roll")):
+        put(name, people[:, k])
     # ballots, counted in the county where the voter lives
     done = (r.conv[v] <= t) & (r.custody_end[v] <= t)
     ballots = _by_county(vc, ((code * 2 + ab) * 2 + done) * 4 + regular * 2 + (regular & barred_v), nc, ns * 16).reshape(nc, ns, 2, 2, 4)
@@ -211,9 +251,13 @@ def _record(sim: Simulation, e: Election, v: np.ndarray, vc: np.ndarray, code: n
     inperson = ~ab
     arrivals = np.bincount(r.home[v[inperson]].astype(np.int64) * ns + code[inperson], minlength=np_ * ns).reshape(np_, ns)
     absentee = np.bincount(r.precinct[v[ab]].astype(np.int64), minlength=np_)
-    marks = np.zeros(r.n, dtype=np.uint8)
-    marks[v[regular & ~ab]] = VOTED_REGULAR
-    marks[v[ab]] = VOTED_AB
-    marks[v[~regular]] = VOTED_AFFIDAVIT
+    marks = np.zeros(len(v), dtype=np.uint8)
+    marks[regular & ~ab] = VOTED_REGULAR
+    marks[ab] = VOTED_AB
+    marks[~regular] = VOTED_AFFIDAVIT
+    voted = np.zeros(len(rows), dtype=np.uint8)
+    where = np.searchsorted(rows, v)
+    hit = (where < len(rows)) & (rows[np.minimum(where, len(rows) - 1)] == v)
+    voted[where[hit]] = marks[hit]
     status = st | (restored.astype(np.uint8) << 2)
-    return ElectionRecord(e, rows, r.precinct[rows], status, marks[rows], arrivals, absentee, m)
+    return ElectionRecord(e, rows.astype(np.int32), r.precinct[rows], status, r.reg_date[rows], voted, arrivals, absentee, m)

@@ -1,0 +1,222 @@
+"""The roll directory: the one writer and reader of what ``pollsim roll simulate`` leaves.
+
+``ROLL/`` holds:
+
+- ``roll.json``: the run (seed, law, scale, counties, dates), the elections recorded (each with its
+  registration deadline and file), the calibration per county (:mod:`pollsim.roll.calibrate`), the
+  rates used, and the SHA-256 of every other file;
+- ``precincts.csv``: ``index, id, county, name`` (ids as the scenario generator gives them);
+- ``persons.npz``: the synthetic identities (``first``, ``middle``, ``last``: indexes into
+  ``pollsim/data/names_1990_census.csv``; ``birth``), and the record at the end (``reg_no``,
+  ``county``, ``precinct``, ``status``, ``reg_date``, ``last_vote``, ``notice_date``,
+  ``notice_reason``, ``removed_date``, ``removed_reason``, ``restored``) beside the truth (``home``,
+  ``death``, ``conv``, ``sentence``, ``custody_end``); one row per person;
+- ``history.npz``: every status change (``row``, ``date``, ``status``, ``reason``, ``county``);
+- ``elections/DATE.npz``: the pollbook of that election as printed (``row``: the persons listed,
+  ``precinct``, ``status``: 1 active, 2 inactive, +4 if restored under the 2024 bill, ``reg_date``,
+  ``voted``: 1 regular, 2 absentee (VOTED AB), 3 affidavit), ``arrivals`` (precincts x
+  :class:`~pollsim.election.roll.RollStatus`: who came to the polls and how the poll manager found
+  them) and ``absentee`` per precinct;
+- ``counts.csv``: per election, per county and statewide, the measures of
+  :data:`pollsim.roll.vote.METRICS`;
+- ``policy.csv`` (with ``--compare``): the same population under both suffrage laws, side by side.
+
+Every file is written atomically into a staging folder that is renamed into place when complete;
+a directory that is not a roll directory is never written into. Reading checks each file against
+its SHA-256 first: a changed or damaged file is one line naming it.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from pollsim.errors import PollsimError
+from pollsim.files import atomic_text, one_line, write_npz
+from pollsim.roll.calendar import iso
+from pollsim.roll.run import RollRun
+from pollsim.roll.vote import METRICS
+
+FORMAT = "pollsim-roll"
+FORMAT_VERSION = 1
+PERSON_COLUMNS = ("first", "middle", "last", "birth", "reg_no", "county", "precinct", "status", "reg_date", "last_vote", "notice_date",
+                  "notice_reason", "removed_date", "removed_reason", "restored", "home", "death", "conv", "sentence", "custody_end")  # fmt: skip
+
+
+class RollDirError(PollsimError):
+    def __init__(self, path: Path | str, problem: str):
+        super().__init__(f"{path}: {problem}")
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def counts_rows(run: RollRun) -> list[list[object]]:
+    """``counts.csv`` rows: election, county (or statewide), then every measure."""
+    out: list[list[object]] = []
+    for rec in run.records:
+        for c, name in enumerate(run.geo.names):
+            out.append([rec.election.iso, name, *rec.metrics[c].tolist()])
+        out.append([rec.election.iso, "statewide", *rec.metrics.sum(axis=0).tolist()])
+    return out
+
+
+def csv_text(header: list[str], rows: list[list[object]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def _check_target(out: Path, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise RollDirError(out, "exists and is not a directory; choose another --out")
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if not (out / "roll.json").is_file():
+        raise RollDirError(out, "is not empty and is not a pollsim roll directory; choose another --out (nothing was written)")
+    if not force:
+        raise RollDirError(out, "holds another roll; use --force to replace it (nothing was written)")
+
+
+def write_roll(run: RollRun, out: Path | str, *, force: bool = False, policy: str | None = None) -> dict:
+    """Write ``run`` into the roll directory ``out`` (with ``policy``: policy.csv's text); return roll.json's document."""
+    out = Path(out)
+    _check_target(out, force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = out.with_name(f".{out.name}.new-{os.getpid()}")
+    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    for leftover in (stage, old):
+        shutil.rmtree(leftover, ignore_errors=True)
+    try:
+        stage.mkdir()
+        doc = _write_files(run, stage, policy)
+        if out.exists():
+            out.rename(old)
+        stage.rename(out)
+    except OSError as exc:
+        shutil.rmtree(stage, ignore_errors=True)
+        if old.exists() and not out.exists():
+            old.rename(out)
+        raise PollsimError(f"{out}: cannot write the roll directory ({one_line(exc)})") from None
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+    return doc
+
+
+def _write_files(run: RollRun, stage: Path, policy: str | None) -> dict:
+    files: dict[str, str] = {}
+
+    def text(name: str, body: str) -> None:
+        atomic_text(stage / name, body)
+        files[name] = _sha(body.encode())
+
+    def npz(name: str, arrays: dict[str, np.ndarray]) -> None:
+        write_npz(stage / name, arrays)
+        files[name] = _sha((stage / name).read_bytes())
+
+    geo, r = run.geo, run.roll
+    text("precincts.csv", csv_text(["index", "id", "county", "name"],
+                                   [[k, pid, geo.names[geo.precinct_county[k]], geo.precinct_names[k]] for k, pid in enumerate(geo.precinct_ids)]))  # fmt: skip
+    npz("persons.npz", {name: getattr(r, name) for name in PERSON_COLUMNS})
+    npz("history.npz", run.history.arrays())
+    elections = []
+    for rec in run.records:
+        name = f"elections/{rec.election.iso}.npz"
+        (stage / "elections").mkdir(exist_ok=True)
+        npz(name, {"row": rec.rows, "precinct": rec.precinct, "status": rec.status, "reg_date": rec.reg_date,
+                   "voted": rec.voted, "arrivals": rec.arrivals, "absentee": rec.absentee})  # fmt: skip
+        e = rec.election
+        elections.append({"date": e.iso, "label": e.label, "deadline": iso(e.deadline), "federal": e.federal,
+                          "federal_general": e.federal_general, "governor": e.governor, "file": name})  # fmt: skip
+    text("counts.csv", csv_text(["election", "county", *METRICS], counts_rows(run)))
+    if policy is not None:
+        text("policy.csv", policy)
+    doc = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "seed": run.plan.seed, "law": run.law,
+        "effective_2024_bill": run.plan.rates.effective if run.law == "2024" else None, "scale": run.plan.scale,
+        "counties": list(geo.names), "start": iso(run.start), "end": iso(run.end), "persons": int(r.n),
+        "elections": elections, "calibration": run.calibration.rows(geo.names), "rates": run.plan.rates.describe(),
+        "files": dict(sorted(files.items())),
+    }  # fmt: skip
+    atomic_text(stage / "roll.json", json.dumps(doc, indent=2) + "\n")
+    return doc
+
+
+class RollDir:
+    """A roll directory, read through its SHA-256 checks."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        meta = self.path / "roll.json"
+        if not meta.is_file():
+            raise RollDirError(self.path, "is not a roll directory (no roll.json); make one with 'pollsim roll simulate --out DIR'")
+        try:
+            self.doc = json.loads(meta.read_text(encoding="utf-8"))
+            ok = isinstance(self.doc, dict) and self.doc.get("format") == FORMAT and isinstance(self.doc.get("files"), dict)
+        except (OSError, ValueError) as exc:
+            raise RollDirError(meta, f"unreadable ({one_line(exc)})") from None
+        if not ok:
+            raise RollDirError(meta, f"not a {FORMAT} description (field 'format' or 'files' missing)")
+        if self.doc.get("format_version") != FORMAT_VERSION:
+            raise RollDirError(meta, f"format_version {self.doc.get('format_version')!r}; this pollsim reads {FORMAT_VERSION}")
+
+    def _bytes(self, name: str) -> bytes:
+        want = self.doc["files"].get(name)
+        if want is None:
+            raise RollDirError(self.path / name, "not part of this roll directory")
+        try:
+            data = (self.path / name).read_bytes()
+        except OSError as exc:
+            raise RollDirError(self.path / name, f"missing or unreadable ({one_line(exc)})") from None
+        if _sha(data) != want:
+            raise RollDirError(self.path / name, "changed or damaged since it was written (SHA-256 differs from roll.json)")
+        return data
+
+    def arrays(self, name: str) -> dict[str, np.ndarray]:
+        try:
+            with np.load(io.BytesIO(self._bytes(name)), allow_pickle=False) as z:
+                return {k: z[k] for k in z.files}
+        except (ValueError, OSError, KeyError) as exc:
+            raise RollDirError(self.path / name, f"not a readable npz archive ({one_line(exc)})") from None
+
+    @cached_property
+    def persons(self) -> dict[str, np.ndarray]:
+        return self.arrays("persons.npz")
+
+    @cached_property
+    def precincts(self) -> list[dict[str, str]]:
+        return list(csv.DictReader(io.StringIO(self._bytes("precincts.csv").decode("utf-8"))))
+
+    @property
+    def elections(self) -> list[dict]:
+        return list(self.doc.get("elections", []))
+
+    def election(self, date: str) -> tuple[dict, dict[str, np.ndarray]]:
+        """An election's entry in roll.json and its arrays."""
+        for e in self.elections:
+            if e.get("date") == date:
+                return e, self.arrays(e["file"])
+        dates = ", ".join(e.get("date", "?") for e in self.elections)
+        raise RollDirError(self.path, f"--election {date}: no election recorded on that day (recorded: {dates})")
+
+    def precinct_index(self, pid: str) -> int:
+        for row in self.precincts:
+            if row["id"] == pid:
+                return int(row["index"])
+        raise RollDirError(self.path, f"--precinct {pid}: no such precinct (ids are FIPS-NNN, e.g. {self.precincts[0]['id'] if self.precincts else '28001-001'})")
+
+    def counts(self) -> list[dict[str, str]]:
+        return list(csv.DictReader(io.StringIO(self._bytes("counts.csv").decode("utf-8"))))
