@@ -118,3 +118,14 @@ def test_procedures_are_on_the_clock_and_the_accounting_form_has_the_615_totals(
     assert f"(f) total ballots cast ............................. {int(pc['ballots_cast']):>7}" in form
     assert "difference ....................................       0" in form
     assert form.count("seal MS-") == 5  # four DREs and the accessible unit
+
+
+def test_a_silent_fault_is_not_counted_as_an_incident_in_the_printed_summary(tmp_path):
+    """Trainees must find misrecording firmware through the audit, not from the run's summary table."""
+    proc = pollsim("run", str(SCENARIOS / "drills" / "misrecording-audit.yaml"), "--out", str(tmp_path / "M"))
+    assert proc.returncode == 0, proc.stderr
+    row = next(line for line in proc.stdout.splitlines() if "incidents" in line)
+    cells = [c.strip() for c in row.strip().strip("│").split("│")]
+    assert cells == ["incidents", "0"], row
+    kinds = [i["kind"] for i in json.loads((tmp_path / "M" / "summary.json").read_text())["incidents"]]
+    assert "misrecording" in kinds  # the run directory keeps it for the trainer

@@ -12,8 +12,11 @@ import argparse
 import sys
 from pathlib import Path
 
-AUDIT_VERBS = ("run", "sample-size", "draw", "verify", "simulate")
+AUDIT_VERBS = ("run", "sample-size", "draw", "verify", "simulate", "plan")
 METHODS = ["bravo", "kaplan-markov", "alpha"]
+RUN_METHODS = [*METHODS, "batch", "macro", "alpha-batch", "hybrid", "oneaudit"]
+SIMULATE_METHODS = [*METHODS, "batch", "macro", "alpha-batch", "hybrid", "suite-product", "suite-fisher", "oneaudit"]
+BETS = ["adaptive", "fixed", "kelly"]
 
 
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
@@ -31,15 +34,24 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", default=None, help="with --engine dask: address of an existing scheduler (default: a LocalCluster)")
 
 
+def _evidence_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--evidence", action="append", metavar="EQUIPMENT=LEVEL",
+                   help="override the evidence table (docs/audit.md), e.g. precinct-scanner=card for imprinting scanners; repeatable")  # fmt: skip
+
+
 def _audit_parsers(audit: argparse.ArgumentParser) -> None:
-    sub = audit.add_subparsers(dest="audit_verb", required=True, metavar="{RUN_DIR,run,sample-size,draw,verify,simulate}")
+    sub = audit.add_subparsers(dest="audit_verb", required=True, metavar="{RUN_DIR,run,sample-size,draw,verify,simulate,plan}")
     p = sub.add_parser("run", formatter_class=_Help, help="audit a run directory and write the audit package (also: pollsim audit RUN_DIR ...)")
     p.add_argument("run_dir", help="the run directory")
-    p.add_argument("--contest", required=True, help="contest id (several: comma-separated, one sample)")
+    p.add_argument("--contest", required=True, help="contest id (several, comma-separated, one sample: bravo, kaplan-markov, alpha)")
     p.add_argument("--risk-limit", type=float, required=True, help="the risk limit, e.g. 0.05")
     p.add_argument("--seed", required=True, help="20 dice digits (or any published string)")
-    p.add_argument("--method", default="kaplan-markov", choices=METHODS, help="risk function")
-    p.add_argument("--sampler", choices=["arlo", "colorado"], default="arlo", help="Rivest's consistent sampler (as Arlo) or ColoradoRLA's")
+    p.add_argument("--method", default="kaplan-markov", choices=RUN_METHODS,
+                   help="card-level: bravo, kaplan-markov, alpha; batch comparison: batch (= macro, Arlo's), alpha-batch; hybrid (SUITE-style); oneaudit")  # fmt: skip
+    p.add_argument("--bet", default="adaptive", choices=BETS, help="ALPHA's bet (--method alpha)")
+    p.add_argument("--combine", default="product", choices=["product", "fisher"], help="how --method hybrid combines its strata")
+    _evidence_option(p)
+    p.add_argument("--sampler", choices=["arlo", "colorado"], default="arlo", help="Rivest's consistent sampler (as Arlo) or ColoradoRLA's (card-level methods)")
     p.add_argument("--out", default=None, help="package directory (default: RUN_DIR/audit)")
     p = sub.add_parser("sample-size", formatter_class=_Help, help="ballots to plan for, for a two-candidate contest")
     p.add_argument("--method", required=True, choices=["polling", "comparison", *METHODS], help="polling = bravo, comparison = kaplan-markov")
@@ -48,6 +60,10 @@ def _audit_parsers(audit: argparse.ArgumentParser) -> None:
     p.add_argument("--ballots", type=int, default=None, help="ballots cast (for the simulated quantiles)")
     p.add_argument("--o1", type=float, default=0.001, help="expected one-vote overstatement rate (comparison)")
     p.add_argument("--o2", type=float, default=0.0001, help="expected two-vote overstatement rate (comparison)")
+    p.add_argument("--u1", type=float, default=None, help="expected one-vote understatement rate (kaplan-markov; default: --o1)")
+    p.add_argument("--u2", type=float, default=None, help="expected two-vote understatement rate (kaplan-markov; default: --o2)")
+    p.add_argument("--formula", default="arlo", choices=["arlo", "rlacalc", "super-simple"], help="Kaplan-Markov sample-size formula")
+    p.add_argument("--bet", default="adaptive", choices=BETS, help="ALPHA's bet (--method alpha)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p = sub.add_parser("draw", formatter_class=_Help, help="the sample a seed draws from a ballot manifest")
     p.add_argument("--manifest", required=True, help="CSV with 'Batch Name' and 'Number of Ballots'")
@@ -60,13 +76,24 @@ def _audit_parsers(audit: argparse.ArgumentParser) -> None:
     p.add_argument("package", help="the audit package directory")
     p.add_argument("--run", default=None, help="the run directory it was made from (default: the package's parent, if a run)")
     p = sub.add_parser("simulate", formatter_class=_Help, help="measure risk (wrong outcome) or workload (correct outcome) by simulation")
-    p.add_argument("--method", default="kaplan-markov", choices=METHODS, help="risk function")
+    p.add_argument("--method", default="kaplan-markov", choices=SIMULATE_METHODS, help="risk function or design (batch = macro, hybrid = suite-product)")
+    p.add_argument("--bet", default="adaptive", choices=BETS, help="ALPHA's bet (--method alpha)")
     p.add_argument("--audits", type=int, default=2000, help="simulated audits")
     p.add_argument("--risk-limit", type=float, default=0.10, help="the risk limit")
     p.add_argument("--correct-outcome", action="store_true", help="simulate a correct outcome (workload) instead of a wrong one (risk)")
     p.add_argument("--ballots", type=int, default=20_000, help="ballots in the synthetic contest")
-    p.add_argument("--margin", type=float, default=0.05, help="reported margin")
+    p.add_argument("--margin", type=float, default=None, help="reported margin (default: 0.05 card-level, 0.08 batch and hybrid designs)")
+    p.add_argument("--batch-size", type=int, default=200, help="cards per batch or pool (batch, hybrid, oneaudit)")
+    p.add_argument("--share-without-cvr", type=float, default=0.4, help="share of the cards without their own CVR (hybrid, oneaudit)")
     p.add_argument("--seed", type=int, default=0, help="numpy seed")
+    p = sub.add_parser("plan", formatter_class=_Help, help="propose a statewide design fitted to the paper, its workload, and the alternatives")
+    p.add_argument("run_dir", help="the run directory")
+    p.add_argument("--contest", required=True, help="the contest id")
+    p.add_argument("--risk-limit", type=float, required=True, help="the risk limit, e.g. 0.05")
+    _evidence_option(p)
+    p.add_argument("--trials", type=int, default=400, help="simulated audits per design")
+    p.add_argument("--seed", type=int, default=0, help="numpy seed of the simulations")
+    p.add_argument("--json", action="store_true", help="print JSON")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", required=True, help="nist-cvr | nist-results | nist-eventlog | arlo-manifest | dominion-cvr")
     p.add_argument("--out", required=True, help="output file")
 
-    p = verb("audit", "risk-limiting audits (§23-15-617): audit RUN_DIR ... | sample-size | draw | verify | simulate",
+    p = verb("audit", "risk-limiting audits (§23-15-617): audit RUN_DIR ... | sample-size | draw | verify | simulate | plan",
              description="pollsim audit RUN_DIR --contest ID --risk-limit A --seed DIGITS (same as 'audit run RUN_DIR ...'), "
                          "or one of the verbs below; 'pollsim audit VERB --help' for each.")  # fmt: skip
     _audit_parsers(p)
@@ -152,6 +179,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seen", type=Path, help="JSON file of the last seal counter accepted per device (read and updated)")
     p.add_argument("--chunk", type=int, default=0xFFFF, help="records asked for per chunk (lower on slow or noisy lines)")
     p.add_argument("--ack-timeout", type=float, default=0.5, help="seconds to wait for an acknowledgement")
+
+    p = verb("roll", "the voter roll across election cycles: roll simulate | roll pollbook")
+    roll = p.add_subparsers(dest="roll_verb", required=True, metavar="{simulate,pollbook}")
+    p = roll.add_parser("simulate", formatter_class=_Help, help="simulate the roll (registration, list maintenance, restored suffrage) and write it")
+    p.add_argument("--start", default="2020-01-01", help="first day whose elections are written (YYYY-MM-DD)")
+    p.add_argument("--end", default="2028-12-31", help="last day simulated (YYYY-MM-DD)")
+    p.add_argument("--out", required=True, help="roll directory to write")
+    p.add_argument("--law", choices=["2024", "pre2024"], default="2024", help="suffrage law: the 2024 bill (from its effective date) or the earlier law")
+    p.add_argument("--compare", action="store_true", help="also run the other law on the same population; write policy.csv and print the comparison")
+    p.add_argument("--seed", type=int, default=1, help="root seed")
+    p.add_argument("--scale", type=float, default=1.0, help="share of every county's population to simulate (quick runs)")
+    p.add_argument("--counties", default=None, help="comma-separated county names (default: all 82)")
+    p.add_argument("--force", action="store_true", help="replace a roll already in --out")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p = roll.add_parser("pollbook", formatter_class=_Help, help="print a precinct's pollbook at an election (§23-15-125 columns, synthetic names)")
+    p.add_argument("roll_dir", help="the roll directory")
+    p.add_argument("--election", required=True, help="election day, YYYY-MM-DD")
+    p.add_argument("--precinct", required=True, help="precinct id, FIPS-NNN (e.g. 28049-012)")
+    p.add_argument("--csv", action="store_true", help="print CSV instead of the printed page")
     return parser
 
 
@@ -169,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from pollsim import verbs
 
-        name = args.command if args.command != "audit" else f"audit_{args.audit_verb}"
+        name = {"audit": f"audit_{getattr(args, 'audit_verb', '')}", "roll": f"roll_{getattr(args, 'roll_verb', '')}"}.get(args.command, args.command)
         return int(getattr(verbs, name.replace("-", "_"))(args))
     except PollsimError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pollsim.audit import RunBallots, run_audit
-from pollsim.audit.rounds import AuditResult
+from pollsim.audit.package import AnyAuditResult
 from pollsim.night import NightResult, night_seed, simulate_night
 from pollsim.precinct.election_day import ElectionDayRun, run_election_day
 from pollsim.reconcile import PrecinctCounts, ReconciliationReport, flags_at_publications, reconcile_precincts
@@ -57,7 +57,7 @@ class ElectionRun:
     night: NightResult | None = None
     night_flags: np.ndarray | None = None
     serial_readin: dict | None = None
-    audit: AuditResult | None = None
+    audit: AnyAuditResult | None = None
 
     @classmethod
     def of_day(cls, day: ElectionDayRun, night: NightResult | None = None) -> ElectionRun:

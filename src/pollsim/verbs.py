@@ -59,6 +59,8 @@ def _print_summary(summ: dict, out: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from pollsim.scenario.events_spec import SILENT_KINDS
+
     console = Console()
     t = Table(title=f"{summ['scenario']} (seed {summ['seed']})", show_header=False)
     w = summ["wait_minutes"]
@@ -70,7 +72,7 @@ def _print_summary(summ: dict, out: Path) -> None:
         ("spoiled ballots", f"{summ['spoiled_ballots']:,}"),
         ("wait (min) mean / p50 / p95 / max", f"{w['mean']:.1f} / {w['p50']:.1f} / {w['p95']:.1f} / {w['max']:.1f}"),
         ("last voter out", summ["last_voter_out"]),
-        ("incidents", str(len(summ["incidents"]))),
+        ("incidents", str(sum(1 for i in summ["incidents"] if i.get("kind") not in SILENT_KINDS))),  # a silent fault is no incident a poll manager sees
     ]
     if "serial_readin" in summ:
         s = summ["serial_readin"]
@@ -247,9 +249,11 @@ def _sampler(name: str) -> str:
 
 
 def audit_run(args: argparse.Namespace) -> int:
+    from pollsim.audit.evidence import parse_overrides
     from pollsim.rundir import audit_run_dir
 
-    audit_run_dir(args.run_dir, args.contest, args.risk_limit, args.seed, args.method, args.out, print, sampler=_sampler(args.sampler))
+    audit_run_dir(args.run_dir, args.contest, args.risk_limit, args.seed, args.method, args.out, print, sampler=_sampler(args.sampler),
+                  bet=args.bet, combine=args.combine, evidence=parse_overrides(args.evidence))  # fmt: skip
     return 0
 
 
@@ -257,7 +261,7 @@ def audit_sample_size(args: argparse.Namespace) -> int:
     from pollsim.audit import cli_sample_size
 
     method = {"polling": "bravo", "comparison": "kaplan-markov"}.get(args.method, args.method)
-    result = cli_sample_size(method, args.margin, args.risk_limit, args.ballots, args.o1, args.o2)
+    result = cli_sample_size(method, args.margin, args.risk_limit, args.ballots, args.o1, args.o2, formula=args.formula, u1=args.u1, u2=args.u2, bet=args.bet)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -305,9 +309,55 @@ def audit_verify(args: argparse.Namespace) -> int:
 
 
 def audit_simulate(args: argparse.Namespace) -> int:
-    from pollsim.audit import simulate_audits
+    from pollsim.audit import simulate_audits, simulate_design
 
-    result = simulate_audits(args.method, audits=args.audits, risk_limit=args.risk_limit, wrong_outcome=not args.correct_outcome,
-                             ballots=args.ballots, reported_margin=args.margin, seed=args.seed)  # fmt: skip
+    if args.method in ("bravo", "kaplan-markov", "alpha"):
+        result = simulate_audits(args.method, audits=args.audits, risk_limit=args.risk_limit, wrong_outcome=not args.correct_outcome,
+                                 ballots=args.ballots, reported_margin=0.05 if args.margin is None else args.margin, seed=args.seed, bet=args.bet)  # fmt: skip
+    else:
+        result = simulate_design(args.method, audits=args.audits, risk_limit=args.risk_limit, wrong_outcome=not args.correct_outcome, ballots=args.ballots,
+                                 reported_margin=0.08 if args.margin is None else args.margin, share_without_cvr=args.share_without_cvr,
+                                 batch_size=args.batch_size, seed=args.seed)  # fmt: skip
     print(json.dumps(result, indent=2))
+    return 0
+
+
+def audit_plan(args: argparse.Namespace) -> int:
+    from pollsim.audit import plan_audit
+    from pollsim.audit.evidence import parse_overrides
+    from pollsim.audit.plan import plan_text
+    from pollsim.rundir import RunDir
+
+    doc = plan_audit(RunDir(args.run_dir).audit_ballots(), args.contest, args.risk_limit, evidence=parse_overrides(args.evidence), trials=args.trials, seed=args.seed)
+    print(json.dumps(doc, indent=2) if args.json else plan_text(doc))
+    return 0
+
+
+def roll_simulate(args: argparse.Namespace) -> int:
+    from pollsim.roll import compare_laws, headline, policy_csv, simulate_roll, write_roll
+    from pollsim.roll.store import check_target
+
+    counties = tuple(c.strip() for c in args.counties.split(",") if c.strip()) if args.counties else ()
+    check_target(Path(args.out), args.force)  # before minutes of simulation, not after
+    if args.compare:
+        runs = compare_laws(args.start, args.end, seed=args.seed, scale=args.scale, counties=counties)
+        run = runs[args.law]
+        doc = write_roll(run, args.out, force=args.force, policy=policy_csv(runs["pre2024"], runs["2024"]))
+    else:
+        run = simulate_roll(args.start, args.end, law=args.law, seed=args.seed, scale=args.scale, counties=counties)
+        doc = write_roll(run, args.out, force=args.force)
+    if not args.quiet:
+        n = len(doc["counties"])
+        print(f"{args.out}: roll of {n} count{'y' if n == 1 else 'ies'}, {doc['persons']:,} people, "
+              f"{len(doc['elections'])} elections from {doc['start']} to {doc['end']} under the {args.law} law")  # fmt: skip
+        print(run.summary())
+        if args.compare:
+            print(headline(runs["pre2024"], runs["2024"]), end="")
+    return 0
+
+
+def roll_pollbook(args: argparse.Namespace) -> int:
+    from pollsim.roll import print_pollbook
+
+    sys.stdout.write(print_pollbook(args.roll_dir, args.election, args.precinct, as_csv=args.csv))
     return 0

@@ -48,3 +48,19 @@ def flipped_copy(run: Path, out: Path, contest: str, reported_margin: float, see
 def wrong_run(training_run, tmp_path_factory) -> Path:
     """U.S. Senate: the paper says dawson, the CVRs say pruitt by 5 % of the ballots."""
     return flipped_copy(training_run, tmp_path_factory.mktemp("audit") / "wrong", "us-senate", 0.05)
+
+
+@pytest.fixture(scope="session")
+def mixed_run(tmp_path_factory) -> Path:
+    """A synthetic run of 200 precincts in 12 counties: DREs (VVPAT rolls) and precinct scanners."""
+    from .synthetic import synthetic_run
+
+    return synthetic_run(tmp_path_factory.mktemp("audit") / "mixed")
+
+
+@pytest.fixture(scope="session")
+def mixed_wrong_run(tmp_path_factory) -> Path:
+    """The same election, its CVRs flipped so that b is reported ahead by 5 % (the paper says a)."""
+    from .synthetic import synthetic_run
+
+    return synthetic_run(tmp_path_factory.mktemp("audit") / "mixed-wrong", flip=0.05)

@@ -136,4 +136,4 @@ def test_every_format_writes_the_same_bytes_twice(dre_run, tmp_path):
         export_run(dre_run[1], fmt, a)
         export_run(dre_run[1], fmt, b)
         assert a.read_bytes() == b.read_bytes(), fmt
-    assert json.loads((tmp_path / "a.nist-cvr").read_text())["GeneratedDate"] == "2026-11-03T19:25:00-06:00"  # the last voter out, 19:25 on the run's clock
+    assert json.loads((tmp_path / "a.nist-cvr").read_text())["GeneratedDate"] == "2026-11-03T19:26:00-06:00"  # the minute after the last voter out (19:25 on the run's clock)

@@ -33,7 +33,7 @@ def test_each_ballot_is_numbered_within_its_device_batch_in_cast_order(synthetic
 
 def test_the_export_is_dated_election_day_at_the_last_voter_out(dre_run):
     run = RunDir(dre_run[1])
-    assert generated_time(run) == "2026-11-03T19:25:00-06:00"  # the last voter out, 19:25 on the run's clock
+    assert generated_time(run) == "2026-11-03T19:26:00-06:00"  # the minute after the last voter out (19:25 on the run's clock)
 
 
 def test_with_several_ballot_styles_each_precinct_gets_the_smallest_that_holds_its_marks(synthetic_run, tmp_path):

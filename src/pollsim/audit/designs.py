@@ -119,4 +119,4 @@ def round_line(r: int, draws: int, new: int, what: str, risks: dict[str, float],
 def risk_of(log_t: np.ndarray) -> tuple[float, float]:
     """(max T so far, risk) from ln T along a path (risk 1 for an empty path)."""
     best = float(np.max(np.maximum(log_t, 0.0))) if len(log_t) else 0.0
-    return math.exp(best), float(min(1.0, math.exp(-best)))
+    return (math.exp(best) if best < 700 else math.inf), float(min(1.0, math.exp(-best)))

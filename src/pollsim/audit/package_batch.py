@@ -190,6 +190,6 @@ def verify_batch(path: Path, doc: dict, problems: list[str]) -> None:
         problems.append(f"audit.json: the audit stopped after {len(doc['rounds'])} round(s) unconfirmed with rounds left")
     recount = read_recount(path, doc, {cid: outcome}, problems)
     check_decisions(doc, {cid: outcome}, {cid} if confirmed else set(), {cid: risk}, recount, problems)
-    want = batch_workload(AuditBoards(**doc["boards"]), bc, tuple(k[0] for k in keys), list(hand), not confirmed)
-    if want != doc["workload"]:
-        problems.append(f"audit.json: workload {doc['workload']} does not match the recomputed {want}")
+    work = batch_workload(AuditBoards(**doc["boards"]), bc, tuple(k[0] for k in keys), list(hand), not confirmed)
+    if work != doc["workload"]:
+        problems.append(f"audit.json: workload {doc['workload']} does not match the recomputed {work}")

@@ -67,7 +67,7 @@ def rounds_doc(rounds: list[RoundRecord], extra: list[dict] | None = None) -> li
     """The rounds as audit.json lists them (``extra``: design-specific keys per round)."""
     out = []
     for i, rr in enumerate(rounds):
-        d = {"round": rr.round, "draws": rr.draws, "new_draws": rr.new_draws, "ballots_examined": rr.ballots_examined}
+        d: dict = {"round": rr.round, "draws": rr.draws, "new_draws": rr.new_draws, "ballots_examined": rr.ballots_examined}
         d.update((extra or [{}] * len(rounds))[i])
         d.update({"confirmed": list(rr.confirmed), "risks": rr.risks})
         out.append(d)

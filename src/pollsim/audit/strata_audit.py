@@ -211,7 +211,7 @@ def run_strata_audit(
     if method == "hybrid":
         strata = hybrid_strata(outcome, manifest.counts, reported, stratum)
         plan = [{s: n for s, n in zip(("card", "poll"), e, strict=True) if s in manifests} for e in hybrid_schedule(strata, outcome, reported, stratum, risk_limit, policy)]
-        params = {"method": "hybrid", "combine": combine}
+        params: dict = {"method": "hybrid", "combine": combine}
     else:
         pool = np.array([x == "pool" for x in stratum], bool)
         rows = np.flatnonzero(~pool[ballots.row_batch]) if (~pool).any() else np.zeros(0, np.int64)
@@ -242,7 +242,7 @@ def run_strata_audit(
         drawn = sum(ends.values())
         examined = sum(len(set(samples[s].cards.tolist())) for s in manifests)
         rounds.append(RoundRecord(r, drawn, drawn - total, examined, {cid: {a: v[1] for a, v in m.items()}}, {cid: {a: v[0] for a, v in m.items()}}, (cid,) if confirmed else ()))
-        echo(round_line(r, drawn, drawn - total, f"{' + '.join(f'{e} {s}' for s, e in ends.items())}; {examined} ballots examined", {cid: risk}, risk_limit, confirmed))
+        echo(round_line(r, drawn, drawn - total, f"{ends.get('card', 0)} comparison + {ends.get('poll', 0)} polling draws, " * (method == "hybrid") + f"{examined} ballots examined", {cid: risk}, risk_limit, confirmed))
         total = drawn
         if confirmed:
             break

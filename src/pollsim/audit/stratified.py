@@ -22,7 +22,12 @@ A2 <= t2 = (1/2 - beta) N/N2 (SHANGRLA's ``calculate_beta_range``). For each bet
   (x/t2)(eta - t2)/(1 - t2) + (1 - eta)/(1 - t2); no bet (T2 = 1) when eta <= t2;
 - each stratum's P-value is 1 / max T over its draws so far; ``fisher`` combines them as SUITE
   does, p = p1 p2 (1 - ln(p1 p2)) (chi-square, 4 degrees of freedom); ``product`` takes
-  1 / (T1 T2) at the current draws (Sweeter than SUITE: an intersection supermartingale).
+  1 / (T1 T2) at the current draws (Sweeter than SUITE: an intersection supermartingale). For
+  ``product`` the comparison stratum does not bet (T1 = 1) at an allocation whose null mean
+  t1' is 1 or more: y is 1 on a card without discrepancy, so Kaplan-Markov's factor would
+  shrink T1 draw after draw where the null is true, and no evidence from the polling stratum
+  could make up for it (the polling stratum does the same: no bet when eta <= t2). Whether to
+  bet depends on beta and the reported figures only, so T1 T2 stays a test supermartingale.
 
 One stratum may be empty (all of the contest's paper supports one method): its T is 1 (its
 P-value 1), and the audit is the other stratum's test at beta = 1/2 (``product``) or that test's
@@ -97,7 +102,9 @@ def comparison_log_t(s: Strata, omega: np.ndarray, betas: np.ndarray, ends: np.n
     t1 = 1 - abar + betas * s.cards / s.cards_cvr
     logs = np.log(1 - np.asarray(omega, float) / 2 + g)
     out = [_paths(logs, c, ends) for c in np.log(t1 + g)]
-    return np.stack([b for b, _ in out], axis=-1), np.stack([n for _, n in out], axis=-1)
+    now = np.stack([n for _, n in out], axis=-1)
+    now[..., t1 >= 1] = 0.0  # product: no bet where the null mean of y is at least its no-error value 1
+    return np.stack([b for b, _ in out], axis=-1), now
 
 
 def polling_log_t(s: Strata, pair: np.ndarray, betas: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

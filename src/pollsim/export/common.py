@@ -28,14 +28,15 @@ class ExportError(PollsimError):
 
 
 def generated_time(run: RunDir) -> str:
-    """The export's time stamp: election day at the last voter out (summary.json), local time.
+    """The export's time stamp: election day, the minute after the last voter out (summary.json
+    gives that clock minute with the seconds dropped), local time.
 
-    Fixed by the run, so the same run directory always gives the same bytes; polls closed by
-    then, so it is a time at which the results could have been generated.
+    Fixed by the run, so the same run directory always gives the same bytes; the last voter had
+    left by then, so it is a time at which the results could have been generated.
     """
     last = str(run.summary.get("last_voter_out", "") or "19:00")
     m = re.fullmatch(r"(\d+):(\d\d)", last)
-    minutes = int(m[1]) * 60 + int(m[2]) if m else 19 * 60
+    minutes = int(m[1]) * 60 + int(m[2]) + 1 if m else 19 * 60
     try:
         dt.date.fromisoformat(run.election.date)
     except ValueError:

@@ -17,8 +17,8 @@ side by side).
 """
 
 from pollsim.roll.calendar import Election, registration_deadline, scheduled_elections
-from pollsim.roll.pollbook import PrecinctPollbook, precinct_pollbook, print_pollbook
 from pollsim.roll.policy import headline, policy_csv
+from pollsim.roll.pollbook import PrecinctPollbook, precinct_pollbook, print_pollbook
 from pollsim.roll.rates import LAWS, Law, Rates
 from pollsim.roll.run import RollRun, compare_laws, simulate_roll
 from pollsim.roll.store import RollDir, write_roll

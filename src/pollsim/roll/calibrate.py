@@ -44,6 +44,10 @@ class _Counted(Exception):
     pass
 
 
+class _Over(Exception):
+    """A county's roll came out above its target: args are the active and inactive counts."""
+
+
 @dataclass
 class Calibration:
     """What the calibration chose and what it reached, per county."""
@@ -93,6 +97,22 @@ def _measure(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
     return box[0]
 
 
+def _count_and_fill(sim: Simulation, ta: np.ndarray, ti: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Run ``sim`` through the November 2020 pollbook, adding the records that make it exact."""
+    counted: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def hook(s: Simulation, e: Election) -> None:
+        if e.date == NOVEMBER_2020 and not counted:
+            da, di = _count(s, e)
+            counted.append((da, di))
+            if (da > ta).any() or (di > ti).any():
+                raise _Over(da, di)
+            s.append(s.population.reserve(ta - da, ti - di))
+
+    sim.run(hook, until=NOVEMBER_2020)
+    return counted[0]
+
+
 def _margin(target: np.ndarray, share: float) -> np.ndarray:
     return np.maximum(share * target, 3 * np.sqrt(target))
 
@@ -111,29 +131,15 @@ def calibrated(geo: Geography, rates: Rates, law: Law, seed: int, scale: float, 
     sizes = np.round(sizes * grow * (total - _margin(total, 0.004)) / np.maximum((a + i) * grow, 1)).astype(np.int64)
     practice = np.where(i > 0, np.clip(practice * (ti - _margin(ti, 0.05)) / np.maximum(i * grow, 1e-9), 0.0, 1.0), practice)
     for attempt in range(1, 5):
-        plan = Plan(geo, rates, law, seed, scale, last, np.maximum(sizes, 0), practice, first, last)
-        sim = Simulation(plan)
-        counted: list[tuple[np.ndarray, np.ndarray]] = []
-
-        def hook(s: Simulation, e: Election) -> None:
-            if e.date == NOVEMBER_2020 and not counted:
-                da, di = _count(s, e)
-                counted.append((da, di))
-                if (da > ta).any() or (di > ti).any():
-                    raise _Counted
-                s.append(s.population.reserve(ta - da, ti - di))
-
+        sim = Simulation(Plan(geo, rates, law, seed, scale, last, np.maximum(sizes, 0), practice, first, last))
         try:
-            sim.run(hook, until=NOVEMBER_2020)
-        except _Counted:
-            da, di = counted[0]
-            over_a, over_i = da > ta, di > ti
-            sizes = np.where(over_a, np.round(sizes * (ta - _margin(ta, 0.01)) / np.maximum(da, 1)), sizes).astype(np.int64)
-            practice = np.where(over_i, practice * np.clip((ti - _margin(ti, 0.1)) / np.maximum(di, 1), 0.0, 1.0), practice)
+            da, di = _count_and_fill(sim, ta, ti)
+        except _Over as over:
+            da, di = over.args
+            sizes = np.where(da > ta, np.round(sizes * (ta - _margin(ta, 0.01)) / np.maximum(da, 1)), sizes).astype(np.int64)
+            practice = np.where(di > ti, practice * np.clip((ti - _margin(ti, 0.1)) / np.maximum(di, 1), 0.0, 1.0), practice)
             continue
-        da, di = counted[0]
-        cal = Calibration(ta, ti, da, di, ta - da, ti - di, practice, sizes, attempt)
-        return sim, cal
+        return sim, Calibration(ta, ti, da, di, ta - da, ti - di, practice, sizes, attempt)
     raise PollsimError("calibration to EAVS 2020 failed: a county's roll stayed above its November 2020 count after 4 attempts")
 
 

@@ -16,9 +16,10 @@ Every status change is logged (row, date, status, reason, county): the roll's hi
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -173,6 +174,14 @@ class Simulation:
         if not self.in_force_2024(t):
             return convicted
         return convicted & (r.sentence[rows] != Sentence.PROBATION) & (r.custody_end[rows] > t)
+
+    def fork(self, law: Law) -> Simulation:
+        """An independent copy of this simulation, from now on under ``law``."""
+        twin = copy.deepcopy(self)
+        twin.plan = replace(self.plan, law=law)
+        twin.law = law
+        twin.effective = day(self.rates.effective) if law == "2024" else int(NEVER)
+        return twin
 
     def recording(self, e: Election) -> bool:
         return self.plan.record_from <= e.date <= self.plan.record_to

@@ -36,8 +36,8 @@ MARKS = {VOTED_REGULAR: "VOTED", VOTED_AB: "VOTED AB", VOTED_AFFIDAVIT: "AFFIDAV
 @cache
 def names() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """First names (50 male, then 50 female) and surnames (50), in the Census lists' order."""
-    with resources.files("pollsim.data").joinpath("names_1990_census.csv").open(encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
+    text = resources.files("pollsim.data").joinpath("names_1990_census.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
     first = tuple(r["name"] for r in rows if r["list"] == "male_first") + tuple(r["name"] for r in rows if r["list"] == "female_first")
     return first, tuple(r["name"] for r in rows if r["list"] == "last")
 
@@ -80,8 +80,7 @@ def precinct_pollbook(roll: RollDir | Path | str, election: str, precinct: str) 
     rd = roll if isinstance(roll, RollDir) else RollDir(roll)
     k = rd.precinct_index(precinct)
     _, a = rd.election(election)
-    mine = a["precinct"] == k
-    status = a["status"][mine]
+    status = a["status"][a["precinct_start"][k] : a["precinct_start"][k + 1]]
     arrivals = {s.name: int(a["arrivals"][k, s]) for s in RollStatus}
     return PrecinctPollbook(precinct, election, int(((status & 3) == 1).sum()), int(((status & 3) == 2).sum()),
                             int(((status & 4) != 0).sum()), int(a["absentee"][k]), arrivals)  # fmt: skip
@@ -104,9 +103,10 @@ def pollbook_rows(roll: RollDir | Path | str, election: str, precinct: str) -> t
         _, b = rd.election(e["date"])
         marks_before.append(dict(zip(b["row"].tolist(), b["voted"].tolist(), strict=True)))
     p = rd.persons
-    mine = np.flatnonzero(a["precinct"] == k)
+    mine = np.arange(a["precinct_start"][k], a["precinct_start"][k + 1])
     rows = a["row"][mine]
-    order = np.lexsort((p["reg_no"][rows], p["middle"][rows], p["first"][rows], p["last"][rows]))
+    first_rank, last_rank = (np.argsort(np.argsort(np.array(n))) for n in names())
+    order = np.lexsort((p["reg_no"][rows], p["middle"][rows], first_rank[p["first"][rows] % len(first_rank)], last_rank[p["last"][rows] % len(last_rank)]))
     header = ["REG DATE", "REG NO", "NAME", "DATE OF BIRTH", *(e["date"] for e in earlier), election, "NOTE"]
     out = []
     for j in order:

@@ -19,11 +19,12 @@ same population can be run under either law. The clerk learns of it only through
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from pollsim.roll.calendar import NEVER, NO_DATE, day, scheduled_elections
+from pollsim.roll.calendar import NEVER, day, scheduled_elections
 from pollsim.roll.geography import Geography, geography, pick_counties, pick_precincts
 from pollsim.roll.rates import Rates, Source
 from pollsim.roll.table import AWAY, Roll, Sentence, Status
@@ -61,7 +62,7 @@ def _ages(rng: np.random.Generator, n: int) -> np.ndarray:
     return lows[k] + rng.random(n) * (lows[k + 1] - lows[k])
 
 
-def _first_report(rng: np.random.Generator, when: np.ndarray, sources: list[tuple[int, Source]]) -> tuple[np.ndarray, np.ndarray]:
+def _first_report(rng: np.random.Generator, when: np.ndarray, sources: Sequence[tuple[int, Source]]) -> tuple[np.ndarray, np.ndarray]:
     """When the first of ``sources`` reports events at ``when`` (NEVER if none does), and which."""
     best = np.full(len(when), NEVER, dtype=np.int64)
     who = np.zeros(len(when), dtype=np.uint8)

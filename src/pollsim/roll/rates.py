@@ -93,7 +93,7 @@ class Rates:
     other_state: Source = Source(miss=0.6, delay_days=300.0)
     """Notice of registration in another state (only movers who register there, and states that tell)."""
     # --- confirmation notices (no published answer rates: settings) ---------------------------
-    answers_resident: float = 0.30
+    answers_resident: float = 0.45
     """Share of notices answered by a voter still living at the address (confirms: active again)."""
     answers_moved_in_county: float = 0.25
     """Share answered by a voter who moved within the county (new address: active again)."""
@@ -102,7 +102,7 @@ class Rates:
     answer_days: float = 30.0
     """Mean days for an answer to come back."""
     # --- turnout ------------------------------------------------------------------------------
-    turnout_spread: float = 1.6
+    turnout_spread: float = 3.0
     """Spread of voters' propensity to vote (logistic scale): some vote every time, some never, which is
     what makes the no-vote notice trigger bite. A setting."""
     turnout_midterm: float = 0.45
@@ -113,11 +113,15 @@ class Rates:
     """In a primary: an estimate, a setting."""
     absentee_share: float = 0.053
     """Absentee share of votes outside 2020: 5.3 % (MS SOS 2011, parameters.md); 2020 uses EAVS F1 per county."""
-    unlisted_attempt: float = 0.10
-    """A person not on the roll (removed, moved county without registering) who would vote comes to the
-    polls anyway with this probability, and votes by affidavit: a setting."""
-    ineligible_attempt: float = 0.05
-    """Same for a person barred by a conviction (believing they may vote): a setting."""
+    unlisted_attempt: float = 0.04
+    """A person not on their county's roll (removed, moved county without registering, or barred after
+    completing a sentence) who would vote comes to the polls anyway with this probability, and votes by
+    affidavit: a setting. The law decides whether such a person is on the roll, not whether they come."""
+    ineligible_attempt: float = 0.03
+    """Same for a person still on probation or parole for a disenfranchising crime: a setting."""
+    old_precinct_share: float = 0.7
+    """A voter who moved within the county without telling the clerk goes back to the old polling place,
+    where the pollbook lists them, with this probability (else to the new one: wrong precinct): a setting."""
     affidavit_registers: float = 0.5
     """Share of eligible people turned away (not on the roll) who register afterwards: a setting."""
     # --- convictions of disenfranchising crimes -----------------------------------------------

@@ -42,6 +42,19 @@ class RollRun:
     def law(self) -> Law:
         return self.plan.law
 
+    def summary(self) -> str:
+        """Statewide, per election: listed active and inactive, votes and affidavit ballots by reason."""
+        from pollsim.roll.vote import METRICS
+
+        cols = ("active", "inactive", "restored", "votes", "affidavit", "affidavit_inactive", "affidavit_not_on_roll",
+                "affidavit_wrong_precinct", "affidavit_new_registrant", "notices", "removed_no_response")  # fmt: skip
+        rows = [["election", *cols]]
+        for rec in self.records:
+            total = rec.metrics.sum(axis=0)
+            rows.append([rec.election.iso, *(f"{int(total[METRICS.index(c)]):,}" for c in cols)])
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
+
     def record(self, date: str) -> ElectionRecord:
         for rec in self.records:
             if rec.election.iso == date:
@@ -82,8 +95,25 @@ def simulate_roll(start: str = "2020-01-01", end: str = "2028-12-31", *, law: La
 
 def compare_laws(start: str = "2020-01-01", end: str = "2028-12-31", *, seed: int = 1, scale: float = 1.0,
                  counties: tuple[str, ...] = (), rates: Rates | None = None) -> dict[Law, RollRun]:  # fmt: skip
-    """The same population under the earlier law and under the 2024 bill."""
-    return {law: simulate_roll(start, end, law=law, seed=seed, scale=scale, counties=counties, rates=rates) for law in LAWS}
+    """The same population under the earlier law and under the 2024 bill.
+
+    Until the 2024 bill takes effect the two runs are the same, so the roll is simulated once up to
+    that day and then continued under each law (the result equals two :func:`simulate_roll` runs).
+    """
+    a, b = _check(start, end, "2024", scale)
+    rates = rates or Rates()
+    fork = day(rates.effective) - 1
+    if fork <= NOVEMBER_2020 + 31:  # the laws already differ before the calibration's count
+        return {law: simulate_roll(start, end, law=law, seed=seed, scale=scale, counties=counties, rates=rates) for law in LAWS}
+    geo = geography(tuple(counties))
+    sim, cal = calibrated(geo, rates, "2024", seed, scale, a, b)
+    sim.run(until=fork)
+    twin = sim.fork("pre2024")
+    out: dict[Law, RollRun] = {}
+    for s in (twin, sim):
+        s.run()
+        out[s.law] = RollRun(s.plan, geo, s.roll, s.history, s.records, cal, a, b)
+    return out
 
 
 __all__ = ["NOVEMBER_2020", "RollRun", "compare_laws", "simulate_roll"]

@@ -12,9 +12,10 @@
   ``notice_reason``, ``removed_date``, ``removed_reason``, ``restored``) beside the truth (``home``,
   ``death``, ``conv``, ``sentence``, ``custody_end``); one row per person;
 - ``history.npz``: every status change (``row``, ``date``, ``status``, ``reason``, ``county``);
-- ``elections/DATE.npz``: the pollbook of that election as printed (``row``: the persons listed,
-  ``precinct``, ``status``: 1 active, 2 inactive, +4 if restored under the 2024 bill, ``reg_date``,
-  ``voted``: 1 regular, 2 absentee (VOTED AB), 3 affidavit), ``arrivals`` (precincts x
+- ``elections/DATE.npz``: the pollbook of that election as printed, precinct by precinct (``row``:
+  the persons listed, those of precinct k at ``precinct_start[k]:precinct_start[k+1]``; ``status``:
+  1 active, 2 inactive, +4 if restored under the 2024 bill; ``reg_date``; ``voted``: 1 regular,
+  2 absentee (VOTED AB), 3 affidavit), ``arrivals`` (precincts x
   :class:`~pollsim.election.roll.RollStatus`: who came to the polls and how the poll manager found
   them) and ``absentee`` per precinct;
 - ``counts.csv``: per election, per county and statewide, the measures of
@@ -78,7 +79,8 @@ def csv_text(header: list[str], rows: list[list[object]]) -> str:
     return buf.getvalue()
 
 
-def _check_target(out: Path, force: bool) -> None:
+def check_target(out: Path, force: bool) -> None:
+    """Refuse ``out`` unless it is missing, empty, or (with ``force``) a roll directory."""
     if out.exists() and not out.is_dir():
         raise RollDirError(out, "exists and is not a directory; choose another --out")
     if not out.is_dir() or not any(out.iterdir()):
@@ -92,7 +94,7 @@ def _check_target(out: Path, force: bool) -> None:
 def write_roll(run: RollRun, out: Path | str, *, force: bool = False, policy: str | None = None) -> dict:
     """Write ``run`` into the roll directory ``out`` (with ``policy``: policy.csv's text); return roll.json's document."""
     out = Path(out)
-    _check_target(out, force)
+    check_target(out, force)
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = out.with_name(f".{out.name}.new-{os.getpid()}")
     old = out.with_name(f".{out.name}.old-{os.getpid()}")
@@ -124,7 +126,7 @@ def _write_files(run: RollRun, stage: Path, policy: str | None) -> dict:
         files[name] = _sha(body.encode())
 
     def npz(name: str, arrays: dict[str, np.ndarray]) -> None:
-        write_npz(stage / name, arrays)
+        write_npz(stage / name, arrays, level=1)
         files[name] = _sha((stage / name).read_bytes())
 
     geo, r = run.geo, run.roll
@@ -136,8 +138,10 @@ def _write_files(run: RollRun, stage: Path, policy: str | None) -> dict:
     for rec in run.records:
         name = f"elections/{rec.election.iso}.npz"
         (stage / "elections").mkdir(exist_ok=True)
-        npz(name, {"row": rec.rows, "precinct": rec.precinct, "status": rec.status, "reg_date": rec.reg_date,
-                   "voted": rec.voted, "arrivals": rec.arrivals, "absentee": rec.absentee})  # fmt: skip
+        order = np.argsort(rec.precinct, kind="stable")  # by precinct, then row
+        start = np.concatenate([[0], np.cumsum(np.bincount(rec.precinct, minlength=len(geo.precinct_ids)))]).astype(np.int64)
+        npz(name, {"row": rec.rows[order], "precinct_start": start, "status": rec.status[order], "reg_date": rec.reg_date[order],
+                   "voted": rec.voted[order], "arrivals": rec.arrivals, "absentee": rec.absentee})  # fmt: skip
         e = rec.election
         elections.append({"date": e.iso, "label": e.label, "deadline": iso(e.deadline), "federal": e.federal,
                           "federal_general": e.federal_general, "governor": e.governor, "file": name})  # fmt: skip

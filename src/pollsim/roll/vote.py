@@ -4,12 +4,16 @@ Each person living in the state who has ever been on the roll (or was convicted)
 probability ``expit(latent + beta)``, where ``beta`` is set per county so that the expected votes
 match the election's turnout (2020 general: EAVS 2020 participants per county; 2024 general: the
 county's presidential votes; other elections: the :class:`~pollsim.roll.rates.Rates` settings).
-People not on their county's roll come with a small probability only (they believe they are
-registered), people barred by a conviction with a smaller one; the incarcerated do not come.
+People not on their county's roll (removed, moved from another county without registering, or
+barred after completing a sentence under the earlier law) come with a small probability only
+(``Rates.unlisted_attempt``): the law decides whether a person is on the roll, not whether they come.
+People still on probation or parole for a disenfranchising crime come more rarely; the incarcerated
+do not come.
 
 Active voters on the pollbook vote absentee with the county's absentee share ("VOTED AB" in the
-pollbook); everyone else comes to the precinct where they live, and the poll manager finds them
-(:class:`pollsim.election.roll.RollStatus`): ACTIVE or RESTORED (regular ballot), INACTIVE,
+pollbook); everyone else comes to the precinct where they live (a voter who moved within the county
+without telling the clerk may go back to the old polling place instead), and the poll manager finds
+them (:class:`pollsim.election.roll.RollStatus`): ACTIVE or RESTORED (regular ballot), INACTIVE,
 WRONG_PRECINCT (on the county's pollbook in another precinct), NEW_REGISTRANT (registered after the
 books closed), NOT_ON_ROLL: the last four vote by affidavit (§23-15-573). A vote, or an affidavit
 ballot at the right precinct, is a response to a confirmation notice (the voter is active again,
@@ -35,7 +39,7 @@ from pollsim.roll.table import Reason, Status, exponential_days
 if TYPE_CHECKING:
     from pollsim.roll.engine import Simulation
 
-VOTE, CHANNEL, REGISTERS, REGISTER_DAYS = 21, 22, 23, 24
+VOTE, CHANNEL, REGISTERS, REGISTER_DAYS, OLD_PLACE = 21, 22, 23, 24, 25
 VOTED_REGULAR, VOTED_AB, VOTED_AFFIDAVIT = 1, 2, 3
 ROLL = ("active", "inactive", "restored", "removed_kept", "barred_residents", "eligible_inactive", "eligible_off_roll",
         "wrongly_removed", "restored_off_roll", "deadwood_dead", "deadwood_moved_away", "deadwood_other_county",
@@ -128,9 +132,10 @@ def hold_election(sim: Simulation, e: Election) -> None:
     can[inside] = False
     convicted = convicted[t >= r.release[convicted]]
     barred_rows = convicted[sim.barred(convicted, t)]
+    serving = barred_rows[r.custody_end[barred_rows] > t]
     on = (r.status - np.uint8(1) <= np.uint8(1)) & (r.county == home_county)
     p = np.where(on, np.float32(1.0), np.float32(rates.unlisted_attempt))
-    p[barred_rows] = rates.ineligible_attempt
+    p[serving] = rates.ineligible_attempt
     p[~can] = 0.0
     expected, absentee_share = turnout(sim, e)
     beta = _betas(r.latent, home_county, p, expected, rates.turnout_spread).astype(np.float32)
@@ -149,6 +154,8 @@ def hold_election(sim: Simulation, e: Election) -> None:
     active = vs == Status.ACTIVE
     ab = listed & active & (sim.uniform(CHANNEL, v, t) < absentee_share[vc])
     right = r.precinct[v] == r.home[v]
+    right |= listed & (sim.uniform(OLD_PLACE, v, t) < rates.old_precinct_share)  # back to the old polling place
+    arrive = np.where(right & listed, r.precinct[v], r.home[v])
     code = np.full(len(v), int(RollStatus.NOT_ON_ROLL), dtype=np.int64)
     code[on_v & ~listed] = RollStatus.NEW_REGISTRANT
     code[listed & ~right] = RollStatus.WRONG_PRECINCT
@@ -157,14 +164,14 @@ def hold_election(sim: Simulation, e: Election) -> None:
     regular = ab | (code == RollStatus.ACTIVE) | (code == RollStatus.RESTORED)
     if sim.recording(e):
         people = _people(sim, t, can, on, home_county, barred_rows, inside)
-        sim.records.append(_record(sim, e, v, vc, code, ab, regular, barred_v, people))
+        sim.records.append(_record(sim, e, v, vc, code, ab, regular, barred_v, people, arrive))
     del can, on, home_county
     # what the votes do to the roll
     voted = v[regular]
     r.last_vote[voted] = t
     r.activity[voted] = t
     back = v[~regular & listed]
-    r.precinct[back] = r.home[back]
+    r.precinct[back] = r.home[back]  # the affidavit envelope gives the clerk the new address
     sim.set_status(back[r.status[back] == Status.INACTIVE], t, Status.ACTIVE)
     r.activity[back] = t
     r.last_vote[back] = t
@@ -193,7 +200,7 @@ def _people(sim: Simulation, t: int, can: np.ndarray, on: np.ndarray, home_count
 
 
 def _record(sim: Simulation, e: Election, v: np.ndarray, vc: np.ndarray, code: np.ndarray, ab: np.ndarray, regular: np.ndarray,
-            barred_v: np.ndarray, people: np.ndarray) -> ElectionRecord:  # fmt: skip
+            barred_v: np.ndarray, people: np.ndarray, arrive: np.ndarray) -> ElectionRecord:  # fmt: skip
     r, geo, t = sim.roll, sim.geo, e.date
     np_, nc, ns = len(geo.precinct_ids), geo.n_counties, len(RollStatus)
     m = np.zeros((nc, len(METRICS)), dtype=np.int64)
@@ -249,7 +256,7 @@ def _record(sim: Simulation, e: Election, v: np.ndarray, vc: np.ndarray, code: n
     rate = [d for since_, d in sim.rates.per_diem if day(since_) <= t] or [sim.rates.per_diem[0][1]]
     put("revision_cost", -(-sim.counts[:, MEASURES.index("changes")] // sim.rates.records_per_revision_day) * rate[-1])
     inperson = ~ab
-    arrivals = np.bincount(r.home[v[inperson]].astype(np.int64) * ns + code[inperson], minlength=np_ * ns).reshape(np_, ns)
+    arrivals = np.bincount(arrive[inperson].astype(np.int64) * ns + code[inperson], minlength=np_ * ns).reshape(np_, ns)
     absentee = np.bincount(r.precinct[v[ab]].astype(np.int64), minlength=np_)
     marks = np.zeros(len(v), dtype=np.uint8)
     marks[regular & ~ab] = VOTED_REGULAR

@@ -21,8 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pollsim.audit.package import package_files
-from pollsim.audit.rounds import AuditResult
+from pollsim.audit.package import AnyAuditResult, package_files
 from pollsim.errors import PollsimError
 from pollsim.files import atomic_bytes, atomic_text, one_line, write_npz
 from pollsim.pipeline import ElectionRun
@@ -175,7 +174,7 @@ def write_reconciliation(run: RunDir, report: ReconciliationReport) -> dict:
     return doc
 
 
-def write_audit_package(run: RunDir, result: AuditResult, out: Path | str | None = None) -> dict:
+def write_audit_package(run: RunDir, result: AnyAuditResult, out: Path | str | None = None) -> dict:
     """Write the audit package (default ``RUN/audit/``), each file atomically; return its audit.json document."""
     out = Path(out) if out is not None else run.dir / "audit"
     files = package_files(result, election_id=run.election.id, definition_sha256=run.definition_hash, run_sha256=run.run_sha256)
