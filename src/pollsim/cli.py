@@ -46,12 +46,11 @@ def _audit_parsers(audit: argparse.ArgumentParser) -> None:
     p.add_argument("--contest", required=True, help="contest id (several, comma-separated, one sample: bravo, kaplan-markov, alpha)")
     p.add_argument("--risk-limit", type=float, required=True, help="the risk limit, e.g. 0.05")
     p.add_argument("--seed", required=True, help="20 dice digits (or any published string)")
-    p.add_argument("--method", default="kaplan-markov", choices=RUN_METHODS,
-                   help="card-level: bravo, kaplan-markov, alpha; batch comparison: batch (= macro, Arlo's), alpha-batch; hybrid (SUITE-style); oneaudit")  # fmt: skip
+    p.add_argument("--method", default="kaplan-markov", choices=RUN_METHODS, help="risk measure or audit design")
     p.add_argument("--bet", default="adaptive", choices=BETS, help="ALPHA's bet (--method alpha)")
-    p.add_argument("--combine", default="product", choices=["product", "fisher"], help="how --method hybrid combines its strata")
+    p.add_argument("--combine", default="product", choices=["product", "fisher"], help="hybrid: how the strata combine")
     _evidence_option(p)
-    p.add_argument("--sampler", choices=["arlo", "colorado"], default="arlo", help="Rivest's consistent sampler (as Arlo) or ColoradoRLA's (card-level methods)")
+    p.add_argument("--sampler", choices=["arlo", "colorado"], default="arlo", help="Rivest's consistent sampler (as Arlo) or ColoradoRLA's")
     p.add_argument("--out", default=None, help="package directory (default: RUN_DIR/audit)")
     p = sub.add_parser("sample-size", formatter_class=_Help, help="ballots to plan for, for a two-candidate contest")
     p.add_argument("--method", required=True, choices=["polling", "comparison", *METHODS], help="polling = bravo, comparison = kaplan-markov")

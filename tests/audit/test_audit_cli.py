@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import SCENARIOS
 
 SEED = "12345678901234567890abcdefghijklmnopqrstuvwxyz😊"
@@ -56,3 +58,65 @@ def test_an_audit_of_a_run_writes_a_package_that_verifies_and_tampering_is_caugh
     (bad / "audit.json").write_text(json.dumps(doc))
     tampered = pollsim("audit", "verify", str(bad))
     assert tampered.returncode == 1 and "does NOT verify" in tampered.stdout
+
+
+# -- issue 16: batch, hybrid and ONEAudit audits of a run, simulations, the plan -----------------
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    from .synthetic import synthetic_run
+
+    return synthetic_run(tmp_path_factory.mktemp("cli") / "MS", precincts=120, counties=8)
+
+
+@pytest.mark.parametrize("method,extra", [("batch", []), ("alpha-batch", []), ("hybrid", ["--evidence", "scan-single=card"]), ("hybrid", []), ("oneaudit", ["--evidence", "precinct-scanner=card"])])
+def test_a_batch_hybrid_or_oneaudit_audit_writes_a_package_that_verifies(mixed, tmp_path, method, extra):
+    out = tmp_path / "pkg"
+    proc = pollsim("audit", str(mixed), "--contest", "president", "--risk-limit", "0.05", "--seed", "80194273650192837465", "--method", method, "--out", str(out), *extra)
+    assert proc.returncode == 0, proc.stderr
+    assert "§23-15-617.4" in proc.stdout
+    ok = pollsim("audit", "verify", str(out), "--run", str(mixed))
+    assert ok.returncode == 0 and "verified" in ok.stdout, ok.stderr
+    doc = json.loads((out / "audit.json").read_text())
+    doc["rounds"][0]["risks"]["president"] = {k: v / 2 for k, v in doc["rounds"][0]["risks"]["president"].items()}
+    (out / "audit.json").write_text(json.dumps(doc))
+    bad = pollsim("audit", "verify", str(out))
+    assert bad.returncode == 1 and "does NOT verify" in bad.stdout
+
+
+@pytest.mark.parametrize("args", [["--method", "batch", "--contest", "president,measure-1"], ["--method", "hybrid", "--evidence", "scanner=yes"]])
+def test_bad_audit_options_are_one_line_and_exit_2(mixed, args):
+    base = ["audit", str(mixed), "--risk-limit", "0.05", "--seed", "1"]
+    proc = pollsim(*base, *(args if "--contest" in args else [*args, "--contest", "president"]))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("method", ["batch", "hybrid", "oneaudit"])
+def test_simulated_designs_confirm_a_wrong_outcome_at_most_at_the_risk_limit(method):
+    proc = pollsim("audit", "simulate", "--method", method, "--audits", "400", "--risk-limit", "0.1", "--seed", "3")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["outcome_wrong"] and doc["confirmed"] <= doc["allowed_confirmed"] and doc["confirmed"] + doc["escalated"] == 400
+
+
+def test_the_plan_prints_a_design_per_county_and_json(mixed):
+    proc = pollsim("audit", "plan", str(mixed), "--contest", "president", "--risk-limit", "0.05", "--trials", "60")
+    assert proc.returncode == 0, proc.stderr
+    assert "proposed (*)" in proc.stdout and all(f"County {i:02d}" in proc.stdout for i in range(8))
+    for name in ("ballot polling", "batch comparison", "hybrid", "ONEAudit"):
+        assert name in proc.stdout
+    doc = json.loads(pollsim("audit", "plan", str(mixed), "--contest", "president", "--risk-limit", "0.05", "--trials", "60", "--json").stdout)
+    assert doc["proposed"] in {x["design"] for x in doc["designs"] if x["available"]} and len(doc["county_plan"]) == 8
+    bad = pollsim("audit", "plan", str(mixed), "--contest", "governor", "--risk-limit", "0.05")
+    assert bad.returncode == 2 and "governor" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_sample_size_formula_and_bet_options():
+    def size(*args: str) -> int:
+        proc = pollsim("audit", "sample-size", "--margin", "0.01", "--risk-limit", "0.05", "--json", *args)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)["sample_size"]
+
+    assert size("--method", "comparison") == 678 and size("--method", "comparison", "--formula", "super-simple") == 783
+    assert size("--method", "alpha", "--bet", "kelly") != size("--method", "alpha", "--bet", "fixed")

@@ -64,9 +64,11 @@ def test_a_repeated_request_brings_the_reply_again_and_a_new_one_drops_it() -> N
         device.send(0x91, b"reply", retries=0)  # nobody acknowledges: given up
     host_end.read(host_end.in_waiting)
     host_end.write(request)  # the host repeats its request: it never got the reply
-    threading.Thread(target=device.receive, args=(0.3,)).start()
+    listener = threading.Thread(target=device.receive, args=(0.3,))
+    listener.start()
     replies = [f for f in frames_from(host_end, 0.15) if f.msg_type == 0x91]
     assert replies and replies[0].payload == b"reply" and replies[0].ack == 1
+    listener.join()
 
     sender = threading.Thread(target=lambda: pytest.raises(LinkError, device.send, 0x92, b"long reply"))
     sender.start()

@@ -37,7 +37,7 @@ class Clerk:
         r.birth[:] = day("1960-05-05")
         r.precinct[:] = r.home[:] = self.precinct
         r.latent[:] = -50.0  # never votes
-        r.last_vote[:] = r.activity[:] = day("2016-11-08")
+        r.last_vote[:] = r.activity[:] = day("2019-11-05")  # no no-vote notice before 2023
         for name, value in cols.items():
             getattr(r, name)[:] = day(value) if isinstance(value, str) else value
         self.sim.append(r)

@@ -96,8 +96,11 @@ class RunBallots:
 
     @cached_property
     def row_batch(self) -> np.ndarray:
-        """``int64[n]``: the run batch (index into :attr:`batches`) of every row."""
-        return np.searchsorted(self.batches.keys, self._keys).astype(np.int64)
+        """``int64[n]``: the run batch (index into :attr:`batches`) of every row (a look-up table
+        over the batch keys: one gather, no search)."""
+        lut = np.zeros(len(self.precinct_ids) * self._stride, np.int64)
+        lut[self.batches.keys] = np.arange(len(self.batches.keys))
+        return lut[self._keys]
 
     def batch_rows(self, run_batch: int) -> np.ndarray:
         """Rows of one run batch, in ballot order (positions 1..n of the batch)."""

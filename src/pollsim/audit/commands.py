@@ -88,7 +88,8 @@ def run_audit(
     from one sample; ``manifest_csv``: a county's manifest instead of the run's, with phantoms;
     ``bet``: ALPHA's bet), ``batch`` (= ``macro``, Arlo's) or ``alpha-batch`` (batch
     comparison), ``hybrid`` (SUITE-style, ``combine`` ``product`` or ``fisher``) or ``oneaudit``
-    (one contest each). ``evidence``: overrides of the equipment -> evidence table
+    (one contest each; ``sampler`` as for card-level audits, batch comparison always draws by
+    PPEB). ``evidence``: overrides of the equipment -> evidence table
     (:mod:`.evidence`). ``boards``: misreading rate and labour rates. Prints each round and the
     decision via ``echo``; returns the result record (:class:`~.rounds.AuditResult`,
     :class:`~.batch_audit.BatchAuditResult` or :class:`~.strata_audit.StrataAuditResult`),
@@ -98,7 +99,7 @@ def run_audit(
     if m in ("batch", *BATCH_METHODS):
         return run_batch_audit(ballots, contest, risk_limit, seed, m, echo, boards=boards, policy=policy, evidence=evidence)
     if m in STRATA_METHODS:
-        return run_strata_audit(ballots, contest, risk_limit, seed, m, echo, boards=boards, policy=policy, evidence=evidence, combine=combine)
+        return run_strata_audit(ballots, contest, risk_limit, seed, m, echo, boards=boards, policy=policy, evidence=evidence, combine=combine, sampler=sampler)
     fn = make_risk_function(method, gamma, o1, o2, bet=bet)
     if fn.comparison:
         _evidence_note(ballots, evidence, echo)

@@ -73,15 +73,21 @@ def batch_tallies(ballots: RunBallots, contest: str) -> np.ndarray:
         raise AuditError(f"unknown contest '{contest}' (the election has: {known})")
     sl = election.contest_slices[contest]
     vote_for = election.contest(contest).vote_for
-    cols = [np.asarray(ballots.cvr)[:, j] for j in range(sl.start, sl.stop)]
-    marks = np.zeros(ballots.n, np.uint16)
-    for col in cols:
-        marks += col
-    valid = marks <= vote_for
+    cvr = np.asarray(ballots.cvr)
+    k = sl.stop - sl.start
     nb = len(ballots.batches.counts)
-    out = np.zeros((nb, len(cols)), np.int64)
-    for j, col in enumerate(cols):
-        out[:, j] = np.bincount(ballots.row_batch[(col != 0) & valid], minlength=nb)
+    if vote_for == 1 and k <= 16:  # each card's marks as bits -> its choice, or k (no valid vote); one bincount
+        bits = np.zeros(ballots.n, np.uint16)
+        for j in range(k):
+            bits |= cvr[:, sl.start + j].astype(np.uint16) << j
+        choice = np.full(1 << k, k, np.int64)
+        choice[1 << np.arange(k)] = np.arange(k)
+        return np.bincount(ballots.row_batch * (k + 1) + choice[bits], minlength=nb * (k + 1)).reshape(nb, k + 1)[:, :k]
+    block = cvr[:, sl]
+    valid = block.sum(axis=1, dtype=np.int64) <= vote_for
+    out = np.zeros((nb, k), np.int64)
+    for j in range(k):
+        out[:, j] = np.bincount(ballots.row_batch[(block[:, j] != 0) & valid], minlength=nb)
     return out
 
 

@@ -135,6 +135,8 @@ def verify_batch(path: Path, doc: dict, problems: list[str]) -> None:
         problems.append(f"audit.json: U = {doc['batches']['total_error_bound']} over {doc['batches']['batches']} batches, recomputed {bc.total_error_bound!r} over {n}")
     method, params = method_check(doc["method"]["method"]), doc["method"]
     beta = float(params.get("beta", 1.0))
+    if set(params) != ({"method", "beta"} if method == "alpha-batch" else {"method"}):
+        problems.append(f"audit.json: method {params}: unexpected parameters")
     risk_limit, policy = float(doc["risk_limit"]), RoundPolicy(**doc["policy"])
     ends = schedule(method, bc, risk_limit, policy, beta)
     recorded_ends = [r["draws"] for r in doc["rounds"]]

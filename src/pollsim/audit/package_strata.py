@@ -8,7 +8,8 @@ Files (``audit.json`` last, with every other file's SHA-256):
   stratum's manifest is its rows in this order (hybrid: ``card`` and ``poll``; ONEAudit: one
   manifest of all batches, ``cvr`` batches keep their CVRs, ``pool`` batches are pools);
 - ``sample.csv``: every draw of every stratum: ``stratum, draw, round, batch, position, ticket,
-  times_drawn`` (draws numbered within the stratum's stream);
+  times_drawn`` (draws numbered within the stratum's stream; the ticket is empty for the
+  ColoradoRLA-style sampler);
 - ``comparisons.csv``: ``stratum, draw, batch, position, contest, cvr, mvr, discrepancy``: the
   CVR where the design uses one (empty for polling and pool draws), the boards' reading, and the
   largest overstatement over the assertions (votes) where there is a CVR;
@@ -63,6 +64,7 @@ from pollsim.audit.strata_audit import (
     pool_index,
     strata_of,
     strata_workload,
+    stratum_seed,
     sub_manifest,
 )  # fmt: skip
 
@@ -106,7 +108,7 @@ def strata_package_files(result: StrataAuditResult, election_id: str = "", defin
         "method": result.method_params,
         "risk_limit": result.risk_limit,
         "seed": result.seed,
-        "sampler": "consistent (Rivest's consistent sampler as Arlo uses it, one stream per stratum manifest)",
+        "sampler": result.sampler,
         "with_replacement": True,
         "policy": result.policy.to_dict(),
         "boards": result.boards.to_dict(),
@@ -172,7 +174,7 @@ def verify_strata(path: Path, doc: dict, problems: list[str]) -> None:
     cards, cvr, mvr, at = {}, {s: np.zeros((0, k), np.uint8) for s in ("card", "poll", "all")}, {s: np.zeros((0, k), np.uint8) for s in ("card", "poll", "all")}, 0
     for s, n in totals.items():
         sm = manifests[s]
-        want = make_sampler("consistent", sm, doc["seed"]).draws(n) if n else None
+        want = make_sampler(doc["sampler"], sm, stratum_seed(doc["sampler"], doc["seed"], s)).draws(n) if n else None
         round_of = np.zeros(n, np.int64)
         prev = 0
         for r, e in zip(doc["rounds"], recorded_ends, strict=True):
@@ -184,7 +186,7 @@ def verify_strata(path: Path, doc: dict, problems: list[str]) -> None:
         cv, mv, disc = np.zeros((n, k), np.uint8), np.zeros((n, k), np.uint8), []
         for i, (row, w) in enumerate(zip(sample_rows[at : at + n], want.rows(sm) if want is not None else [], strict=True)):
             got = (row["stratum"], row["draw"], row["round"], row["batch"], row["position"], row["ticket"], row["times_drawn"])
-            if got != (s, str(i + 1), str(round_of[i]), w["batch"], str(w["position"]), w["ticket"], str(w["times_drawn"])):
+            if got != (s, str(i + 1), str(round_of[i]), w["batch"], str(w["position"]), w["ticket"] or "", str(w["times_drawn"])):
                 problems.append(f"sample.csv:{at + i + 2}: draw {got} is not the seed's draw of stratum {s}")
                 return
             cr = comp_rows[at + i]
@@ -199,13 +201,15 @@ def verify_strata(path: Path, doc: dict, problems: list[str]) -> None:
         cvr[s], mvr[s], at = cv, mv, at + n
     # the plan and the risks
     if design == "hybrid":
+        if set(doc["method"]) != {"method", "combine"}:
+            problems.append(f"audit.json: method {doc['method']}: a hybrid audit records its method and combining function only")
         strata = hybrid_strata(o, manifest.counts, reported, stratum)
         plan = [{s: n for s, n in zip(("card", "poll"), e, strict=True) if s in manifests} for e in hybrid_schedule(strata, o, reported, stratum, risk_limit, policy)]
     else:
         pool = np.array([x == "pool" for x in stratum], bool)
         contests = one_audit_contests(o, _cvr_pairs(path, doc, o, manifest, pool, problems), reported, manifest.counts, pool)
         plan = [{"all": e} for e in oneaudit_schedule(contests, risk_limit, policy, manifest.total)]
-        if {a: x.bet() for a, x in contests.items()} != doc["method"].get("bets"):
+        if {a: x.bet() for a, x in contests.items()} != doc["method"].get("bets") or set(doc["method"]) != {"method", "bets"}:
             problems.append(f"audit.json: ONEAudit bets {doc['method'].get('bets')}, recomputed {({a: x.bet() for a, x in contests.items()})}")
     if recorded_ends != plan[: len(recorded_ends)] or doc["direct_to_count"] != ([] if plan else [cid]):
         problems.append(f"audit.json: rounds {recorded_ends} (direct {doc['direct_to_count']}) do not follow the policy: {plan}")

@@ -5,7 +5,8 @@ batch's tally (:mod:`.evidence` says which, per device).
 **Hybrid** (``hybrid``; :mod:`.stratified` has the mathematics and its references: Ottoboni,
 Stark, Lindeman & McBurnett 2018 as Arlo's hybrid audit; Spertus & Stark 2022). The batches with
 ``card`` evidence form the comparison stratum, all others the polling stratum; each stratum is
-sampled on its own with Rivest's consistent sampler over its own manifest (the run's manifest
+sampled on its own with Rivest's consistent sampler (or the ColoradoRLA-style one,
+:func:`stratum_seed`) over its own manifest (the run's manifest
 restricted to its batches, in run order), so the two samples are independent. Round 1 draws, per
 stratum, Arlo's comparison size for the stratum's own diluted margin and BRAVO's ASN for the
 polling stratum's reported shares (the largest over the contest's assertions; a stratum whose
@@ -57,6 +58,7 @@ STRATA = {"hybrid": ("card", "poll"), "oneaudit": ("all",)}
 class StrataAuditResult(DesignAuditResult):
     """A hybrid or ONEAudit audit: per stratum its manifest, draws and records."""
 
+    sampler: str  # "consistent" or "colorado"
     manifest: BallotManifest  # the run's manifest (run order)
     stratum_of: tuple[str, ...]  # per manifest batch: "card"/"poll" (hybrid), "cvr"/"pool" (oneaudit)
     equipment: tuple[str, ...]  # per manifest batch
@@ -65,6 +67,14 @@ class StrataAuditResult(DesignAuditResult):
     draw_round: dict[str, np.ndarray]
     cvr_blocks: dict[str, np.ndarray]  # stratum -> uint8[n, k]: each draw's CVR
     mvr_blocks: dict[str, np.ndarray]  # stratum -> uint8[n, k]: the boards' reading of its paper
+
+
+def stratum_seed(sampler: str, seed: str, stratum: str) -> str:
+    """The seed a stratum's sampler hashes: the seed itself for Rivest's sampler (its tickets
+    hash each ballot's name, so the strata's samples are independent); for the ColoradoRLA-style
+    sampler, whose k-th pick hashes only the seed and k, the seed followed by ``:card`` or
+    ``:poll``, so the two strata do not share their picks."""
+    return seed if sampler == "consistent" or stratum == "all" else f"{seed}:{stratum}"
 
 
 def sub_manifest(m: BallotManifest, keep: np.ndarray) -> BallotManifest | None:
@@ -180,6 +190,7 @@ def _read(ballots: RunBallots, boards: AuditBoards, cid: str, m: BallotManifest,
 def run_strata_audit(
     ballots: RunBallots, contest: str, risk_limit: float, seed: str, method: str = "hybrid", echo: Callable[[str], None] = print, *,
     boards: AuditBoards | None = None, policy: RoundPolicy | None = None, evidence: dict[str, str] | None = None, combine: str = "product",
+    sampler: str = "consistent",
 ) -> StrataAuditResult:  # fmt: skip
     """Audit one contest of a run by a hybrid (SUITE-style) design or ONEAudit (module doc)."""
     if method not in STRATA_METHODS:
@@ -202,7 +213,7 @@ def run_strata_audit(
     where = {name: i for i, name in enumerate(b.names)}
     run_batch = {s: np.array([where[x] for x in m.batch_names], np.int64) for s, m in manifests.items()}
     read_rng, count_rng = (np.random.default_rng(x) for x in np.random.SeedSequence(boards.seed).spawn(2))
-    samplers = {s: make_sampler("consistent", m, seed) for s, m in manifests.items()}
+    samplers = {s: make_sampler(sampler, m, stratum_seed(sampler, seed, s)) for s, m in manifests.items()}
     k = len(outcome.choices)
     samples = {s: Sample(np.zeros(0, np.int64), (), np.zeros(0, np.int32)) for s in manifests}
     rounds_of = {s: np.zeros(0, np.int32) for s in manifests}
@@ -250,7 +261,7 @@ def run_strata_audit(
         echo(f"risk limit not met for {cid} after {len(rounds)} round(s): full manual recount")
     recount, decisions = conclude(ballots, boards, outcome, confirmed, risk, count_rng, echo)
     return StrataAuditResult(
-        design=method, method_params=params, risk_limit=risk_limit, seed=seed, policy=policy, boards=boards,
+        design=method, method_params=params, risk_limit=risk_limit, seed=seed, policy=policy, boards=boards, sampler=sampler,
         evidence=ev.summary(b.counts), outcomes=[outcome], rounds=rounds, direct_to_count=direct, recount=recount, decisions=decisions,
         workload=strata_workload(boards, manifests, samples, manifest, not confirmed), manifest=manifest, stratum_of=stratum,
         equipment=ev.equipment, reported=reported, samples=samples, draw_round=rounds_of,

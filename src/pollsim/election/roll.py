@@ -11,6 +11,9 @@ Only ACTIVE and RESTORED voters get a regular ballot; everyone else may vote an 
 - RESTORED: suffrage restored under the 2024 bill; stays on the roll, votes a regular ballot.
 - NEW_REGISTRANT: registered within 30 days of the election, so not yet in the pollbook
   (only voters registered at least 30 days before appear): affidavit ballot.
+- VOTED_AB: the pollbook shows "VOTED AB" (an absentee ballot was sent or received): affidavit
+  ballot, rejected in the canvass if the absentee ballot was accepted (SOS rule 1-17-2.3,
+  §23-15-637(3)).
 """
 
 from enum import IntEnum
@@ -24,6 +27,7 @@ class RollStatus(IntEnum):
     WRONG_PRECINCT = 4
     NO_PHOTO_ID = 5
     NEW_REGISTRANT = 6
+    VOTED_AB = 7
 
     @property
     def votes_regular_ballot(self) -> bool:

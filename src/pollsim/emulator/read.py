@@ -203,7 +203,7 @@ def read_device(
         try:
             identity = client.identify()
         except LinkError as error:
-            raise ReadError(f"{name}: no answer to IDENTIFY: is a device on this port? ({error})") from None
+            raise ReadError(f"{name}: no answer to IDENTIFY ({error})") from None
         except (RequestRefused, PayloadError) as error:
             raise ReadError(f"{name}: IDENTIFY: {error}") from None
         ballots = identity.kind in BALLOT_KINDS

@@ -143,12 +143,15 @@ class Link:
         end = time.monotonic() + self.deadline if deadline is None else deadline
         self._nonce = secrets.randbits(32)
         wire = Frame(MessageType.SYNC, _SYNC.pack(self._nonce, FEATURE_FRAGMENTS), self.device_id).encode()
-        wait, silent = self.ack_timeout, 0
+        wait, silent, start, damaged = self.ack_timeout, 0, time.monotonic(), self.stats.corrupt
         while self._nonce is not None:
             now = time.monotonic()
             if now >= end or silent > self.retries:  # noise keeps it trying; silence does not
-                self._nonce = None
-                raise LinkError(self.name, 0, "no answer to SYNC: is a device on this port?")
+                self._nonce, damaged = None, self.stats.corrupt - damaged
+                if silent > self.retries:
+                    raise LinkError(self.name, 0, "no answer to SYNC: nothing came back (is a device on this port?)")
+                raise LinkError(self.name, 0, f"no answer to SYNC within {now - start:.0f} s: {damaged} damaged "
+                                              "frames came back (the line is too noisy)")  # fmt: skip
             self.port.write(wire)
             timer, heard = min(now + wait, end), False
             while self._nonce is not None and time.monotonic() < timer:

@@ -76,6 +76,7 @@ class LiveReconciliation:
     def report(self, rows: np.ndarray, counts: PrecinctCounts) -> None:
         """Precincts ``rows`` reported these counts: recompute just those rows."""
         rows = np.asarray(rows)
+        counts = counts.filled()
         for f in fields(PrecinctCounts):
             getattr(self.counts, f.name)[rows] = getattr(counts, f.name)
         self.reported[rows] = True
@@ -95,6 +96,7 @@ def flags_at_publications(counts: PrecinctCounts, reported_at: np.ndarray, times
     reported rows (``reported_at``: minutes after midnight each precinct reported, NaN: never).
     """
     live = LiveReconciliation(len(reported_at))
+    counts = counts.filled()
     done = np.zeros(len(reported_at), bool)
     out = np.zeros(len(times), np.int64)
     for k, t in enumerate(np.asarray(times, float).tolist()):

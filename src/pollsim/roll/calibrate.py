@@ -117,30 +117,64 @@ def _margin(target: np.ndarray, share: float) -> np.ndarray:
     return np.maximum(share * target, 3 * np.sqrt(target))
 
 
+def _update(sizes: np.ndarray, practice: np.ndarray, a: np.ndarray, i: np.ndarray, ta: np.ndarray, ti: np.ndarray,
+            slack: float, elasticity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Scale each county's size by target over result, and its practice by that ratio to the power 1/elasticity
+    (inactive voters grow slower than the practice: a trigger missed once comes again), aiming ``slack`` margins low."""
+    total = ta + ti
+    aim_inactive = np.maximum(ti - slack * _margin(ti, 0.05), 0)
+    aim_total = total - slack * (_margin(total, 0.004) + ti - aim_inactive)  # inactive voters short are active ones over
+    sizes = np.round(sizes * aim_total / np.maximum(a + i, 1)).astype(np.int64)
+    ratio = np.maximum(aim_inactive, 0.5) / np.maximum(i, 0.5)
+    practice = np.clip(practice * ratio ** (1 / elasticity), 0.0, 1.0)
+    return sizes, practice
+
+
+def _elasticity(p0: np.ndarray, i0: np.ndarray, p1: np.ndarray, i1: np.ndarray) -> np.ndarray:
+    """How inactive voters respond to practice, measured between two passes (0.5 where it cannot be)."""
+    ok = (p0 > 0) & (p1 > 0) & (i0 > 0) & (i1 > 0) & (np.abs(np.log(np.maximum(p1, 1e-12) / np.maximum(p0, 1e-12))) > 0.05)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e = np.log(np.maximum(i1, 1) / np.maximum(i0, 1)) / np.log(np.maximum(p1, 1e-12) / np.maximum(p0, 1e-12))
+    return np.where(ok, np.clip(e, 0.2, 1.0), 0.5)
+
+
 def calibrated(geo: Geography, rates: Rates, law: Law, seed: int, scale: float, first: int, last: int) -> tuple[Simulation, Calibration]:
     """A simulation whose November 2020 roll equals EAVS 2020 per county, run to ``last``."""
     last = max(last, NOVEMBER_2020 + 31)
     ta = np.round(geo.active_2020 * scale).astype(np.int64)
     ti = np.round(geo.inactive_2020 * scale).astype(np.int64)
-    total = ta + ti
-    practice = np.clip(ti / np.maximum(total, 1) / rates.full_practice_inactive_share, 0.0, 1.0)
+    practice = np.clip(ti / np.maximum(ta + ti, 1) / rates.full_practice_inactive_share, 0.0, 1.0)
     quick = min(scale, 0.25)
-    sizes = np.round(total * quick / scale).astype(np.int64)
-    a, i = _measure(Plan(geo, rates, law, seed, quick, NOVEMBER_2020 + 31, sizes, practice, NEVER_RECORD, NEVER_RECORD))
-    grow = scale / quick
-    sizes = np.round(sizes * grow * (total - _margin(total, 0.004)) / np.maximum((a + i) * grow, 1)).astype(np.int64)
-    practice = np.where(i > 0, np.clip(practice * (ti - _margin(ti, 0.05)) / np.maximum(i * grow, 1e-9), 0.0, 1.0), practice)
-    for attempt in range(1, 5):
+    qa, qi = np.round(ta * quick / scale).astype(np.int64), np.round(ti * quick / scale).astype(np.int64)
+    sizes = qa + qi
+    elasticity = np.full(len(ti), 0.5)
+    before: tuple[np.ndarray, np.ndarray] | None = None
+    for _ in range(QUICK_PASSES):  # a quarter of the people, to find the sizes and practices
+        a, i = _measure(Plan(geo, rates, law, seed, quick, NOVEMBER_2020 + 31, sizes, practice, NEVER_RECORD, NEVER_RECORD))
+        if before is not None:
+            elasticity = _elasticity(before[0], before[1], practice, i)
+        before = (practice, i)
+        sizes, practice = _update(sizes, practice, a, i, qa, qi, 0.0, elasticity)
+    slack = 1.0  # the full run aims one margin low, so chance leaves the counts under their targets
+    low = np.maximum(ti - slack * _margin(ti, 0.05), 0)
+    sizes = np.round(sizes * scale / quick * (ta + ti - slack * (_margin(ta + ti, 0.004) + ti - low)) / np.maximum(ta + ti, 1)).astype(np.int64)
+    practice = np.clip(practice * (np.maximum(low, 0.5) / np.maximum(ti, 0.5)) ** (1 / elasticity), 0.0, 1.0)
+    for attempt in range(1, ATTEMPTS + 1):
         sim = Simulation(Plan(geo, rates, law, seed, scale, last, np.maximum(sizes, 0), practice, first, last))
         try:
             da, di = _count_and_fill(sim, ta, ti)
         except _Over as over:
             da, di = over.args
-            sizes = np.where(da > ta, np.round(sizes * (ta - _margin(ta, 0.01)) / np.maximum(da, 1)), sizes).astype(np.int64)
-            practice = np.where(di > ti, practice * np.clip((ti - _margin(ti, 0.1)) / np.maximum(di, 1), 0.0, 1.0), practice)
+            slack += 1.0
+            over_any = (da > ta) | (di > ti)
+            new_sizes, new_practice = _update(sizes, practice, da, di, ta, ti, slack, elasticity)
+            sizes = np.where(over_any, new_sizes, sizes)
+            practice = np.where(over_any, new_practice, practice)
             continue
         return sim, Calibration(ta, ti, da, di, ta - da, ti - di, practice, sizes, attempt)
-    raise PollsimError("calibration to EAVS 2020 failed: a county's roll stayed above its November 2020 count after 4 attempts")
+    raise PollsimError(f"calibration to EAVS 2020 failed: a county's roll stayed above its November 2020 count after {ATTEMPTS} attempts")
 
 
+QUICK_PASSES = 3
+ATTEMPTS = 6
 NEVER_RECORD = day("2100-01-01")

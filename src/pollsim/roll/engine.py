@@ -27,7 +27,7 @@ from pollsim.roll.calendar import NEVER, NO_DATE, Calendar, Election, day, sched
 from pollsim.roll.geography import Geography
 from pollsim.roll.population import Moves, Population
 from pollsim.roll.rates import Law, Rates
-from pollsim.roll.table import Notice, Reason, Roll, Sentence, Status, uniform
+from pollsim.roll.table import GONE, Notice, Reason, Roll, Sentence, Status, uniform
 
 FIRST_DAY = "2017-01-01"
 """The roll is built clean on this day; the years to 2020 give it its inactive voters and deadwood."""
@@ -89,6 +89,7 @@ class Simulation:
                  pop.lives(new, new.apply.astype(np.int64), reg.n + stock.n)]  # fmt: skip
         self.population = pop
         self.roll = Roll.concat([reg, stock, new])
+        self.roll.hcounty = self.home_county(self.roll.home)
         self.moves = Moves(*(np.concatenate([getattr(m, f) for m in moves]) for f in Moves.__dataclass_fields__))
         self.next_reg_no = 100_001
         r = self.roll
@@ -114,6 +115,7 @@ class Simulation:
         self.next_tick = 0
         self.pending_rows: list[np.ndarray] = []  # rows whose ``pending`` bits were set since the last notices
         self._rows = np.zeros(0, dtype=np.int64)
+        self._latent_bin = np.zeros(0, dtype=np.intp)
         self.records: list = []  # ElectionRecord of each recorded election (pollsim.roll.vote)
         self.now = self.first
         from pollsim.roll.vote import votes_before
@@ -183,11 +185,25 @@ class Simulation:
         twin.effective = day(self.rates.effective) if law == "2024" else int(NEVER)
         return twin
 
+    def home_county(self, home: np.ndarray) -> np.ndarray:
+        """The county of each precinct in ``home`` (GONE for AWAY)."""
+        return np.where(home >= 0, self.geo.precinct_county[np.maximum(home, 0)], GONE).astype(np.uint8)
+
+    @property
+    def latent_bin(self) -> np.ndarray:
+        """Each person's propensity to vote, binned (pollsim.roll.vote), cached: it never changes."""
+        if len(self._latent_bin) != self.roll.n:
+            from pollsim.roll.vote import latent_bins
+
+            self._latent_bin = latent_bins(self.roll.latent, self.rates.turnout_spread)
+        return self._latent_bin
+
     def recording(self, e: Election) -> bool:
         return self.plan.record_from <= e.date <= self.plan.record_to
 
     def append(self, rows: Roll) -> None:
         """Add people with no events of their own (the calibration's records) at the end of the table."""
+        rows.hcounty = self.home_county(rows.home)
         for name, col in rows.columns().items():  # one column at a time: the old one is freed at once
             setattr(self.roll, name, np.concatenate([getattr(self.roll, name), col]))
         self.roll.n += rows.n

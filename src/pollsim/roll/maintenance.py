@@ -50,6 +50,7 @@ def moves_happen(sim: Simulation, m: np.ndarray) -> None:
     if len(m):
         rows = sim.moves.row[m]
         sim.roll.home[rows] = sim.moves.dest[m]
+        sim.roll.hcounty[rows] = sim.home_county(sim.moves.dest[m])
         sim.roll.moved[rows] = sim.moves.date[m]
 
 

@@ -184,7 +184,8 @@ class Population:
             new_county[cm[sel]] = pick_counties(weights, uc[sel], frm)
         # every move starts from the county of the person's latest county move before it
         last_cm = np.maximum.accumulate(np.where(kind == MoveKind.COUNTY, np.arange(m), -1))
-        prev = np.concatenate([[-1], last_cm[:-1]])
+        prev = np.full(m, -1, dtype=np.int64)
+        prev[1:] = last_cm[:-1]
         mine = (prev >= 0) & (prev >= start)
         origin = np.where(mine, new_county[np.maximum(prev, 0)], r.county[row]).astype(np.uint8)
         dest_county = np.where(kind == MoveKind.COUNTY, new_county, origin).astype(np.uint8)

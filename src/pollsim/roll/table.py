@@ -76,6 +76,8 @@ class Source(IntEnum):
 
 AWAY = np.int16(-1)
 """``home`` of a person who has left Mississippi."""
+GONE = np.uint8(255)
+"""``hcounty`` of a person who has left Mississippi."""
 
 
 def _dates(n: int, fill: np.int32) -> np.ndarray:
@@ -112,6 +114,7 @@ class Roll:
     # the truth, and when each source tells it
     latent: np.ndarray = field(init=False)  # float32 propensity to vote (logit scale)
     home: np.ndarray = field(init=False)  # int16 precinct lived in, AWAY = out of state
+    hcounty: np.ndarray = field(init=False)  # uint8 county lived in, GONE = out of state (kept with ``home``)
     moved: np.ndarray = field(init=False)  # int32 date of the last move (NO_DATE: none)
     death: np.ndarray = field(init=False)  # int32 date of death (NEVER)
     death_learned: np.ndarray = field(init=False)  # int32 when the first source reports it
@@ -128,7 +131,7 @@ class Roll:
         n = self.n
         for name, dtype in (("first", np.uint8), ("middle", np.uint8), ("last", np.uint8), ("county", np.uint8), ("status", np.uint8),
                             ("notice_reason", np.uint8), ("pending", np.uint8), ("removed_reason", np.uint8), ("death_source", np.uint8),
-                            ("sentence", np.uint8), ("reg_no", np.int32), ("precinct", np.int16), ("home", np.int16),
+                            ("sentence", np.uint8), ("hcounty", np.uint8), ("reg_no", np.int32), ("precinct", np.int16), ("home", np.int16),
                             ("latent", np.float32), ("restored", np.bool_), ("reserve", np.bool_)):  # fmt: skip
             setattr(self, name, np.zeros(n, dtype=dtype))
         for name in ("birth", "reg_date", "apply", "answer", "death", "death_learned", "conv", "conv_learned", "release", "custody_end", "end_learned"):
@@ -178,4 +181,4 @@ def exponential_days(u: np.ndarray, mean: float) -> np.ndarray:
     return np.ceil(-mean * np.log1p(-u)).astype(np.int32)
 
 
-__all__ = ["AWAY", "NEVER", "NO_DATE", "Notice", "Reason", "Roll", "Sentence", "Source", "Status", "exponential_days", "uniform"]
+__all__ = ["AWAY", "GONE", "NEVER", "NO_DATE", "Notice", "Reason", "Roll", "Sentence", "Source", "Status", "exponential_days", "uniform"]

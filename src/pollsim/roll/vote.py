@@ -34,7 +34,7 @@ import numpy as np
 from pollsim.election.roll import RollStatus
 from pollsim.roll.calendar import Election, day
 from pollsim.roll.engine import MEASURES
-from pollsim.roll.table import Reason, Status, exponential_days
+from pollsim.roll.table import GONE, Reason, Status, exponential_days
 
 if TYPE_CHECKING:
     from pollsim.roll.engine import Simulation
@@ -91,64 +91,84 @@ def _by_county(county: np.ndarray, category: np.ndarray, nc: int, k: int) -> np.
     return np.bincount(county.astype(np.int64) * k + category, minlength=nc * k).reshape(nc, k)
 
 
-def _betas(latent: np.ndarray, county: np.ndarray, weight: np.ndarray, target: np.ndarray, spread: float) -> np.ndarray:
-    """Per-county shift so that sum(weight * expit(latent + beta)) = target (binned latent, bisection)."""
-    bins = 96
+BINS = 96
+
+
+def latent_bins(latent: np.ndarray, spread: float) -> np.ndarray:
+    """Each propensity's bin on [-6 spread, 6 spread] (the turnout solver works on these)."""
     lo, hi = -6.0 * spread, 6.0 * spread
-    b = np.clip(((latent - lo) / (hi - lo) * bins).astype(np.int64), 0, bins - 1)
+    return np.clip(((latent - lo) / (hi - lo) * BINS).astype(np.intp), 0, BINS - 1)
+
+
+def _betas(hist: np.ndarray, target: np.ndarray, spread: float) -> np.ndarray:
+    """Per-county shift so that the expected votes, sum over bins of hist * expit(mid + beta), hit ``target``."""
+    lo, hi = -6.0 * spread, 6.0 * spread
+    mid = lo + (np.arange(BINS) + 0.5) * (hi - lo) / BINS
     nc = len(target)
-    h = np.bincount(county.astype(np.int64) * bins + b, weights=weight, minlength=nc * bins).reshape(nc, bins)
-    mid = lo + (np.arange(bins) + 0.5) * (hi - lo) / bins
     a, z = np.full(nc, -30.0), np.full(nc, 30.0)
     for _ in range(50):
         m = (a + z) / 2
-        got = (h / (1 + np.exp(-(mid[None, :] + m[:, None])))).sum(axis=1)
+        got = (hist / (1 + np.exp(-(mid[None, :] + m[:, None])))).sum(axis=1)
         a, z = np.where(got < target, m, a), np.where(got < target, z, m)
     return (a + z) / 2
+
+
+def _histogram(sim: Simulation, county: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Sum of ``weight`` per county and propensity bin (counties past the last, e.g. GONE, dropped)."""
+    nc = sim.geo.n_counties
+    key = county.astype(np.intp)
+    key *= BINS
+    key += sim.latent_bin
+    return np.bincount(key, weights=weight, minlength=256 * BINS)[: nc * BINS].reshape(nc, BINS)
 
 
 def votes_before(sim: Simulation, elections: list[Election]) -> None:
     """The first day's registrants' votes in the elections before it (their last vote starts the no-vote clock)."""
     r = sim.roll
-    rows = np.flatnonzero(r.status == Status.ACTIVE)
-    county = r.county[rows]
+    active = (r.status == Status.ACTIVE).astype(np.float32)
+    hist = _histogram(sim, r.county, active)
     for e in elections:
         expected, _ = turnout(sim, e)
-        beta = _betas(r.latent[rows], county, np.ones(len(rows)), expected, sim.rates.turnout_spread)
-        p = 1 / (1 + np.exp(-(r.latent[rows] + beta[county])))
+        beta = _betas(hist, expected, sim.rates.turnout_spread)
+        rows = np.flatnonzero(active)
+        p = 1 / (1 + np.exp(-(r.latent[rows] + beta[r.county[rows]])))
         voted = rows[sim.uniform(VOTE, rows, e.date) < p]
         r.last_vote[voted] = np.maximum(r.last_vote[voted], e.date)
+    rows = np.flatnonzero(active)
     r.activity[rows] = np.maximum(r.last_vote[rows], r.reg_date[rows])
 
 
 def hold_election(sim: Simulation, e: Election) -> None:
     """Hold election ``e``: draw who votes and how, record it if asked, and let the votes act on the roll."""
-    r, geo, rates, t = sim.roll, sim.geo, sim.rates, e.date
-    home_county = geo.precinct_county[r.home]  # garbage where home is AWAY: masked below
-    can = (r.death > t) & (r.home >= 0) & ((r.reg_no > 0) | (r.conv <= t))
+    r, rates, t = sim.roll, sim.rates, e.date
+    hc = r.hcounty
+    can = (r.death > t) & (hc != GONE)
+    can &= (r.reg_no > 0) | (r.conv <= t)
     convicted = np.flatnonzero(r.conv <= t)
     convicted = convicted[can[convicted]]
     inside = convicted[t < r.release[convicted]]
     can[inside] = False
     convicted = convicted[t >= r.release[convicted]]
     barred_rows = convicted[sim.barred(convicted, t)]
-    serving = barred_rows[r.custody_end[barred_rows] > t]
-    on = (r.status - np.uint8(1) <= np.uint8(1)) & (r.county == home_county)
+    on = r.status - np.uint8(1) <= np.uint8(1)
+    on &= r.county == hc
     p = np.where(on, np.float32(1.0), np.float32(rates.unlisted_attempt))
-    p[serving] = rates.ineligible_attempt
-    p[~can] = 0.0
+    p[barred_rows[r.custody_end[barred_rows] > t]] = rates.ineligible_attempt  # still on probation or parole
+    p *= can
     expected, absentee_share = turnout(sim, e)
-    beta = _betas(r.latent, home_county, p, expected, rates.turnout_spread).astype(np.float32)
-    x = beta[home_county]
+    beta = np.zeros(256, dtype=np.float32)
+    beta[: sim.geo.n_counties] = _betas(_histogram(sim, hc, p), expected, rates.turnout_spread)
+    x = beta[hc]
     x += r.latent
     np.negative(x, out=x)
     np.exp(x, out=x)
     x += np.float32(1)
-    np.divide(p, x, out=p)  # the probability to vote
+    p /= x  # the probability to vote
     v = np.flatnonzero(sim.uniform(VOTE, sim.rows, t) < p)
     del p, x
-    vc, on_v = home_county[v], on[v]
-    barred_v = np.isin(v, barred_rows, assume_unique=True)
+    barred = np.zeros(r.n, dtype=bool)
+    barred[barred_rows] = True
+    vc, on_v, barred_v = hc[v], on[v], barred[v]
     vs = r.status[v]
     listed = on_v & (r.reg_date[v] <= e.deadline)
     active = vs == Status.ACTIVE
@@ -156,16 +176,16 @@ def hold_election(sim: Simulation, e: Election) -> None:
     right = r.precinct[v] == r.home[v]
     right |= listed & (sim.uniform(OLD_PLACE, v, t) < rates.old_precinct_share)  # back to the old polling place
     arrive = np.where(right & listed, r.precinct[v], r.home[v])
-    code = np.full(len(v), int(RollStatus.NOT_ON_ROLL), dtype=np.int64)
+    code = np.full(len(v), int(RollStatus.NOT_ON_ROLL), dtype=np.intp)
     code[on_v & ~listed] = RollStatus.NEW_REGISTRANT
     code[listed & ~right] = RollStatus.WRONG_PRECINCT
     code[listed & right & ~active] = RollStatus.INACTIVE
     code[listed & right & active] = np.where(r.restored[v[listed & right & active]], RollStatus.RESTORED, RollStatus.ACTIVE)
     regular = ab | (code == RollStatus.ACTIVE) | (code == RollStatus.RESTORED)
     if sim.recording(e):
-        people = _people(sim, t, can, on, home_county, barred_rows, inside)
+        people = _people(sim, t, can, on, barred, inside)
         sim.records.append(_record(sim, e, v, vc, code, ab, regular, barred_v, people, arrive))
-    del can, on, home_county
+    del can, on, barred
     # what the votes do to the roll
     voted = v[regular]
     r.last_vote[voted] = t
@@ -183,19 +203,21 @@ def hold_election(sim: Simulation, e: Election) -> None:
     sim.counts[:] = 0
 
 
-def _people(sim: Simulation, t: int, can: np.ndarray, on: np.ndarray, home_county: np.ndarray, barred: np.ndarray, inside: np.ndarray) -> np.ndarray:
+def _people(sim: Simulation, t: int, can: np.ndarray, on: np.ndarray, barred: np.ndarray, inside: np.ndarray) -> np.ndarray:
     """Per county of residence: barred by a conviction; eligible with no record in their county (of whom
     removed for not answering a notice, and of whom enfranchised again by the 2024 bill)."""
     r, nc = sim.roll, sim.geo.n_counties
+    hc = r.hcounty
     out = np.zeros((nc, 4), dtype=np.int64)
-    out[:, 0] = np.bincount(home_county[barred], minlength=nc) + np.bincount(home_county[inside], minlength=nc)
-    off = np.flatnonzero(can & ~on & (r.reg_no > 0))
-    off = off[~np.isin(off, barred, assume_unique=True)]
-    hc = home_county[off]
-    out[:, 1] = np.bincount(hc, minlength=nc)
-    wrong = (r.status[off] >= Status.REMOVED) & (r.removed_reason[off] == Reason.NO_RESPONSE) & (r.county[off] == hc)
-    out[:, 2] = np.bincount(hc[wrong], minlength=nc)
-    out[:, 3] = np.bincount(hc[r.conv[off] <= t], minlength=nc)
+    out[:, 0] = np.bincount(hc[barred], minlength=256)[:nc] + np.bincount(hc[inside], minlength=256)[:nc]
+    off = can & ~on & ~barred
+    off &= r.reg_no > 0
+    off = np.flatnonzero(off)
+    oc = hc[off]
+    out[:, 1] = np.bincount(oc, minlength=256)[:nc]
+    wrong = (r.status[off] >= Status.REMOVED) & (r.removed_reason[off] == Reason.NO_RESPONSE) & (r.county[off] == oc)
+    out[:, 2] = np.bincount(oc[wrong], minlength=256)[:nc]
+    out[:, 3] = np.bincount(oc[r.conv[off] <= t], minlength=256)[:nc]
     return out
 
 
@@ -210,21 +232,23 @@ def _record(sim: Simulation, e: Election, v: np.ndarray, vc: np.ndarray, code: n
 
     # the pollbook: status (active, restored, inactive) x deadwood cause x years since ineligible
     rows = np.flatnonzero(r.listed(e.deadline))
-    st, county, home = r.status[rows], r.county[rows], r.home[rows]
+    st, county, hc = r.status[rows], r.county[rows], r.hcounty[rows]
     restored = r.restored[rows]
     cause = np.zeros(len(rows), dtype=np.uint8)
-    cause[geo.precinct_county[home] != county] = 3  # lives in another county
-    cause[home < 0] = 2  # left the state
+    cause[hc != county] = 3  # lives in another county
+    cause[hc == GONE] = 2  # left the state
     conv = np.flatnonzero(r.conv[rows] <= t)
     cause[conv[(cause[conv] == 0) & sim.barred(rows[conv], t)]] = 4
     cause[r.death[rows] <= t] = 1
     wood = np.flatnonzero(cause)
     wr, wc = rows[wood], cause[wood]
     since = np.select([wc == 1, wc == 4], [r.death[wr], r.conv[wr]], r.moved[wr])
-    age = np.zeros(len(rows), dtype=np.uint8)
-    age[wood] = np.searchsorted(np.array([1.0, 2.0, 4.0]) * 365.25, t - since, side="right")
-    kind = np.where(st == Status.INACTIVE, np.uint8(2), restored.astype(np.uint8))
-    cat = county.astype(np.int32) * 60 + (kind * np.uint8(5) + cause) * np.uint8(4) + age
+    cat = np.where(st == Status.INACTIVE, np.intp(2), restored.astype(np.intp))
+    cat *= 5
+    cat += cause
+    cat *= 4
+    cat[wood] += np.searchsorted(np.array([1.0, 2.0, 4.0]) * 365.25, t - since, side="right")
+    cat += county.astype(np.intp) * 60
     book = np.bincount(cat, minlength=nc * 60).reshape(nc, 3, 5, 4)
     put("active", book[:, :2].sum(axis=(1, 2, 3)))
     put("restored", book[:, 1].sum(axis=(1, 2)))
@@ -256,15 +280,11 @@ def _record(sim: Simulation, e: Election, v: np.ndarray, vc: np.ndarray, code: n
     rate = [d for since_, d in sim.rates.per_diem if day(since_) <= t] or [sim.rates.per_diem[0][1]]
     put("revision_cost", -(-sim.counts[:, MEASURES.index("changes")] // sim.rates.records_per_revision_day) * rate[-1])
     inperson = ~ab
-    arrivals = np.bincount(arrive[inperson].astype(np.int64) * ns + code[inperson], minlength=np_ * ns).reshape(np_, ns)
-    absentee = np.bincount(r.precinct[v[ab]].astype(np.int64), minlength=np_)
-    marks = np.zeros(len(v), dtype=np.uint8)
-    marks[regular & ~ab] = VOTED_REGULAR
-    marks[ab] = VOTED_AB
-    marks[~regular] = VOTED_AFFIDAVIT
-    voted = np.zeros(len(rows), dtype=np.uint8)
-    where = np.searchsorted(rows, v)
-    hit = (where < len(rows)) & (rows[np.minimum(where, len(rows) - 1)] == v)
-    voted[where[hit]] = marks[hit]
+    arrivals = np.bincount(arrive[inperson].astype(np.intp) * ns + code[inperson], minlength=np_ * ns).reshape(np_, ns)
+    absentee = np.bincount(r.precinct[v[ab]].astype(np.intp), minlength=np_)
+    marks = np.zeros(r.n, dtype=np.uint8)
+    marks[v] = VOTED_AFFIDAVIT
+    marks[v[regular]] = VOTED_REGULAR
+    marks[v[ab]] = VOTED_AB
     status = st | (restored.astype(np.uint8) << 2)
-    return ElectionRecord(e, rows.astype(np.int32), r.precinct[rows], status, r.reg_date[rows], voted, arrivals, absentee, m)
+    return ElectionRecord(e, rows.astype(np.int32), r.precinct[rows], status, r.reg_date[rows], marks[rows], arrivals, absentee, m)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pollsim.scenario.absentee_spec import Absentee
 from pollsim.scenario.day_spec import Polls, ServiceTimes
 from pollsim.scenario.election_spec import ContestSpec, ElectionSpec
 from pollsim.scenario.events_spec import SILENT_KINDS, Incident, InjectedError, Procedures, parse_device_id
@@ -66,9 +67,10 @@ def check_precincts(election: ElectionSpec, precincts: Sequence[PrecinctSpec]) -
             c = contests.get(p.replay.contest)
             if c is None or c.type != "candidate" or c.vote_for != 1:
                 raise FieldProblem(("precincts", i, "replay", "contest"), "must name a vote-for-1 candidate contest")
-            for ch in p.replay.votes:
-                if ch not in {x.id for x in c.choices}:
-                    raise FieldProblem(("precincts", i, "replay", "votes", ch), f"unknown choice {ch!r}")
+            for group in ("votes", "absentee_votes", "uocava_votes"):
+                for ch in getattr(p.replay, group):
+                    if ch not in {x.id for x in c.choices}:
+                        raise FieldProblem(("precincts", i, "replay", group, ch), f"unknown choice {ch!r}")
     total = sum(p.registered_voters for p in precincts)
     if total > MAX_REGISTERED:
         raise FieldProblem(("precincts",), f"{total:,} registered voters in all; at most {MAX_REGISTERED:,} (a run keeps every voter in memory)")
@@ -84,6 +86,22 @@ def check_errors(errors: Sequence[InjectedError], precincts: Sequence[PrecinctSp
             raise FieldProblem(("errors", i, "kind"), "a DRE counter glitch needs a DRE precinct")
         if err.kind == "lost_paper_ballot" and kind != "paper":
             raise FieldProblem(("errors", i, "kind"), "a lost paper ballot needs a paper precinct")
+
+
+def check_absentee(absentee: Absentee | None, precincts: Sequence[PrecinctSpec]) -> None:
+    """Absentee numbers of precincts need an ``absentee`` section; its errors name known precincts."""
+    if absentee is None:
+        for i, p in enumerate(precincts):
+            for name in ("absentee_ballots", "uocava_ballots"):
+                if getattr(p, name) is not None:
+                    raise FieldProblem(("precincts", i, name), "needs an absentee section (absentee: {} for the defaults)")
+            if p.absentee_replayed:
+                raise FieldProblem(("precincts", i, "replay", "absentee_votes"), "needs an absentee section (absentee: {} for the defaults)")
+        return
+    ids = {p.id for p in precincts}
+    for i, err in enumerate(absentee.errors):
+        if err.precinct not in ids:
+            raise FieldProblem(("absentee", "errors", i, "precinct"), f"unknown precinct {err.precinct!r}")
 
 
 def check_incidents(
@@ -133,7 +151,7 @@ def _stations(p: PrecinctSpec, contests: int, times: ServiceTimes) -> list[tuple
     """
     eq, roll, needs = p.equipment, p.roll, p.needs
     voters = max(p.registered_voters * p.turnout, float(sum(p.replay.votes.values())) if p.replay else 0.0) + len(p.scripted_voters)
-    aff = roll.inactive + roll.not_on_roll + roll.wrong_precinct + roll.no_photo_id + roll.new_registrant
+    aff = roll.inactive + roll.not_on_roll + roll.wrong_precinct + roll.no_photo_id + roll.new_registrant + roll.voted_ab
     checkin = (times.checkin_electronic if eq.pollbook == "electronic" else times.checkin_paper).mean + aff * times.affidavit_paperwork.mean
     vote = times.dre_vote.mean + times.dre_vote.per_contest * contests
     mark = times.paper_mark.mean + times.paper_mark.per_contest * contests

@@ -6,6 +6,12 @@ ballots per precinct: the replayed votes (replay), else registered x the county'
 (election-day in-person voters, EAVS 2020 F1b, over registered voters; for 2024 the county's 2024
 votes over registered). Units per precinct are sized from the expected ballots. The certified
 county totals replayed are those of Miss. Code §23-15-603 (see pollsim.scenario.mississippi).
+
+With an ``absentee`` section (§§23-15-621 ff.) each county's ballots are split into election-day,
+absentee and UOCAVA ballots in its EAC EAVS 2020 proportions: the replay's precincts get their
+share of each group (pollsim.scenario.mississippi.president_2020_split), other precinct sets the
+county's EAVS absentee and UOCAVA counts (2024: the 2024 total split in the 2020 proportions),
+apportioned like the registered voters; the county's absentee equipment comes from the data.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from pollsim.scenario.fields import FieldProblem, Float, Ident, Strict
-from pollsim.scenario.mississippi import counties, largest_remainder, president_2020_by_precinct
+from pollsim.scenario.mississippi import counties, largest_remainder, president_2020_by_precinct, president_2020_split
 
 
 class Mississippi(Strict):
@@ -81,7 +87,9 @@ def mississippi_precincts(ms: Mississippi, data: dict[str, Any]) -> list[dict[st
     wanted = set(ms.counties)
     if ms.replay and ms.precincts != 2020:
         raise FieldProblem(("mississippi", "replay"), "the replay needs the 2020 precincts (precincts: 2020)")
+    split = data.get("absentee") is not None
     returns = president_2020_by_precinct()
+    groups = {(r.county, r.precinct): r for r in president_2020_split()} if split else {}
     out = []
     for county in counties():
         if wanted and county.name not in wanted:
@@ -92,13 +100,18 @@ def mississippi_precincts(ms: Mississippi, data: dict[str, Any]) -> list[dict[st
             weights = [r.total for r in mine]
             turnout = county.election_day_2020 / county.registered
             trump, dem = county.trump_2020, county.biden_2020
+            by_mail = (county.mail_absentee_2020, county.uocava_2020)
         else:
             mine = []
             names = [f"{county.name} precinct {k + 1}" for k in range(county.precincts_2024)]
             weights = [1] * len(names)
-            turnout = min(1.0, county.votes_2024 / county.registered)
+            ballots = largest_remainder(county.votes_2024, county.eavs_weights) if split else [county.votes_2024, 0, 0]
+            turnout = min(1.0, int(ballots[0]) / county.registered)
             trump, dem = county.trump_2024, county.harris_2024
+            by_mail = (int(ballots[1]), int(ballots[2]))
         registered = largest_remainder(county.registered, weights)
+        absentee = largest_remainder(by_mail[0], weights)
+        uocava = largest_remainder(by_mail[1], weights)
         dre = ms.equipment == 2020 and county.dre_in_2020
         pollbook = county.pollbook_2020 if ms.equipment == 2020 else county.pollbook_2025
         for k, name in enumerate(names):
@@ -111,14 +124,21 @@ def mississippi_precincts(ms: Mississippi, data: dict[str, Any]) -> list[dict[st
                 "turnout": round(min(1.0, turnout), 6),
             }
             if ms.replay:
-                votes = {name_to_id[c]: v for c, v in mine[k].votes.items() if c in name_to_id}
-                if len(votes) != len(mine[k].votes):
-                    missing = sorted(set(mine[k].votes) - set(name_to_id))[0]
-                    raise FieldProblem(("mississippi", "contest"), f"election contest {ms.contest!r} has no choice named {missing!r} (needed by the replay)")
-                p["replay"] = {"contest": ms.contest, "votes": votes}
+                missing = sorted(set(mine[k].votes) - set(name_to_id))
+                if missing:
+                    raise FieldProblem(("mississippi", "contest"), f"election contest {ms.contest!r} has no choice named {missing[0]!r} (needed by the replay)")
+                ids = lambda votes: {name_to_id[c]: v for c, v in votes.items()}  # noqa: E731
+                if split:
+                    g = groups[(county.name, name)]
+                    p["replay"] = {"contest": ms.contest, "votes": ids(g.election_day), "absentee_votes": ids(g.absentee), "uocava_votes": ids(g.uocava)}
+                    expected = float(sum(g.election_day.values()))
+                else:
+                    p["replay"] = {"contest": ms.contest, "votes": ids(mine[k].votes)}
+                    expected = float(mine[k].total)
                 p["registered_voters"] = max(int(registered[k]), mine[k].total)
-                expected = float(mine[k].total)
             else:
+                if split:
+                    p["absentee_ballots"], p["uocava_ballots"] = int(absentee[k]), int(uocava[k])
                 expected = float(int(registered[k]) * turnout)
                 trump_id = name_to_id.get("Donald J. Trump")
                 dem_id = name_to_id.get("Joseph R. Biden" if ms.precincts == 2020 else "Kamala D. Harris")
@@ -137,3 +157,13 @@ def mississippi_precincts(ms: Mississippi, data: dict[str, Any]) -> list[dict[st
             p["equipment"] = eq
             out.append(p)
     return out
+
+
+def mississippi_absentee(ms: Mississippi, absentee: Any) -> Any:
+    """The raw ``absentee`` section with each generated county's absentee equipment (``scanner_by_county``)
+    filled in from ms_county_equipment.csv, unless the scenario gives it."""
+    if not isinstance(absentee, dict) or "scanner_by_county" in absentee:
+        return absentee
+    wanted = set(ms.counties)
+    scanners = {c.name: c.absentee_scanner(ms.equipment) for c in counties() if not wanted or c.name in wanted}
+    return {**absentee, "scanner_by_county": scanners}

@@ -9,8 +9,10 @@ nothing is published the default is a documented setting.
 
 The schema is split by section: ``fields`` (value types and bounds), ``election_spec``,
 ``precinct_spec``, ``day_spec`` (polls, arrivals, service times, behaviour), ``events_spec``
-(incidents, injected errors, procedures), ``night_spec`` and ``generate`` (the ``mississippi``
-section). Every name stays importable from here.
+(incidents, injected errors, procedures), ``night_spec``, ``absentee_spec`` (absentee voting and the
+resolution board, §§23-15-621 ff.), ``canvass_spec`` (affidavit ballots and certification,
+§23-15-573, §23-15-603) and ``generate`` (the ``mississippi`` section). Every name stays importable
+from here.
 """
 
 from __future__ import annotations
@@ -19,16 +21,19 @@ from typing import Annotated, Any
 
 from pydantic import Field, ValidationError, model_validator
 
-from pollsim.scenario.checks import check_day, check_errors, check_incidents, check_precincts
+from pollsim.scenario.absentee_spec import Absentee, AbsenteeError, ApplicationReasons, RejectionRates, ResolutionBoard, ReturnPoint
+from pollsim.scenario.canvass_spec import AffidavitRules, Canvass
+from pollsim.scenario.checks import check_absentee, check_day, check_errors, check_incidents, check_precincts
 from pollsim.scenario.day_spec import EDELSTEIN_SHARES, Arrivals, Behaviour, Polls, ServiceTime, ServiceTimes, check_hours, default_profile
 from pollsim.scenario.election_spec import BallotStyleSpec, ChoiceSpec, ContestSpec, ElectionSpec, build_election
 from pollsim.scenario.events_spec import Incident, IncidentKind, InjectedError, Procedures, Step, parse_device_id
 from pollsim.scenario.fields import ClockTime, FieldProblem, Ident, Int, Minutes, Prose, Share, Strict, clock_minutes, hhmm
-from pollsim.scenario.generate import Mississippi, mississippi_precincts
+from pollsim.scenario.generate import Mississippi, mississippi_absentee, mississippi_precincts
 from pollsim.scenario.night_spec import Night
 from pollsim.scenario.precinct_spec import Equipment, Needs, PrecinctSpec, Replay, RollMix, ScriptedVoter
 
 __all__ = [
+    "Absentee", "AbsenteeError", "AffidavitRules", "ApplicationReasons", "Canvass", "RejectionRates", "ResolutionBoard", "ReturnPoint",
     "EDELSTEIN_SHARES", "Arrivals", "BallotStyleSpec", "Behaviour", "ChoiceSpec", "ClockTime", "ContestSpec", "ElectionSpec",
     "Equipment", "FieldProblem", "Ident", "Incident", "IncidentKind", "InjectedError", "Minutes", "Mississippi", "Needs", "Night",
     "Polls", "PrecinctSpec", "Procedures", "Replay", "RollMix", "Scenario", "ScriptedVoter", "ServiceTime", "ServiceTimes", "Share",
@@ -73,6 +78,11 @@ class Scenario(Strict):
     """The poll managers' opening and closing procedures (procedures.csv and forms/ in the run)."""
     night: Night = Night()
     """Election night (run after the day when there is more than one precinct, or with --night)."""
+    absentee: Absentee | None = None
+    """Absentee voting before election day and the resolution board (§§23-15-621 ff.); left out: no absentee
+    ballots. With a ``mississippi`` section each county's ballots are split as EAVS 2020 reports them."""
+    canvass: Canvass = Canvass()
+    """The canvass after election night: affidavit ballots, late absentee ballots, certification (§23-15-573, §23-15-603)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -83,6 +93,8 @@ class Scenario(Strict):
             except ValidationError:  # the mississippi field's own validation tells what is wrong
                 return {**data, "precincts": []}
             data = {**data, "precincts": mississippi_precincts(ms, data)}
+            if data.get("absentee") is not None:
+                data["absentee"] = mississippi_absentee(ms, data["absentee"])
         return data
 
     @model_validator(mode="after")
@@ -91,6 +103,7 @@ class Scenario(Strict):
         arrivals = check_hours(self.polls, self.arrivals, explicit)
         check_precincts(self.election, self.precincts)
         check_errors(self.errors, self.precincts)
+        check_absentee(self.absentee, self.precincts)
         check_incidents(self.incidents, self.precincts, self.election, self.polls, self.procedures)
         check_day(self.precincts, self.election, self.polls, self.service_times)
         if arrivals is not self.arrivals:  # the default profile, spread over other polling hours

@@ -36,6 +36,10 @@ class RollMix(Strict):
     """Registered within 30 days, so not yet in the pollbook: affidavit ballot."""
     restored: Share = 0.002
     """Voters restored the right of suffrage (2024 bill): regular ballot, not affidavit."""
+    voted_ab: Share = 0.0
+    """Marked VOTED AB in the pollbook (absentee ballot sent or received): affidavit ballot (SOS rule 1-17-2.3).
+    With an ``absentee`` section the absentee stage sets it from the voters it marked VOTED AB who come to
+    the polls (``absentee.at_polls_*``); without one it is a setting."""
 
     @model_validator(mode="after")
     def _sum(self) -> RollMix:
@@ -124,7 +128,12 @@ class Replay(Strict):
     contest: Ident
     """The replayed contest (vote for 1)."""
     votes: Annotated[dict[str, Annotated[Int, Field(ge=0, le=MAX_VOTERS)]], Field(max_length=100)]
-    """Choice id -> votes; together at most the precinct's registered voters."""
+    """Choice id -> votes of the regular ballots cast at the polls; with the absentee votes at most the
+    precinct's registered voters."""
+    absentee_votes: Annotated[dict[str, Annotated[Int, Field(ge=0, le=MAX_VOTERS)]], Field(max_length=100)] = {}
+    """Choice id -> votes of the precinct's accepted absentee ballots (mail and in person; needs an ``absentee`` section)."""
+    uocava_votes: Annotated[dict[str, Annotated[Int, Field(ge=0, le=MAX_VOTERS)]], Field(max_length=100)] = {}
+    """Choice id -> votes of the precinct's accepted military and overseas (UOCAVA) ballots."""
 
 
 class ScriptedVoter(Strict):
@@ -132,8 +141,11 @@ class ScriptedVoter(Strict):
 
     at: ClockTime
     """Arrival time (HH:MM, 24-hour), before the polls close."""
-    status: Literal["active", "restored", "inactive", "not_on_roll", "wrong_precinct", "no_photo_id", "new_registrant"] = "active"
-    """Standing on the roll when the poll manager looks the voter up."""
+    status: Literal["active", "restored", "inactive", "not_on_roll", "wrong_precinct", "no_photo_id", "new_registrant", "voted_ab"] = "active"
+    """Standing on the roll when the poll manager looks the voter up (``voted_ab``: the pollbook shows VOTED AB)."""
+    absentee_ballot: Literal["accepted", "rejected", "not_returned"] = "accepted"
+    """``voted_ab`` voters only: what became of the voter's absentee ballot (with an ``absentee`` section an envelope
+    is added for ``accepted`` and ``rejected``); the canvass rejects the affidavit ballot of an accepted one."""
     need: Literal["none", "audio", "language"] = "none"
     """Audio ballot or alternative-language ballot."""
     overvote: Bool = False
@@ -170,10 +182,22 @@ class PrecinctSpec(Strict):
     """Replay mode (see Replay): regular voters reproduce given votes exactly."""
     scripted_voters: Annotated[list[ScriptedVoter], Field(max_length=1000)] = []
     """Voters placed on purpose (drills), in addition to the drawn ones."""
+    absentee_ballots: Annotated[Int, Field(ge=0, le=MAX_VOTERS)] | None = None
+    """Accepted absentee ballots (mail and in person) of the precinct's voters (needs an ``absentee`` section).
+    Default: drawn from ``absentee.share`` (or the replay's absentee votes)."""
+    uocava_ballots: Annotated[Int, Field(ge=0, le=MAX_VOTERS)] | None = None
+    """Accepted UOCAVA ballots of the precinct's voters. Default: drawn from ``absentee.uocava_share``."""
 
     @model_validator(mode="after")
     def _replay_fits(self) -> PrecinctSpec:
-        if self.replay is not None and sum(self.replay.votes.values()) > self.registered_voters:
-            total = sum(self.replay.votes.values())
-            raise FieldProblem(("replay", "votes"), f"{total:,} replayed votes exceed the {self.registered_voters:,} registered voters")
+        if self.replay is not None:
+            r = self.replay
+            total = sum(r.votes.values()) + sum(r.absentee_votes.values()) + sum(r.uocava_votes.values())
+            if total > self.registered_voters:
+                raise FieldProblem(("replay", "votes"), f"{total:,} replayed votes exceed the {self.registered_voters:,} registered voters")
         return self
+
+    @property
+    def absentee_replayed(self) -> bool:
+        """Whether the replay gives this precinct's absentee or UOCAVA votes."""
+        return self.replay is not None and bool(self.replay.absentee_votes or self.replay.uocava_votes)
