@@ -3,9 +3,12 @@
 :func:`run_election` runs the stages in their one direction, each through its front door, on
 typed in-memory records:
 
-    scenario -> election day (:func:`pollsim.precinct.election_day.run_election_day`)
+    scenario -> absentee voting before the day (:func:`pollsim.absentee.run_absentee`; §§23-15-621 ff.),
+                which marks the pollbooks VOTED AB (:func:`pollsim.absentee.with_voted_ab`)
+             -> election day (:func:`pollsim.precinct.election_day.run_election_day`)
              -> election night (:func:`pollsim.night.simulate_night`; §23-15-591 ff.)
              -> serial read-in of chosen precincts (:func:`pollsim.night.readin.serial_readin`)
+             -> the canvass to certification (:func:`pollsim.canvass.run_canvass`; §23-15-573, §23-15-603)
              -> reconciliation (:func:`pollsim.reconcile.reconcile_precincts`; §23-15-615)
              -> risk-limiting audit (:func:`pollsim.audit.run_audit`; §23-15-617)
 
@@ -21,8 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pollsim.absentee import AbsenteeRun, run_absentee, with_voted_ab
 from pollsim.audit import RunBallots, run_audit
 from pollsim.audit.package import AnyAuditResult
+from pollsim.canvass import CanvassResult, run_canvass
 from pollsim.night import NightResult, night_seed, simulate_night
 from pollsim.precinct.election_day import ElectionDayRun, run_election_day
 from pollsim.reconcile import PrecinctCounts, ReconciliationReport, flags_at_publications, reconcile_precincts
@@ -48,7 +53,8 @@ class ElectionRun:
     """What the chain produced: every stage's record (None where a stage did not run).
 
     ``night_flags``: precincts flagged by the live reconciliation at each publication of
-    unofficial results (one count per row of ``night.publications``).
+    unofficial results (one count per row of ``night.publications``). ``absentee`` and ``canvass``:
+    the absentee voting before the day and the canvass after the night (None: not modelled).
     """
 
     day: ElectionDayRun
@@ -58,14 +64,22 @@ class ElectionRun:
     night_flags: np.ndarray | None = None
     serial_readin: dict | None = None
     audit: AnyAuditResult | None = None
+    absentee: AbsenteeRun | None = None
+    canvass: CanvassResult | None = None
 
     @classmethod
-    def of_day(cls, day: ElectionDayRun, night: NightResult | None = None) -> ElectionRun:
-        """The chain's record for a day (and night) run by hand: counts and reconciliation computed."""
-        counts = counts_from_results(day.precincts)
+    def of_day(
+        cls, day: ElectionDayRun, night: NightResult | None = None, absentee: AbsenteeRun | None = None, canvass: CanvassResult | None = None
+    ) -> ElectionRun:
+        """The chain's record for a day (and night, absentee voting, canvass) run by hand: counts and
+        reconciliation computed, (b) and (f) with the absentee ballots (§23-15-615)."""
+        if absentee is not None:
+            counts = counts_from_results(day.precincts, absentee.per_precinct["receipt_entries"], absentee.tabulated())
+        else:
+            counts = counts_from_results(day.precincts)
         report = reconcile_precincts([p.precinct for p in day.precincts], [p.county for p in day.precincts], counts)
         flags = flags_at_publications(counts, night.reported_at, night.publications[:, 0]) if night is not None else None
-        return cls(day, counts, report, night, flags)
+        return cls(day, counts, report, night, flags, absentee=absentee, canvass=canvass)
 
 
 def ballots_of(day: ElectionDayRun, layers: dict[str, np.ndarray] | None = None) -> RunBallots:
@@ -97,6 +111,8 @@ def run_election(
     executor: Executor | None = None,
     progress: Callable[[int], None] | None = None,
     echo: Callable[[str], None] = lambda _line: None,
+    absentee: bool | None = None,
+    canvass: bool | None = None,
 ) -> ElectionRun:
     """Run the chain for one root seed.
 
@@ -104,11 +120,18 @@ def run_election(
     ``serial``: read the first K precincts' DREs and scanners over real ptys and refuse unless
     every record equals the day's; ``audit``: a risk-limiting audit of the run's ballots;
     ``executor``/``progress``: as :func:`~pollsim.precinct.election_day.run_election_day`;
-    ``echo``: the audit's round-by-round lines.
+    ``echo``: the audit's round-by-round lines; ``absentee``/``canvass``: model absentee voting
+    before the day and the canvass after the night (default: when the scenario has an
+    ``absentee`` section; ``False`` runs the chain without them).
     """
-    day = run_election_day(scenario, seed, progress=progress, executor=executor)
+    with_absentee = absentee if absentee is not None else scenario.absentee is not None
+    ab = run_absentee(scenario, seed) if with_absentee else None
+    day = run_election_day(with_voted_ab(scenario, ab) if ab is not None else scenario, seed, progress=progress, executor=executor)
     with_night = night if night is not None else len(day.precincts) > 1
-    out = ElectionRun.of_day(day, simulate_night(day, night_seed(seed)) if with_night else None)
+    night_result = simulate_night(day, night_seed(seed)) if with_night else None
+    with_canvass = canvass if canvass is not None else with_absentee
+    canvassed = run_canvass(day, ab, night_result, seed) if with_canvass else None
+    out = ElectionRun.of_day(day, night_result, ab, canvassed)
     if serial:
         from pollsim.night.readin import serial_readin  # ptys and pyserial: only when asked for
 

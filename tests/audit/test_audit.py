@@ -38,6 +38,9 @@ def test_a_correct_outcome_is_confirmed_and_the_electronic_record_is_official(tr
     d = decision(doc, "us-senate")
     assert d["risk_limit_met"] and d["official_record"] == "electronic" and not d["full_manual_recount"]
     assert d["measured_risk"] <= 0.10 and d["certified_winners"] == ["dawson"]
+    notes = [line for line in lines if line.startswith("note: ")]  # the evidence table: a VVPAT roll is batch evidence
+    assert len(notes) == (0 if method == "bravo" else 1) and all("vvpat-roll" in n for n in notes)
+    lines = [line for line in lines if line not in notes]
     assert lines[0].startswith("round 1: ") and "§23-15-617.4" in lines[-2]
     assert "recount.csv" not in doc["files"]
 

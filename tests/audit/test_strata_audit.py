@@ -45,6 +45,7 @@ def packages(mixed_run, mixed_wrong_run, tmp_path_factory) -> dict[str, Path]:
         ("polling-only", mixed_run, "hybrid", {}),
         ("oneaudit", mixed_run, "oneaudit", {"evidence": IMPRINT}),
         ("pools-only", mixed_run, "oneaudit", {}),
+        ("colorado", mixed_run, "hybrid", {"evidence": IMPRINT, "sampler": "colorado"}),
         ("hybrid-wrong", mixed_wrong_run, "hybrid", {"evidence": IMPRINT}),
         ("oneaudit-wrong", mixed_wrong_run, "oneaudit", {"evidence": IMPRINT}),
     ]:
@@ -68,7 +69,7 @@ def pair(text: str, w: str, lo: str) -> int:
     return (w in marks) - (lo in marks)
 
 
-@pytest.mark.parametrize("name", ["hybrid", "fisher"])
+@pytest.mark.parametrize("name", ["hybrid", "fisher", "colorado"])
 def test_the_hybrid_p_value_is_suite_on_the_runs_strata(packages, mixed_run, name):
     pkg = packages[name]
     doc = json.loads((pkg / "audit.json").read_text())
@@ -128,7 +129,7 @@ def test_a_wrong_outcome_is_not_confirmed(packages, name):
     assert d["reported_winners"] == ["b"] and not d["risk_limit_met"] and d["certified_winners"] == ["a"]
 
 
-@pytest.mark.parametrize("name", ["hybrid", "fisher", "polling-only", "oneaudit", "pools-only", "hybrid-wrong", "oneaudit-wrong"])
+@pytest.mark.parametrize("name", ["hybrid", "fisher", "polling-only", "oneaudit", "pools-only", "colorado", "hybrid-wrong", "oneaudit-wrong"])
 def test_a_hybrid_or_oneaudit_package_verifies_from_the_package_alone(packages, name, tmp_path):
     moved = tmp_path / "published"
     shutil.copytree(packages[name], moved)
@@ -147,7 +148,7 @@ TAMPERING = {
     "a batch's stratum": lambda p: edit_csv(p, "batches.csv", 1, "stratum", lambda v: "card" if v == "poll" else "poll"),
     "a batch's cards": lambda p: edit_csv(p, "batches.csv", 6, "cards", lambda v: int(v) + 2),
     "a drawn position": lambda p: edit_csv(p, "sample.csv", 3, "position", lambda v: int(v) + 1),
-    "a ticket": lambda p: edit_csv(p, "sample.csv", 2, "ticket", lambda v: v[:-1] + ("1" if v[-1] != "1" else "2")),
+    "a ticket": lambda p: edit_csv(p, "sample.csv", 2, "ticket", lambda v: v[:-1] + ("1" if v[-1:] != "1" else "2")),
     "a manual record": lambda p: edit_csv(p, "comparisons.csv", next(i for i, r in enumerate(rows(p / "comparisons.csv"), 1) if r["mvr"] == "a"), "mvr", lambda v: "b"),
     "a discrepancy": lambda p: edit_csv(p, "comparisons.csv", next(i for i, r in enumerate(rows(p / "comparisons.csv"), 1) if r["discrepancy"] != ""), "discrepancy", lambda v: int(v) + 1),
     "a risk": lambda p: edit_csv(p, "risk.csv", 1, "risk", lambda v: float(v) * 0.9),
@@ -160,7 +161,7 @@ TAMPERING = {
 }
 
 
-@pytest.mark.parametrize("name", ["hybrid", "oneaudit"])
+@pytest.mark.parametrize("name", ["hybrid", "oneaudit", "colorado"])
 @pytest.mark.parametrize("what", list(TAMPERING))
 def test_tampering_with_any_number_is_caught(packages, tmp_path, name, what):
     if what == "the combination" and name == "oneaudit":

@@ -297,3 +297,24 @@ def test_a_downed_e_pollbook_switches_to_paper_and_the_technician_comes_within_3
     elsewhere = (v["checkin_station"] == 0) & (v["checkin_start"] < 15 * 60)
     dur = v["checkin_end"] - v["checkin_start"]
     assert on_paper.sum() > 5 and np.median(dur[on_paper]) > 2 * np.median(dur[elsewhere])  # paper roster: ~1.9 vs ~0.5 min
+
+
+def test_a_rejected_record_that_ends_the_roll_is_followed_by_a_new_roll_and_the_cast(training_dict):
+    """A VOID record can take the roll's last space: the poll manager loads a new roll while the
+    voter waits, then the voter's ballot is printed and cast (it used to be refused: BallotRefused).
+    A short roll and many rejections make that happen on every seed tried."""
+    p = dict(training_dict["precincts"][0], turnout=0.6)
+    p["equipment"] = dict(p["equipment"], dre_units=6, vvpat_roll_feet=20.0)
+    scenario = scenario_from(training_dict, precincts=[p], behaviour={"vvpat_reject_share": 0.3})
+    el = build_election(scenario.election)
+    hit = 0
+    for seed in range(6):
+        r = simulate_precinct(scenario, el, scenario.precincts[0], precinct_seed(seed, 0))
+        regular = int((r.voters["outcome"] == int(Outcome.REGULAR)).sum())
+        assert r.ballots_cast == regular == len(r.cvr)  # every regular voter's ballot was cast
+        for dev in r.devices:
+            if dev.kind == "dre":
+                assert dev.public_count == int((r.ballot_device == r.devices.index(dev)).sum())
+        outs = [i for i in r.incidents if i["kind"] == "paper_out"]
+        hit += sum(1 for i in outs if i["back_at"] - i["out_from"] > 0)
+    assert hit > 0

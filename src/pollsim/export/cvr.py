@@ -15,6 +15,13 @@ record marks), holding the marked selections. Vote-for-N rules (as :mod:`pollsim
   the write-in line is allocable to the contest's write-in selection (``IsWriteIn``) and counted
   in ``WriteIns`` (pollsim records no write-in name).
 
+With absentee voting and the canvass, the regular ballots are followed by the absentee ballots
+the resolution board counted (absentee.npz, in batch order; ``BatchId`` ``COUNTY/AB-0001``, the
+absentee batch of the ballot manifest) and then the accepted affidavit ballots the canvass
+counted (``COUNTY/AFF``), each ``CreatingDeviceId`` the county's absentee scanner
+(``dev-absentee.COUNTY``) and ``BallotStyleUnitId`` the voter's precinct; ``UniqueId`` numbers
+on. (SP 1500-103 v1.0 has no counting group on a CVR: the batch says which group a ballot is.)
+
 Streaming: the header (report, parties, geopolitical units, devices, election) is written first,
 then the CVRs a chunk of rows at a time (:mod:`.jsonstream`). The contest part of a CVR depends
 only on the row's marks and ballot style, so it is built once per distinct row of a chunk from
@@ -53,6 +60,10 @@ def report_header(run: RunDir, ids: NistIds) -> list[tuple[str, object]]:
     for d in run.devices:
         devices.append(
             {"@id": ids.device[(d.precinct, d.index)], "@type": "CVR.ReportingDevice", "Manufacturer": "pollsim", "Model": d.kind, "SerialNumber": run.device_path(d)}
+        )
+    for county, scanner in ids.absentee_scanners.items():
+        devices.append(
+            {"@id": ids.absentee_device[county], "@type": "CVR.ReportingDevice", "Manufacturer": "pollsim", "Model": f"absentee {scanner}", "SerialNumber": f"{county}/absentee"}
         )
     gp: list[dict[str, Any]] = [{"@id": ids.state, "@type": "CVR.GpUnit", "Name": STATE, "OtherType": "state", "Type": "other"}]
     gp += [{"@id": ids.county[c], "@type": "CVR.GpUnit", "Name": c, "OtherType": "county", "Type": "other"} for c in run.counties]
@@ -162,35 +173,76 @@ def contest_texts(run: RunDir, ids: NistIds) -> RowTexts:
     return RowTexts(run.election, piece, lambda parts: "[" + ",".join(parts) + "]")
 
 
+class _Rows:
+    """The text of CVRs of one source of rows: ``head[precinct]`` + ``batch[b]`` + position, the
+    snapshot, ``tail[b]`` + unique id (keys in the order of the regular ballots' records)."""
+
+    def __init__(self, run: RunDir, ids: NistIds):
+        el = run.election
+        style_index = {s.id: i for i, s in enumerate(el.ballot_styles)}
+        self.style = np.array([style_index[s] for s in run.precinct_styles], np.int64) if run.precincts else np.zeros(0, np.int64)
+        self.frags = contest_texts(run, ids)
+        self.head = [
+            f'{{"@type":"CVR.CVR","BallotStyleId":{jstr(run.precinct_styles[pi])},"BallotStyleUnitId":{jstr(ids.precinct[pi])},' for pi in range(len(run.precincts))
+        ]
+        self.election_tail = f'","ElectionId":{jstr(ids.election)},"UniqueId":"'
+
+    def texts(self, rows, pre, keys, seqs, first, batch: dict, tail: dict) -> list[str]:
+        texts, where = self.frags.chunk(rows, self.style[pre])
+        uids = map(str, range(first + 1, first + len(rows) + 1))
+        return [
+            f'{self.head[p]}{batch[b]}{q},"CVRSnapshot":[{{"@id":"snap-{u}","@type":"CVR.CVRSnapshot","CVRContest":{texts[f]},"Type":"original"}}]'
+            f"{tail[b]}{u}{self.election_tail}{u}\"}}"
+            for p, b, q, f, u in zip(pre.tolist(), keys, map(str, seqs), where, uids, strict=True)
+        ]
+
+
+def _batch_text(name: str, device: str) -> tuple[str, str]:
+    return f'"BatchId":{jstr(name)},"BatchSequenceId":', f',"CreatingDeviceId":{jstr(device)},"CurrentSnapshotId":"snap-'
+
+
+def _positions(keys: np.ndarray) -> np.ndarray:
+    """Each row's 1-based position among the rows of its key, in row order."""
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    starts = np.r_[True, sk[1:] != sk[:-1]] if len(sk) else np.zeros(0, bool)
+    first = np.maximum.accumulate(np.where(starts, np.arange(len(sk)), 0))
+    out = np.empty(len(keys), np.int64)
+    out[order] = np.arange(len(sk)) - first + 1
+    return out
+
+
 def cvr_chunks(run: RunDir, ids: NistIds, chunk: int = CVR_CHUNK):
-    """Lists of CVR JSON texts, one list per chunk of ballot rows."""
-    el = run.election
-    style_index = {s.id: i for i, s in enumerate(el.ballot_styles)}
-    precinct_style = np.array([style_index[s] for s in run.precinct_styles], np.int64) if run.precincts else np.zeros(0, np.int64)
-    frags = contest_texts(run, ids)
+    """Lists of CVR JSON texts, one list per chunk of ballot rows: regular, absentee, affidavit."""
+    src = _Rows(run, ids)
     stride = run.device_stride
-    batch_head: dict[int, str] = {}
-    batch_tail: dict[int, str] = {}
+    batch: dict[int, str] = {}
+    tail: dict[int, str] = {}
     for d in run.devices:
         key = d.precinct * stride + d.index
-        p = run.precincts[d.precinct]
-        batch_head[key] = (
-            f'{{"@type":"CVR.CVR","BallotStyleId":{jstr(run.precinct_styles[d.precinct])},"BallotStyleUnitId":{jstr(ids.precinct[d.precinct])},'
-            f'"BatchId":{jstr(f"{p.id}/{d.device_id}")},"BatchSequenceId":'
-        )
-        batch_tail[key] = f',"CreatingDeviceId":{jstr(ids.device[(d.precinct, d.index)])},"CurrentSnapshotId":"snap-'
-    election_tail = f'","ElectionId":{jstr(ids.election)},"UniqueId":"'
+        batch[key], tail[key] = _batch_text(f"{run.precincts[d.precinct].id}/{d.device_id}", ids.device[(d.precinct, d.index)])
     keys_all, seq_all, pre_all = run.batch_keys, run.batch_sequence, run.ballot_precinct
     for start, rows in run.iter_rows("cvr", chunk):
         stop = start + len(rows)
-        texts, where = frags.chunk(rows, precinct_style[pre_all[start:stop]])
-        keys = keys_all[start:stop].tolist()
-        seqs = map(str, seq_all[start:stop].tolist())
-        yield [
-            f'{batch_head[b]}{q},"CVRSnapshot":[{{"@id":"snap-{u}","@type":"CVR.CVRSnapshot","CVRContest":{texts[f]},"Type":"original"}}]'
-            f"{batch_tail[b]}{u}{election_tail}{u}\"}}"
-            for b, q, f, u in zip(keys, seqs, where, map(str, range(start + 1, stop + 1)), strict=True)
-        ]
+        yield src.texts(rows, pre_all[start:stop], keys_all[start:stop].tolist(), seq_all[start:stop].tolist(), start, batch, tail)
+    first = run.n_ballots
+    if run.has_absentee:
+        ix = run.absentee_index
+        counties = [str(c) for c in ix["county_names"]]
+        names = run.absentee_batch_names()
+        ab_batch = {b: _batch_text(n, ids.absentee_device[counties[int(c)]]) for b, (n, c) in enumerate(zip(names, ix["batch_county"].tolist(), strict=True))}
+        rows_all, pre, keys = run.absentee_layer("cvr"), ix["precinct"], ix["batch"].astype(np.int64)
+        seqs = _positions(keys)
+        for start in range(0, len(rows_all), chunk):
+            sl = slice(start, start + chunk)
+            yield src.texts(rows_all[sl], pre[sl], keys[sl].tolist(), seqs[sl].tolist(), first + start, {b: v[0] for b, v in ab_batch.items()}, {b: v[1] for b, v in ab_batch.items()})
+        first += len(rows_all)
+    rows_aff, pre_aff = run.affidavits_counted("cvr")
+    if len(rows_aff):
+        county_of = np.array([ids.county_index[p.county] for p in run.precincts], np.int64)
+        keys = county_of[pre_aff]
+        aff = {k: _batch_text(f"{c}/AFF", ids.absentee_device[c]) for c, k in ids.county_index.items()}
+        yield src.texts(rows_aff, pre_aff, keys.tolist(), _positions(keys).tolist(), first, {k: v[0] for k, v in aff.items()}, {k: v[1] for k, v in aff.items()})
 
 
 def write_nist_cvr(run: RunDir, fh: IO[str], chunk: int = CVR_CHUNK) -> int:

@@ -33,6 +33,7 @@ import numpy as np
 import simpy
 
 from pollsim.devices import ScanOutcome
+from pollsim.devices.firmware import clock_text
 from pollsim.election.definition import Election
 from pollsim.election.roll import VoterNeed
 from pollsim.precinct.closing import collect_result, inject_errors
@@ -60,6 +61,7 @@ class PrecinctDay(Room):
         self._t_req = [0.0] * n  # when the voter asked for the unit they wait for
         self._wait = [0.0] * n  # minutes in lines so far (from check-in on)
         self._unit = [0] * n  # the unit the voter holds
+        self._reload_minutes: dict[int, float] = {}  # voters waiting while a new VVPAT roll is loaded
         self._service = [0.0] * n  # minutes at the pollbook table
         self._regular = [True] * n  # handed a regular ballot (else an affidavit ballot)
         self._replaced = [False] * n  # holds a replacement ballot (marked as meant)
@@ -160,6 +162,26 @@ class PrecinctDay(Room):
         dre = self.devices[pool_name][unit]
         if self.vvpat_reject[i]:
             dre.reject_record(now)
+            if "paper_out" in dre.faults:  # the VOID record took the roll's last space: a new roll while the voter waits
+                self._reload_minutes[i] = minutes = self.paper_replace.pop() if self.paper_replace else 5.0
+                Step(env, minutes, i, self._dre_reloaded)
+                return
+        self._dre_cast(i, pool_name, unit)
+
+    def _dre_reloaded(self, ev: Step) -> None:
+        """The poll manager has loaded a new roll (the voter waited at the unit); the ballot is cast."""
+        i = ev.voter
+        pool_name = "ADA" if self.audio[i] else "DRE"
+        unit, now, minutes = self._unit[i], self.env.now, self._reload_minutes.pop(i)
+        self.pools[pool_name].busy_minutes[unit] += minutes
+        self.devices[pool_name][unit].replace_paper(now)
+        self.incident_log.append({"at": clock_text(now - minutes)[:5], "device": f"{pool_name}-{unit + 1}", "kind": "paper_out", "out_from": now - minutes, "back_at": now})
+        self._dre_cast(i, pool_name, unit)
+
+    def _dre_cast(self, i: int, pool_name: str, unit: int) -> None:
+        env, start, now = self.env, self.vote_start[i], self.env.now
+        pool = self.pools[pool_name]
+        dre = self.devices[pool_name][unit]
         dre.cast(now, self.draws.intent[i])
         self.cast_voter.append(i)
         self.cast_device.append(self.device_index[pool_name][unit])

@@ -120,13 +120,14 @@ def counts_from_results(precincts, absentee: np.ndarray | None = None, absentee_
     """The counts behind the reports, from the day's :class:`~pollsim.precinct.PrecinctResult` list and,
     with absentee voting, each precinct's absentee receipt-book entries and absentee ballots counted."""
     acc = [p.accounting for p in precincts]
+    absentee = np.asarray(absentee, np.int64) if absentee is not None else np.zeros(len(acc), np.int64)
     col = lambda f: np.array([f(a) for a in acc], np.int64)  # noqa: E731
     scanner = np.array([sum(d.public_count for d in p.devices if d.kind == "scan-single") for p in precincts], np.int64)
     dre = np.array([sum(d.public_count for d in p.devices if d.kind == "dre") for p in precincts], np.int64)
     return PrecinctCounts(
         pollbook_voted=col(lambda a: a.pollbook_marked_voted),
         receipt_signatures=col(lambda a: a.receipt_book_signatures),
-        absentee=np.asarray(absentee, np.int64) if absentee is not None else np.zeros(len(acc), np.int64),
+        absentee=absentee,
         ballots_received=col(lambda a: a.ballots_received),
         paper_voted=col(lambda a: a.paper_ballots_voted),
         paper_unused=col(lambda a: a.paper_ballots_unused),
@@ -134,5 +135,5 @@ def counts_from_results(precincts, absentee: np.ndarray | None = None, absentee_
         dre_public=dre,
         scanner_public=scanner,
         tabulated=np.array([p.ballots_cast for p in precincts], np.int64),
-        absentee_tabulated=np.asarray(absentee_tabulated, np.int64) if absentee_tabulated is not None else None,
+        absentee_tabulated=np.asarray(absentee_tabulated, np.int64) if absentee_tabulated is not None else absentee.copy(),
     )

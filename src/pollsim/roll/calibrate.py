@@ -72,22 +72,26 @@ class Calibration:
         return out
 
 
-def _count(sim: Simulation, e: Election) -> tuple[np.ndarray, np.ndarray]:
+def _count(sim: Simulation, e: Election, groups: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Active and inactive records in the pollbook of ``e``, per county (and per row group, if ``groups`` > 1)."""
     r = sim.roll
-    listed = r.listed(e.deadline)
-    nc = sim.geo.n_counties
-    a = np.bincount(r.county[listed & (r.status == Status.ACTIVE)], minlength=nc)
-    i = np.bincount(r.county[listed & (r.status == Status.INACTIVE)], minlength=nc)
-    return a.astype(np.int64), i.astype(np.int64)
+    rows = np.flatnonzero(r.listed(e.deadline))
+    key = r.county[rows].astype(np.intp) * groups + rows % groups
+    inactive = r.status[rows] == Status.INACTIVE
+    size = sim.geo.n_counties * groups
+    a = np.bincount(key[~inactive], minlength=size).reshape(-1, groups)
+    i = np.bincount(key[inactive], minlength=size).reshape(-1, groups)
+    return (a, i) if groups > 1 else (a[:, 0], i[:, 0])
 
 
 def _measure(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
+    """The November 2020 pollbook of ``plan``, per county and practice group."""
     sim = Simulation(plan)
     box: list[tuple[np.ndarray, np.ndarray]] = []
 
     def hook(s: Simulation, e: Election) -> None:
         if e.date == NOVEMBER_2020:
-            box.append(_count(s, e))
+            box.append(_count(s, e, max(1, len(plan.practice_spread))))
             raise _Counted
 
     try:
@@ -117,25 +121,22 @@ def _margin(target: np.ndarray, share: float) -> np.ndarray:
     return np.maximum(share * target, 3 * np.sqrt(target))
 
 
-def _update(sizes: np.ndarray, practice: np.ndarray, a: np.ndarray, i: np.ndarray, ta: np.ndarray, ti: np.ndarray,
-            slack: float, elasticity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Scale each county's size by target over result, and its practice by that ratio to the power 1/elasticity
-    (inactive voters grow slower than the practice: a trigger missed once comes again), aiming ``slack`` margins low."""
-    total = ta + ti
-    aim_inactive = np.maximum(ti - slack * _margin(ti, 0.05), 0)
-    aim_total = total - slack * (_margin(total, 0.004) + ti - aim_inactive)  # inactive voters short are active ones over
-    sizes = np.round(sizes * aim_total / np.maximum(a + i, 1)).astype(np.int64)
-    ratio = np.maximum(aim_inactive, 0.5) / np.maximum(i, 0.5)
-    practice = np.clip(practice * ratio ** (1 / elasticity), 0.0, 1.0)
-    return sizes, practice
-
-
-def _elasticity(p0: np.ndarray, i0: np.ndarray, p1: np.ndarray, i1: np.ndarray) -> np.ndarray:
-    """How inactive voters respond to practice, measured between two passes (0.5 where it cannot be)."""
-    ok = (p0 > 0) & (p1 > 0) & (i0 > 0) & (i1 > 0) & (np.abs(np.log(np.maximum(p1, 1e-12) / np.maximum(p0, 1e-12))) > 0.05)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        e = np.log(np.maximum(i1, 1) / np.maximum(i0, 1)) / np.log(np.maximum(p1, 1e-12) / np.maximum(p0, 1e-12))
-    return np.where(ok, np.clip(e, 0.2, 1.0), 0.5)
+def _fit(practice: np.ndarray, spread: tuple[float, ...], a: np.ndarray, i: np.ndarray, want: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per county, the practice whose inactive share is ``want``, from a log-log line through the groups'
+    (practice, inactive share) points; and that line's slope (the share's elasticity to practice)."""
+    p = np.minimum(practice[:, None] * np.asarray(spread)[None, :], 1.0)
+    share = i / np.maximum(a + i, 1)
+    ok = (p > 0) & (share > 0)
+    x, y = np.log(np.where(ok, p, 1.0)), np.log(np.where(ok, share, 1.0))
+    n = ok.sum(axis=1)
+    mx, my = (x * ok).sum(axis=1) / np.maximum(n, 1), (y * ok).sum(axis=1) / np.maximum(n, 1)
+    sxx = (((x - mx[:, None]) ** 2) * ok).sum(axis=1)
+    slope = np.where(sxx > 1e-9, (((x - mx[:, None]) * (y - my[:, None])) * ok).sum(axis=1) / np.maximum(sxx, 1e-9), 0.5)
+    slope = np.clip(slope, 0.2, 1.5)
+    with np.errstate(divide="ignore"):
+        fitted = np.exp(mx + (np.log(np.maximum(want, 1e-12)) - my) / slope)
+    fitted = np.where(n > 0, fitted, practice * 4)  # no inactive voter at any practice tried: more
+    return np.clip(np.where(want > 0, fitted, 0.0), 0.0, 1.0), slope
 
 
 def calibrated(geo: Geography, rates: Rates, law: Law, seed: int, scale: float, first: int, last: int) -> tuple[Simulation, Calibration]:
@@ -143,38 +144,40 @@ def calibrated(geo: Geography, rates: Rates, law: Law, seed: int, scale: float, 
     last = max(last, NOVEMBER_2020 + 31)
     ta = np.round(geo.active_2020 * scale).astype(np.int64)
     ti = np.round(geo.inactive_2020 * scale).astype(np.int64)
-    practice = np.clip(ti / np.maximum(ta + ti, 1) / rates.full_practice_inactive_share, 0.0, 1.0)
+    total = ta + ti
+    want = ti / np.maximum(total, 1)
+    practice = np.clip(want / rates.full_practice_inactive_share, 0.01, 1.0)
     quick = min(scale, 0.25)
-    qa, qi = np.round(ta * quick / scale).astype(np.int64), np.round(ti * quick / scale).astype(np.int64)
-    sizes = qa + qi
-    elasticity = np.full(len(ti), 0.5)
-    before: tuple[np.ndarray, np.ndarray] | None = None
-    for _ in range(QUICK_PASSES):  # a quarter of the people, to find the sizes and practices
-        a, i = _measure(Plan(geo, rates, law, seed, quick, NOVEMBER_2020 + 31, sizes, practice, NEVER_RECORD, NEVER_RECORD))
-        if before is not None:
-            elasticity = _elasticity(before[0], before[1], practice, i)
-        before = (practice, i)
-        sizes, practice = _update(sizes, practice, a, i, qa, qi, 0.0, elasticity)
-    slack = 1.0  # the full run aims one margin low, so chance leaves the counts under their targets
-    low = np.maximum(ti - slack * _margin(ti, 0.05), 0)
-    sizes = np.round(sizes * scale / quick * (ta + ti - slack * (_margin(ta + ti, 0.004) + ti - low)) / np.maximum(ta + ti, 1)).astype(np.int64)
-    practice = np.clip(practice * (np.maximum(low, 0.5) / np.maximum(ti, 0.5)) ** (1 / elasticity), 0.0, 1.0)
+    sizes = np.round(total * quick / scale).astype(np.int64)
+    slope = np.full(len(ti), 0.5)
+    for spread in SPREADS:  # a quarter of the people, practice varied across five groups of each county
+        a, i = _measure(Plan(geo, rates, law, seed, quick, NOVEMBER_2020 + 31, sizes, practice, NEVER_RECORD, NEVER_RECORD, spread))
+        sizes = np.round(sizes * total * quick / scale / np.maximum(a.sum(axis=1) + i.sum(axis=1), 1)).astype(np.int64)
+        practice, slope = _fit(practice, spread, a, i, want)
+    # the full run aims a little low (chance must leave every count under its target) and adds the rest
+    slack = 1.0
+    low_i = np.maximum(ti - slack * _margin(ti, 0.05), 0)
+    low_total = total - slack * (_margin(total, 0.004) + ti - low_i)  # inactive voters short are active ones over
+    full = np.round(sizes * scale / quick * low_total / np.maximum(total, 1)).astype(np.int64)
+    aim = np.clip(practice * (np.maximum(low_i, 0.5) / np.maximum(ti, 0.5)) ** (1 / slope), 0.0, 1.0)
     for attempt in range(1, ATTEMPTS + 1):
-        sim = Simulation(Plan(geo, rates, law, seed, scale, last, np.maximum(sizes, 0), practice, first, last))
+        sim = Simulation(Plan(geo, rates, law, seed, scale, last, full, aim, first, last))
         try:
             da, di = _count_and_fill(sim, ta, ti)
-        except _Over as over:
+        except _Over as over:  # a county above its target by chance: aim it lower and draw the roll again
             da, di = over.args
+            bad = (da > ta) | (di > ti)
             slack += 1.0
-            over_any = (da > ta) | (di > ti)
-            new_sizes, new_practice = _update(sizes, practice, da, di, ta, ti, slack, elasticity)
-            sizes = np.where(over_any, new_sizes, sizes)
-            practice = np.where(over_any, new_practice, practice)
+            low_i = np.maximum(ti - slack * _margin(ti, 0.05), 0)
+            low_total = total - slack * (_margin(total, 0.004) + ti - low_i)
+            full = np.where(bad, np.round(full * low_total / np.maximum(da + di, 1)), full).astype(np.int64)
+            aim = np.where(bad & (di > 0), np.clip(aim * (np.maximum(low_i, 0.5) / np.maximum(di, 0.5)) ** (1 / slope), 0.0, 1.0), aim)
             continue
-        return sim, Calibration(ta, ti, da, di, ta - da, ti - di, practice, sizes, attempt)
+        return sim, Calibration(ta, ti, da, di, ta - da, ti - di, aim, full, attempt)
     raise PollsimError(f"calibration to EAVS 2020 failed: a county's roll stayed above its November 2020 count after {ATTEMPTS} attempts")
 
 
-QUICK_PASSES = 3
-ATTEMPTS = 6
+SPREADS = ((0.25, 0.5, 1.0, 2.0, 4.0), (0.6, 0.8, 1.0, 1.25, 1.6))
+"""The practice multipliers of the two quick passes: wide, then around the first fit."""
+ATTEMPTS = 4
 NEVER_RECORD = day("2100-01-01")

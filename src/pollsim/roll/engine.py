@@ -52,6 +52,7 @@ class Plan:
     practice: np.ndarray  # share of notice triggers each county acts on
     record_from: int  # elections from this day to ``last`` are recorded
     record_to: int
+    practice_spread: tuple[float, ...] = ()  # calibration only: row r's practice is multiplied by spread[r % len(spread)]
 
 
 @dataclass
@@ -184,6 +185,14 @@ class Simulation:
         twin.law = law
         twin.effective = day(self.rates.effective) if law == "2024" else int(NEVER)
         return twin
+
+    def practice(self, rows: np.ndarray) -> np.ndarray:
+        """The share of notice triggers the county of each row acts on."""
+        base = self.plan.practice[self.roll.county[rows]]
+        if not self.plan.practice_spread:
+            return base
+        spread = np.asarray(self.plan.practice_spread)
+        return np.minimum(base * spread[rows % len(spread)], 1.0)
 
     def home_county(self, home: np.ndarray) -> np.ndarray:
         """The county of each precinct in ``home`` (GONE for AWAY)."""

@@ -219,7 +219,7 @@ def _send_notices(sim: Simulation, t: int) -> None:
         cand = active[((r.pending[active] & bit) != 0) & (r.status[active] == Status.ACTIVE)]
         last = r.last_notice[cand, notice - 1]
         cand = cand[(last == NO_DATE) | (plus_years(last, 6) <= t)]
-        acted = sim.uniform(PRACTICE * 10 + notice, cand, t) < sim.plan.practice[r.county[cand]]
+        acted = sim.uniform(PRACTICE * 10 + notice, cand, t) < sim.practice(cand)
         sent = cand[acted]
         if not len(sent):
             continue

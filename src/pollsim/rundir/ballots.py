@@ -19,8 +19,9 @@ import numpy as np
 from pollsim.audit.ballots import RunBallots
 from pollsim.files import one_line
 from pollsim.reconcile import PrecinctCounts
+from pollsim.rundir.absentee_read import AbsenteeReader
 from pollsim.rundir.layout import VOTER_FIELDS
-from pollsim.rundir.read import RunDirBase, RunDirError
+from pollsim.rundir.read import RunDirError
 
 __all__ = ["CHUNK_ROWS", "RunDir"]
 
@@ -28,8 +29,8 @@ CHUNK_ROWS = 65_536
 """Ballot rows read at a time: ~1 MB of matrix for a 16-column election."""
 
 
-class RunDir(RunDirBase):
-    """A run directory, opened for reading (see :mod:`pollsim.rundir.read` and this module)."""
+class RunDir(AbsenteeReader):
+    """A run directory, opened for reading (see :mod:`pollsim.rundir.read`, :mod:`pollsim.rundir.absentee_read` and this module)."""
 
     # ------------------------------------------------------------------ ballot indexes
 
@@ -225,7 +226,7 @@ class RunDir(RunDirBase):
         )
 
     def counts(self) -> PrecinctCounts:
-        """The §23-15-615 counts of every precinct, from precincts.csv and devices.csv."""
+        """The §23-15-615 counts of every precinct, from precincts.csv and devices.csv (and absentee.npz)."""
         rows = self.read_csv("precincts.csv", ("pollbook_marked_voted", "receipt_book_signatures", "ballots_received", "paper_ballots_voted",
                                                "paper_ballots_unused", "paper_ballots_spoiled", "electronic_ballots_cast", "ballots_cast"))  # fmt: skip
         scanners = np.zeros(len(self.precincts), np.int64)
@@ -242,10 +243,11 @@ class RunDir(RunDirBase):
                     raise RunDirError(f"{self.dir / 'precincts.csv'}:{line}", f"{name}: expected a whole number, got {r[name]!r}") from None
             return out
 
+        absentee, absentee_counted = self.absentee_counts()
         return PrecinctCounts(
             pollbook_voted=col("pollbook_marked_voted"),
             receipt_signatures=col("receipt_book_signatures"),
-            absentee=np.zeros(len(rows), np.int64),
+            absentee=absentee,
             ballots_received=col("ballots_received"),
             paper_voted=col("paper_ballots_voted"),
             paper_unused=col("paper_ballots_unused"),
@@ -253,6 +255,7 @@ class RunDir(RunDirBase):
             dre_public=col("electronic_ballots_cast"),
             scanner_public=scanners,
             tabulated=col("ballots_cast"),
+            absentee_tabulated=absentee_counted,
         )
 
     def voters(self, fields: tuple[str, ...] = (*VOTER_FIELDS, "precinct")) -> dict[str, np.ndarray]:

@@ -71,12 +71,15 @@ REPORTING_COLUMNS = ["time", "share_of_precincts", "share_of_ballots", "precinct
 VOTER_FIELDS = ("arrival", "checkin_start", "checkin_end", "vote_start", "vote_end", "exit", "wait", "checkin_station")
 
 
+def digest_of(files: dict[str, str]) -> str:
+    """One SHA-256 for a folder's files (relative POSIX path -> file SHA-256): over
+    ``relative path NUL file SHA-256 LF``, sorted by path."""
+    return hashlib.sha256("".join(f"{name}\0{files[name]}\n" for name in sorted(files)).encode()).hexdigest()
+
+
 def folder_digest(folder: Path) -> str:
-    """One SHA-256 for a folder's files: over ``relative path NUL file SHA-256 LF``, sorted by path."""
-    lines = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        lines.append(f"{path.relative_to(folder).as_posix()}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\n")
-    return hashlib.sha256("".join(lines).encode()).hexdigest()
+    """:func:`digest_of` the files in ``folder`` as they are on disk."""
+    return digest_of({p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*") if p.is_file()})
 
 
 def hhmm(t: float) -> str:

@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,7 @@ from pollsim.precinct import VOTER_DTYPE
 from pollsim.precinct.election_day import ElectionDayRun
 from pollsim.precinct.procedures import accounting_form, schedule
 from pollsim.reconcile import ReconciliationReport
+from pollsim.rundir.absentee_layout import absentee_arrays, absentee_csv, absentee_summary, canvass_arrays, canvass_csv, canvass_summary, certified_layers
 from pollsim.rundir.layout import (
     DERIVED,
     DEVICE_COLUMNS,
@@ -37,8 +39,8 @@ from pollsim.rundir.layout import (
     SUMMARY,
     csv_text,
     device_rows,
+    digest_of,
     event_log_arrays,
-    folder_digest,
     hhmm,
     hhmm_floor,
     precinct_rows,
@@ -74,16 +76,31 @@ def check_target(out: Path, force: bool) -> None:
 
 
 def _write_files(run: ElectionRun, stage: Path) -> dict:
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="npz") as pool:
+        return _write_all(run, stage, pool)
+
+
+def _write_all(run: ElectionRun, stage: Path, pool: ThreadPoolExecutor) -> dict:
     day = run.day
     files: dict[str, str] = {}
+    pending: list[Future] = []
+    folder_files: dict[str, dict[str, str]] = {folder: {} for folder in FOLDERS}
 
     def text(name: str, body: str) -> None:
         atomic_text(stage / name, body)
         files[name] = _sha(body.encode())
 
-    def npz(name: str, arrays: dict[str, np.ndarray]) -> None:
-        write_npz(stage / name, arrays)
-        files[name] = _sha((stage / name).read_bytes())
+    def npz(name: str, arrays: dict[str, np.ndarray]) -> None:  # compressed on a thread (zlib lets go of the GIL)
+        def write() -> None:
+            write_npz(stage / name, arrays)
+            files[name] = _sha((stage / name).read_bytes())
+
+        pending.append(pool.submit(write))
+
+    def folder_text(folder: str, name: str, body: str) -> None:  # inside the staging folder: no need for atomic writes
+        data = body.encode()
+        (stage / folder / name).write_bytes(data)
+        folder_files[folder][name] = _sha(data)
 
     layers = day.layers()
     summ = summary(day, layers)
@@ -98,16 +115,17 @@ def _write_files(run: ElectionRun, stage: Path) -> dict:
     npz("eventlog.npz", event_log_arrays(day))
     opening = clock_minutes(day.scenario.polls.open)
     steps = []
+    for folder in FOLDERS:
+        (stage / folder).mkdir()
     for p in day.precincts:
-        tapes = stage / "tapes" / p.precinct
-        tapes.mkdir(parents=True, exist_ok=True)
+        (stage / "tapes" / p.precinct).mkdir()
         for dev, body in p.zero_tapes.items():
-            atomic_text(tapes / f"{dev}-zero.txt", body)
+            folder_text("tapes", f"{p.precinct}/{dev}-zero.txt", body)
         for dev, body in p.results_tapes.items():
-            atomic_text(tapes / f"{dev}-results.txt", body)
+            folder_text("tapes", f"{p.precinct}/{dev}-results.txt", body)
         for phase, step, start, end in schedule(day.scenario.procedures, opening, p.polls_closed):
             steps.append([p.precinct, phase, step, hhmm_floor(start), hhmm_floor(end)])
-        atomic_text(stage / "forms" / f"{p.precinct}-ballot-accounting.txt", accounting_form(p, day.election.name, day.seed, hhmm))
+        folder_text("forms", f"{p.precinct}-ballot-accounting.txt", accounting_form(p, day.election.name, day.seed, hhmm))
     text("procedures.csv", csv_text(["precinct", "phase", "step", "start", "end"], steps))
     if run.night is not None:
         summ["reporting"] = reporting(run.night)
@@ -115,9 +133,18 @@ def _write_files(run: ElectionRun, stage: Path) -> dict:
         text("reporting.csv", reporting_csv(run.night, flags))
     if run.serial_readin is not None:
         summ["serial_readin"] = run.serial_readin
+    if run.absentee is not None:
+        npz("absentee.npz", absentee_arrays(run.absentee, columns))
+        text("absentee.csv", absentee_csv(run.absentee))
+        summ["absentee"] = absentee_summary(run.absentee)
+    if run.canvass is not None:
+        npz("canvass.npz", canvass_arrays(run.canvass))
+        text("canvass.csv", canvass_csv(run.canvass))
+        summ["canvass"] = canvass_summary(run.canvass, day.election, certified_layers(day.election, layers, run.absentee, run.canvass))
     for folder in FOLDERS:
-        (stage / folder).mkdir(exist_ok=True)
-        files[f"{folder}/"] = folder_digest(stage / folder)
+        files[f"{folder}/"] = digest_of(folder_files[folder])
+    for future in pending:
+        future.result()
     summ["files"] = dict(sorted(files.items()))
     atomic_text(stage / SUMMARY, json.dumps(summ, indent=2) + "\n")
     return summ
