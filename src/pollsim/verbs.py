@@ -334,18 +334,18 @@ def audit_plan(args: argparse.Namespace) -> int:
 
 
 def roll_simulate(args: argparse.Namespace) -> int:
-    from pollsim.roll import compare_laws, headline, policy_csv, simulate_roll, write_roll
-    from pollsim.roll.store import check_target
+    from pollsim.roll import compare_laws, headline, policy_csv, simulate_roll
+    from pollsim.roll.store import RollWriter
 
     counties = tuple(c.strip() for c in args.counties.split(",") if c.strip()) if args.counties else ()
-    check_target(Path(args.out), args.force)  # before minutes of simulation, not after
-    if args.compare:
-        runs = compare_laws(args.start, args.end, seed=args.seed, scale=args.scale, counties=counties)
-        run = runs[args.law]
-        doc = write_roll(run, args.out, force=args.force, policy=policy_csv(runs["pre2024"], runs["2024"]))
-    else:
-        run = simulate_roll(args.start, args.end, law=args.law, seed=args.seed, scale=args.scale, counties=counties)
-        doc = write_roll(run, args.out, force=args.force)
+    with RollWriter(Path(args.out), args.force) as writer:  # refuses a bad --out before minutes of simulation
+        if args.compare:
+            runs = compare_laws(args.start, args.end, seed=args.seed, scale=args.scale, counties=counties, sink=writer.election, sink_law=args.law)
+            run = runs[args.law]
+            doc = writer.finish(run, policy_csv(runs["pre2024"], runs["2024"]))
+        else:
+            run = simulate_roll(args.start, args.end, law=args.law, seed=args.seed, scale=args.scale, counties=counties, sink=writer.election)
+            doc = writer.finish(run)
     if not args.quiet:
         n = len(doc["counties"])
         print(f"{args.out}: roll of {n} count{'y' if n == 1 else 'ies'}, {doc['persons']:,} people, "

@@ -80,8 +80,10 @@ def run_absentee(scenario: Scenario, seed: int) -> AbsenteeRun:
 
     intent = np.zeros((len(ballot_env), election.width), np.uint8)
     paper = np.zeros_like(intent)
+    by_precinct = np.argsort(ballot_p, kind="stable")
+    bounds = np.searchsorted(ballot_p[by_precinct], np.arange(len(scenario.precincts) + 1))
     for i, p in enumerate(scenario.precincts):
-        pos = np.flatnonzero(ballot_p == i)
+        pos = by_precinct[bounds[i] : bounds[i + 1]]
         if len(pos):
             intent[pos], paper[pos] = mark_ballots(_seed(seed, i, 1), scenario, election, p, env["kind"][ballot_env[pos]])
     cvr = paper.copy()

@@ -36,23 +36,7 @@ from pollsim.audit.boards import AuditBoards
 from pollsim.audit.contest import parse_votes, vote_string
 from pollsim.audit.manifest import BallotManifest, parse_manifest_csv
 from pollsim.audit.package_batch import batch_package_files, verify_batch
-from pollsim.audit.package_common import (
-    check_contest,
-    check_decisions,
-    check_files,
-    check_risk_row,
-    contest_doc,
-    csv_text,
-    decision_dict,
-    discrepancy,
-    head,
-    read_csv,
-    read_recount,
-    recount_text,
-    risk_rows,
-    rounds_doc,
-    sha,
-)  # fmt: skip
+from pollsim.audit.package_common import check_contest, check_decisions, check_files, check_round, csv_text, discrepancy, package_doc, read_csv, read_recount, recount_text, risk_rows, seal
 from pollsim.audit.package_strata import strata_package_files, verify_strata
 from pollsim.audit.risk import risk_function
 from pollsim.audit.rounds import AuditResult, RoundPolicy, draw_classes, measure, plan, workload
@@ -91,28 +75,11 @@ def package_files(result: AnyAuditResult, election_id: str = "", definition_sha2
     files["risk.csv"] = csv_text(["round", "draws", "contest", "assertion", "statistic", "risk"], risk_rows(result.rounds))
     if result.recount:
         files["recount.csv"] = recount_text(result.recount, result.outcomes)
-    doc = {
-        **head(election_id, definition_sha256, run_sha256),
-        "contests": [contest_doc(o) for o in result.outcomes],
-        "method": result.method_params,
-        "risk_limit": result.risk_limit,
-        "seed": result.seed,
-        "sampler": result.sampler,
-        "with_replacement": True,
-        "policy": result.policy.to_dict(),
-        "boards": result.boards.to_dict(),
-        "manifest": {
-            "file": "manifest.csv", "sha256": m.sha256, "batches": len(m.batch_names), "ballots": m.total,
-            "phantoms": {m.batch_names[b]: int(result.phantoms[b]) for b in np.flatnonzero(result.phantoms).tolist()},
-        },  # fmt: skip
-        "rounds": rounds_doc(result.rounds),
-        "direct_to_count": list(result.direct_to_count),
-        "decisions": [decision_dict(d) for d in result.decisions],
-        "workload": result.workload,
-    }
-    doc["files"] = {name: sha(text) for name, text in files.items()}
-    files["audit.json"] = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    return files
+    manifest = {
+        "file": "manifest.csv", "sha256": m.sha256, "batches": len(m.batch_names), "ballots": m.total,
+        "phantoms": {m.batch_names[b]: int(result.phantoms[b]) for b in np.flatnonzero(result.phantoms).tolist()},
+    }  # fmt: skip
+    return seal(files, package_doc(result, (election_id, definition_sha256, run_sha256), result.sampler, {"manifest": manifest}))
 
 
 # -- verification ---------------------------------------------------------------------------
@@ -232,10 +199,8 @@ def _verify(path: Path, doc: dict, problems: list[str]) -> None:
         for cid in list(active):
             o = by_id[cid]
             m = measure(fn, o, draw_classes(fn, o, cvr[cid], mvr[cid], phantom), end)
-            for a, (stat, risk) in m.items():
-                seen += 1
-                check_risk_row(recorded_risks.get((r["round"], cid, a)), f"round {r['round']} {cid} {a}", end, stat, risk, recorded.get(cid, {}).get(a), problems)
-            risk_of[cid] = max(v[1] for v in m.values())
+            seen += len(m)
+            risk_of[cid] = check_round(recorded_risks, r, cid, end, m, problems)
             if risk_of[cid] <= risk_limit:
                 newly.append(cid)
         for cid in newly:

@@ -21,7 +21,6 @@ workload.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -30,27 +29,11 @@ from pollsim.audit.batch import BatchContest, draw_ppeb, ppeb_weights
 from pollsim.audit.batch_audit import BatchAuditResult, batch_workload, measure, method_check, ppeb_tickets, schedule
 from pollsim.audit.boards import AuditBoards
 from pollsim.audit.contest import ReportedOutcome
-from pollsim.audit.package_common import (
-    check_contest,
-    check_decisions,
-    check_files,
-    check_risk_row,
-    close,
-    contest_doc,
-    csv_text,
-    decision_dict,
-    head,
-    num,
-    read_csv,
-    read_recount,
-    recount_text,
-    risk_rows,
-    rounds_doc,
-    sha,
-)  # fmt: skip
+from pollsim.audit.package_common import check_contest, check_end, check_files, check_round, close, csv_text, num, package_doc, read_csv, recount_text, risk_rows, seal
 from pollsim.audit.rounds import RoundPolicy
 
 FIXED = ["batch", "county", "tabulator", "equipment", "evidence", "cards"]
+SAMPLER = "ppeb (Arlo's draw_ppeb_sample: numpy default_rng(int(sha256_hex(seed), 16)), weights u_p / U over batches sorted by (county, batch))"
 
 
 def batch_package_files(result: BatchAuditResult, election_id: str = "", definition_sha256: str = "", run_sha256: str = "") -> dict[str, str]:
@@ -78,28 +61,12 @@ def batch_package_files(result: BatchAuditResult, election_id: str = "", definit
     }
     if result.recount:
         files["recount.csv"] = recount_text(result.recount, result.outcomes)
-    extra = [{"batches_counted": len(set(result.draws[: rr.draws].tolist()))} for rr in result.rounds]
-    doc = {
-        **head(election_id, definition_sha256, run_sha256),
-        "design": "batch",
-        "contests": [contest_doc(o)],
-        "method": result.method_params,
-        "risk_limit": result.risk_limit,
-        "seed": result.seed,
-        "sampler": "ppeb (Arlo's draw_ppeb_sample: numpy default_rng(int(sha256_hex(seed), 16)), weights u_p / U over batches sorted by (county, batch))",
-        "with_replacement": True,
-        "policy": result.policy.to_dict(),
-        "boards": result.boards.to_dict(),
+    extra = {
         "evidence": result.evidence,
         "batches": {"file": "batches.csv", "batches": len(names), "ballots": int(cards.sum()), "total_error_bound": float(bc.total_error_bound)},
-        "rounds": rounds_doc(result.rounds, extra),
-        "direct_to_count": list(result.direct_to_count),
-        "decisions": [decision_dict(d) for d in result.decisions],
-        "workload": result.workload,
     }
-    doc["files"] = {name: sha(text) for name, text in files.items()}
-    files["audit.json"] = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    return files
+    counted = [{"batches_counted": len(set(result.draws[: rr.draws].tolist()))} for rr in result.rounds]
+    return seal(files, package_doc(result, (election_id, definition_sha256, run_sha256), SAMPLER, extra, counted))
 
 
 def _table(path: Path, doc: dict, outcome: ReportedOutcome, problems: list[str]) -> tuple[BatchContest, list[tuple[str, str]], list[dict]]:
@@ -175,10 +142,8 @@ def verify_batch(path: Path, doc: dict, problems: list[str]) -> None:
     for r in doc["rounds"]:
         end = r["draws"]
         m = measure(method, bc, draws[:end], np.array([hand[x] for x in draws[:end].tolist()]), tickets[:end], risk_limit, beta)
-        for a, (stat, rk) in m.items():
-            seen += 1
-            check_risk_row(recorded_risks.get((r["round"], cid, a)), f"round {r['round']} {cid} {a}", end, stat, rk, r["risks"].get(cid, {}).get(a), problems)
-        risk = max(v[1] for v in m.values())
+        seen += len(m)
+        risk = check_round(recorded_risks, r, cid, end, m, problems)
         now = risk <= risk_limit
         if r["confirmed"] != ([cid] if now else []) or (confirmed and now):
             problems.append(f"audit.json: round {r['round']} confirms {r['confirmed']}, recomputed {[cid] if now else []}")
@@ -186,12 +151,5 @@ def verify_batch(path: Path, doc: dict, problems: list[str]) -> None:
         counted = set(draws[:end].tolist())
         if r["batches_counted"] != len(counted) or r["ballots_examined"] != int(np.asarray(bc.ballots)[list(counted)].sum()):
             problems.append(f"audit.json: round {r['round']}: {r['batches_counted']} batches ({r['ballots_examined']} ballots) counted, the sample has {len(counted)}")
-    if seen != len(recorded_risks):
-        problems.append(f"risk.csv: {len(recorded_risks)} rows, recomputed {seen}")
-    if not confirmed and len(doc["rounds"]) < len(ends):
-        problems.append(f"audit.json: the audit stopped after {len(doc['rounds'])} round(s) unconfirmed with rounds left")
-    recount = read_recount(path, doc, {cid: outcome}, problems)
-    check_decisions(doc, {cid: outcome}, {cid} if confirmed else set(), {cid: risk}, recount, problems)
     work = batch_workload(AuditBoards(**doc["boards"]), bc, tuple(k[0] for k in keys), list(hand), not confirmed)
-    if work != doc["workload"]:
-        problems.append(f"audit.json: workload {doc['workload']} does not match the recomputed {work}")
+    check_end(path, doc, outcome, confirmed, risk, len(ends), seen, recorded_risks, work, problems)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import math
 from pathlib import Path
 
@@ -16,8 +17,9 @@ import numpy as np
 
 from pollsim import __version__
 from pollsim.audit.contest import ReportedOutcome
+from pollsim.audit.designs import DesignAuditResult
 from pollsim.audit.risk import KaplanMarkov
-from pollsim.audit.rounds import Decision, RoundRecord, decide, draw_classes
+from pollsim.audit.rounds import AuditResult, Decision, RoundRecord, decide, draw_classes
 
 FORMAT = "pollsim-rla-package/1"
 LAW = "Miss. Code §§23-15-617 to 23-15-617.5"
@@ -57,6 +59,32 @@ def head(election_id: str, definition_sha256: str, run_sha256: str) -> dict:
         "election": {"id": election_id, "definition_sha256": definition_sha256},
         "run_sha256": run_sha256,
     }
+
+
+def package_doc(result: AuditResult | DesignAuditResult, ids: tuple[str, str, str], sampler: str, extra: dict, rounds_extra: list[dict] | None = None) -> dict:
+    """audit.json (without the file hashes): the head (``ids``: election id, definition and run
+    SHA-256), the design of an audit that fits the paper, the contests, method, risk limit, seed,
+    ``sampler``, policy and boards, the design's ``extra`` keys, then rounds, decisions, workload."""
+    doc = head(*ids)
+    if isinstance(result, DesignAuditResult):
+        doc["design"] = result.design
+    doc.update({
+        "contests": [contest_doc(o) for o in result.outcomes], "method": result.method_params, "risk_limit": result.risk_limit,
+        "seed": result.seed, "sampler": sampler, "with_replacement": True, "policy": result.policy.to_dict(), "boards": result.boards.to_dict(),
+    })  # fmt: skip
+    doc.update(extra)
+    doc.update({
+        "rounds": rounds_doc(result.rounds, rounds_extra), "direct_to_count": list(result.direct_to_count),
+        "decisions": [decision_dict(d) for d in result.decisions], "workload": result.workload,
+    })  # fmt: skip
+    return doc
+
+
+def seal(files: dict[str, str], doc: dict) -> dict[str, str]:
+    """The package's files with ``audit.json`` last, carrying every other file's SHA-256."""
+    doc["files"] = {name: sha(text) for name, text in files.items()}
+    files["audit.json"] = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return files
 
 
 def contest_doc(o: ReportedOutcome) -> dict:
@@ -140,6 +168,15 @@ def check_risk_row(rec: dict | None, where: str, draws: int, stat: float, risk: 
         problems.append(f"audit.json: {where}: risk {recorded}, recomputed {risk!r}")
 
 
+def check_round(recorded: dict, r: dict, cid: str, draws: int, m: dict[str, tuple[float, float]], problems: list[str]) -> float:
+    """One round of one contest: each assertion's risk.csv row (``recorded``, keyed by round,
+    contest, assertion) and audit.json figure against ``m`` ({assertion: (statistic, risk)});
+    returns the contest's risk, the largest."""
+    for a, (stat, risk) in m.items():
+        check_risk_row(recorded.get((r["round"], cid, a)), f"round {r['round']} {cid} {a}", draws, stat, risk, r["risks"].get(cid, {}).get(a), problems)
+    return max(v[1] for v in m.values())
+
+
 def read_recount(path: Path, doc: dict, by_id: dict[str, ReportedOutcome], problems: list[str]) -> dict[str, list[int]]:
     recount: dict[str, list[int]] = {}
     if "recount.csv" in doc["files"]:
@@ -163,3 +200,17 @@ def check_decisions(doc: dict, by_id: dict[str, ReportedOutcome], confirmed: set
             problems.append(f"audit.json: decision for {cid} does not follow (recomputed: {decision.statement})")
     if sorted(d["contest"] for d in doc["decisions"]) != sorted(by_id):
         problems.append("audit.json: not one decision per contest")
+
+
+def check_end(path: Path, doc: dict, outcome: ReportedOutcome, confirmed: bool, risk: float, planned: int, seen: int, recorded: dict, work: dict, problems: list[str]) -> None:
+    """The end of a one-contest audit (batch, hybrid, ONEAudit): no extra risk.csv rows, no stop
+    with rounds left unconfirmed, the recount and the decision, the workload ``work`` recomputed."""
+    if seen != len(recorded):
+        problems.append(f"risk.csv: {len(recorded)} rows, recomputed {seen}")
+    if not confirmed and len(doc["rounds"]) < planned:
+        problems.append(f"audit.json: the audit stopped after {len(doc['rounds'])} round(s) unconfirmed with rounds left")
+    cid = outcome.contest
+    recount = read_recount(path, doc, {cid: outcome}, problems)
+    check_decisions(doc, {cid: outcome}, {cid} if confirmed else set(), {cid: risk}, recount, problems)
+    if work != doc["workload"]:
+        problems.append(f"audit.json: workload {doc['workload']} does not match the recomputed {work}")

@@ -24,7 +24,6 @@ decision and the workload.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -32,23 +31,7 @@ import numpy as np
 from pollsim.audit.boards import AuditBoards
 from pollsim.audit.contest import ReportedOutcome, outcome_from_votes, parse_votes, vote_string
 from pollsim.audit.manifest import BallotManifest
-from pollsim.audit.package_common import (
-    check_contest,
-    check_decisions,
-    check_files,
-    check_risk_row,
-    contest_doc,
-    csv_text,
-    decision_dict,
-    discrepancy,
-    head,
-    read_csv,
-    read_recount,
-    recount_text,
-    risk_rows,
-    rounds_doc,
-    sha,
-)  # fmt: skip
+from pollsim.audit.package_common import check_contest, check_end, check_files, check_round, csv_text, discrepancy, package_doc, read_csv, recount_text, risk_rows, seal
 from pollsim.audit.rounds import RoundPolicy
 from pollsim.audit.sampling import Sample, make_sampler
 from pollsim.audit.strata_audit import (
@@ -66,7 +49,7 @@ from pollsim.audit.strata_audit import (
     strata_workload,
     stratum_seed,
     sub_manifest,
-)  # fmt: skip
+)
 
 FIXED = ["batch", "county", "tabulator", "equipment", "evidence", "stratum", "cards"]
 USES_CVR = ("card", "cvr")  # strata whose draws are compared with their own CVR
@@ -100,28 +83,9 @@ def strata_package_files(result: StrataAuditResult, election_id: str = "", defin
     files["risk.csv"] = csv_text(["round", "draws", "contest", "assertion", "statistic", "risk"], risk_rows(result.rounds))
     if result.recount:
         files["recount.csv"] = recount_text(result.recount, result.outcomes)
-    extra = [{"draws_by_stratum": {s: int(np.count_nonzero(result.draw_round[s] <= rr.round)) for s in result.samples}} for rr in result.rounds]
-    doc = {
-        **head(election_id, definition_sha256, run_sha256),
-        "design": result.design,
-        "contests": [contest_doc(o)],
-        "method": result.method_params,
-        "risk_limit": result.risk_limit,
-        "seed": result.seed,
-        "sampler": result.sampler,
-        "with_replacement": True,
-        "policy": result.policy.to_dict(),
-        "boards": result.boards.to_dict(),
-        "evidence": result.evidence,
-        "strata": {s: {"batches": len(x.batch_names), "ballots": x.total} for s, x in stratum_manifests.items()},
-        "rounds": rounds_doc(result.rounds, extra),
-        "direct_to_count": list(result.direct_to_count),
-        "decisions": [decision_dict(d) for d in result.decisions],
-        "workload": result.workload,
-    }
-    doc["files"] = {name: sha(text) for name, text in files.items()}
-    files["audit.json"] = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    return files
+    by_stratum = [{"draws_by_stratum": {s: int(np.count_nonzero(result.draw_round[s] <= rr.round)) for s in result.samples}} for rr in result.rounds]
+    extra = {"evidence": result.evidence, "strata": {s: {"batches": len(x.batch_names), "ballots": x.total} for s, x in stratum_manifests.items()}}
+    return seal(files, package_doc(result, (election_id, definition_sha256, run_sha256), result.sampler, extra, by_stratum))
 
 
 def _manifests(design: str, m: BallotManifest, stratum: tuple[str, ...]) -> dict[str, BallotManifest]:
@@ -221,10 +185,8 @@ def verify_strata(path: Path, doc: dict, problems: list[str]) -> None:
         else:
             m = measure_oneaudit(o, contests, draw_values(o, contests, pool_index(manifest, pool, cards["all"]), cvr["all"]), mvr["all"], ends["all"])
         drawn = sum(ends.values())
-        for a, (stat, rk) in m.items():
-            seen += 1
-            check_risk_row(recorded_risks.get((r["round"], cid, a)), f"round {r['round']} {cid} {a}", drawn, stat, rk, r["risks"].get(cid, {}).get(a), problems)
-        risk = max(v[1] for v in m.values())
+        seen += len(m)
+        risk = check_round(recorded_risks, r, cid, drawn, m, problems)
         now = risk <= risk_limit
         if r["confirmed"] != ([cid] if now else []) or confirmed or r["draws"] != drawn or r["new_draws"] != drawn - total:
             problems.append(f"audit.json: round {r['round']}: {r['draws']} draws, confirms {r['confirmed']}; recomputed {drawn}, {[cid] if now else []}")
@@ -232,15 +194,8 @@ def verify_strata(path: Path, doc: dict, problems: list[str]) -> None:
         if r["ballots_examined"] != examined:
             problems.append(f"audit.json: round {r['round']}: {r['ballots_examined']} ballots examined, the sample has {examined}")
         confirmed, total = now, drawn
-    if seen != len(recorded_risks):
-        problems.append(f"risk.csv: {len(recorded_risks)} rows, recomputed {seen}")
-    if not confirmed and len(doc["rounds"]) < len(plan):
-        problems.append(f"audit.json: the audit stopped after {len(doc['rounds'])} round(s) unconfirmed with rounds left")
-    recount = read_recount(path, doc, {cid: o}, problems)
-    check_decisions(doc, {cid: o}, {cid} if confirmed else set(), {cid: risk}, recount, problems)
-    want_work = strata_workload(AuditBoards(**doc["boards"]), manifests, samples, manifest, not confirmed)
-    if want_work != doc["workload"]:
-        problems.append(f"audit.json: workload {doc['workload']} does not match the recomputed {want_work}")
+    work = strata_workload(AuditBoards(**doc["boards"]), manifests, samples, manifest, not confirmed)
+    check_end(path, doc, o, confirmed, risk, len(plan), seen, recorded_risks, work, problems)
 
 
 def _cvr_pairs(path: Path, doc: dict, o: ReportedOutcome, manifest: BallotManifest, pool: np.ndarray, problems: list[str]) -> dict[str, np.ndarray]:

@@ -150,7 +150,7 @@ def reporting_curve(batches: np.ndarray, night: NightResult | None, hours: WorkH
     """(time, share of all counted ballots) at each publication: the night's, then each working day's close."""
     total = int(batches["ballots"].sum())
     times = list(night.publications[:, 0]) if night is not None else []
-    times += [float(t) for t in hours.end[1:] if t <= last + DAY]
+    times += [float(t) for t in hours.end if t <= last]
     times.append(last)
     when = np.unique(np.array(times, float))
     counted = np.cumsum(batches["ballots"])

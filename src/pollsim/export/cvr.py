@@ -66,7 +66,11 @@ def report_header(run: RunDir, ids: NistIds) -> list[tuple[str, object]]:
             {"@id": ids.absentee_device[county], "@type": "CVR.ReportingDevice", "Manufacturer": "pollsim", "Model": f"absentee {scanner}", "SerialNumber": f"{county}/absentee"}
         )
     gp: list[dict[str, Any]] = [{"@id": ids.state, "@type": "CVR.GpUnit", "Name": STATE, "OtherType": "state", "Type": "other"}]
-    gp += [{"@id": ids.county[c], "@type": "CVR.GpUnit", "Name": c, "OtherType": "county", "Type": "other"} for c in run.counties]
+    for c in run.counties:
+        unit: dict[str, Any] = {"@id": ids.county[c], "@type": "CVR.GpUnit", "Name": c, "OtherType": "county"}
+        if c in ids.absentee_device:
+            unit["ReportingDeviceIds"] = [ids.absentee_device[c]]
+        gp.append({**unit, "Type": "other"})
     for pi, p in enumerate(run.precincts):
         gp.append(
             {

@@ -9,7 +9,8 @@ identifiers, so a CVR report and a results report of one run cross-reference.
 - election ``el-ID``; contests ``c-ID``; selections ``cs-CONTEST.CHOICE``; candidates
   ``cand-CONTEST.CHOICE``; parties ``party-ABBR``;
 - geopolitical units ``gp-state``, ``gp-county-NAME``, ``gp-precinct-ID``; devices
-  ``dev-PRECINCT.DEVICE``; the exporting system ``dev-pollsim``.
+  ``dev-PRECINCT.DEVICE``; each county's absentee scanner ``dev-absentee.COUNTY`` (runs with
+  absentee voting or a canvass that counted affidavit ballots); the exporting system ``dev-pollsim``.
 """
 
 from __future__ import annotations
@@ -70,10 +71,24 @@ class NistIds:
         self.county = {cn: name("gp-county", cn) for cn in run.counties}
         self.precinct = [name("gp-precinct", p.id) for p in run.precincts]
         self.device = {(d.precinct, d.index): name("dev", f"{run.precincts[d.precinct].id}.{d.device_id}") for d in run.devices}
+        self.county_index = {c: i for i, c in enumerate(run.counties)}
+        self.absentee_scanners = absentee_scanners(run)
+        self.absentee_device = {c: name("dev-absentee", c) for c in self.absentee_scanners}
 
     @cached_property
     def party_codes(self) -> list[str]:
         return list(dict.fromkeys(ch.party for c in self.run.election.contests for ch in c.choices if ch.party))
+
+
+def absentee_scanners(run: RunDir) -> dict[str, str]:
+    """County -> its absentee scanner (hand-fed or central), for the counties whose absentee or
+    accepted affidavit ballots a run counted; {} when it counted none."""
+    if run.has_absentee:
+        ix = run.absentee_index
+        return {str(c): str(k) for c, k in zip(ix["county_names"], ix["scanner"], strict=True)}
+    if len(run.affidavits_counted()[0]):
+        return {c: "hand-fed" for c in run.counties}
+    return {}
 
 
 def is_write_in(choice_id: str) -> bool:

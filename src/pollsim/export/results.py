@@ -16,7 +16,13 @@ read a chunk at a time; county and state counts are sums of precinct counts. The
   overvoting: vote-for N per overvoted ballot), so that votes + undervotes + overvotes =
   N x ballots for every unit; ``WriteIns`` where the contest has a write-in line.
 
-``Status`` is unofficial-complete (nothing canvassed or certified), ``IsTest`` true with
+With absentee voting and the canvass, each ``VoteCounts`` and ``BallotCounts`` list holds a count
+per counting group (NIST ``CountItemType``) before the total: ``election-day`` (the regular
+ballots cast at the polls), ``absentee`` (mail and in person at the clerk's office, counted by
+the resolution board), ``uocava`` (military and overseas) and ``provisional`` (the accepted
+affidavit ballots the canvass counted), for every unit; ``Status`` is then certified.
+
+Without them ``Status`` is unofficial-complete (nothing canvassed or certified), ``IsTest`` true with
 ``TestType`` "pollsim simulation" (the ballots are simulated). Every contest's
 ``ElectionDistrictId`` is the state: a run directory does not say which district a contest
 belongs to.
@@ -47,19 +53,23 @@ class PrecinctCounts:
     overvoted: np.ndarray
     ballots: np.ndarray
 
+    def add(self, other: PrecinctCounts) -> PrecinctCounts:
+        return PrecinctCounts(self.votes + other.votes, self.undervotes + other.undervotes, self.overvoted + other.overvoted, self.ballots + other.ballots)
 
-def precinct_counts(run: RunDir) -> PrecinctCounts:
-    """Tally every precinct's electronic records, a chunk of rows at a time."""
+
+def tally_rows(run: RunDir, chunks) -> PrecinctCounts:
+    """Tally ``(rows, precinct)`` chunks into per-precinct counts."""
     el = run.election
     n_p, n_c = len(run.precincts), len(el.contests)
     out = PrecinctCounts(np.zeros((n_p, el.width), np.int64), np.zeros((n_p, n_c), np.int64), np.zeros((n_p, n_c), np.int64), np.zeros(n_p, np.int64))
-    for start, rows in run.iter_rows("cvr"):
-        pre = run.ballot_precinct[start : start + len(rows)]
+    for rows, pre in chunks:
         if len(pre) > 1 and np.any(pre[1:] < pre[:-1]):  # not grouped by precinct: group this chunk
             order = np.argsort(pre, kind="stable")
             pre, rows = pre[order], rows[order]
         cuts = np.flatnonzero(pre[1:] != pre[:-1]) + 1
         for a, b in zip(np.r_[0, cuts].tolist(), np.r_[cuts, len(pre)].tolist(), strict=True):
+            if a == b:
+                continue
             p = int(pre[a])
             counted = tally(el, rows[a:b])
             for ci, c in enumerate(el.contests):
@@ -68,6 +78,39 @@ def precinct_counts(run: RunDir) -> PrecinctCounts:
                 out.undervotes[p, ci] += t.undervotes
                 out.overvoted[p, ci] += t.overvoted_ballots
             out.ballots[p] += b - a
+    return out
+
+
+def precinct_counts(run: RunDir) -> PrecinctCounts:
+    """Tally every precinct's electronic records (the regular ballots), a chunk of rows at a time."""
+    return tally_rows(run, ((rows, run.ballot_precinct[start : start + len(rows)]) for start, rows in run.iter_rows("cvr")))
+
+
+UOCAVA_KIND = 2  # pollsim.absentee.Kind.UOCAVA, as absentee.npz's kinds table has it
+
+
+def counting_groups(run: RunDir) -> dict[str, PrecinctCounts]:
+    """Per-precinct counts by NIST counting group, ``election-day`` first; {} without absentee voting
+    or a canvass that counted affidavit ballots (the regular ballots are then all there is)."""
+    aff_rows, aff_pre = run.affidavits_counted("cvr")
+    if not run.has_absentee and not len(aff_rows):
+        return {}
+    out = {"election-day": precinct_counts(run)}
+    if run.has_absentee:
+        ix = run.absentee_index
+        rows, pre = run.absentee_layer("cvr"), ix["precinct"]
+        kind = np.where(ix["envelope"] >= 0, ix["envelope_kind"][np.maximum(ix["envelope"], 0)], 0)
+        uocava = kind == UOCAVA_KIND
+        out["absentee"] = tally_rows(run, [(rows[~uocava], pre[~uocava])])
+        out["uocava"] = tally_rows(run, [(rows[uocava], pre[uocava])])
+    out["provisional"] = tally_rows(run, [(aff_rows, aff_pre)])
+    return out
+
+
+def _total(parts: list[PrecinctCounts]) -> PrecinctCounts:
+    out = parts[0]
+    for p in parts[1:]:
+        out = out.add(p)
     return out
 
 
@@ -91,7 +134,8 @@ def write_nist_results(run: RunDir, fh: IO[str]) -> int:
     """Write the results report to ``fh``; returns the number of ``VoteCounts`` written."""
     el = run.election
     ids = NistIds(run)
-    counts = precinct_counts(run)
+    groups = counting_groups(run)
+    counts = precinct_counts(run) if not groups else _total(list(groups.values()))
     county_of = [run.counties.index(p.county) for p in run.precincts]
     county_ix = np.array(county_of, np.int64) if run.precincts else np.zeros(0, np.int64)
     n_county = len(run.counties)
@@ -105,6 +149,8 @@ def write_nist_results(run: RunDir, fh: IO[str]) -> int:
     units = [ids.state] + [ids.county[c] for c in run.counties] + ids.precinct
     stack = lambda a: np.concatenate([a.sum(axis=0, keepdims=True), by_county(a), a])  # noqa: E731
     votes, under, over, ballots = stack(counts.votes), stack(counts.undervotes), stack(counts.overvoted), stack(counts.ballots)
+    group_votes = {g: stack(c.votes) for g, c in groups.items()}
+    group_ballots = {g: stack(c.ballots) for g, c in groups.items()}
 
     gp: list[dict] = [
         {
@@ -149,8 +195,13 @@ def write_nist_results(run: RunDir, fh: IO[str]) -> int:
 
     def vote_counts(column: int) -> list[dict]:
         nonlocal n_counts
-        n_counts += len(units)
-        return [{"@type": "ElectionResults.VoteCounts", "Count": int(v), "GpUnitId": u, "Type": "total"} for u, v in zip(units, votes[:, column].tolist(), strict=True)]
+        out = []
+        for u, row in enumerate(units):
+            for g, gv in group_votes.items():
+                out.append({"@type": "ElectionResults.VoteCounts", "Count": int(gv[u, column]), "GpUnitId": row, "Type": g})
+            out.append({"@type": "ElectionResults.VoteCounts", "Count": int(votes[u, column]), "GpUnitId": row, "Type": "total"})
+        n_counts += len(out)
+        return out
 
     completed = [{"@type": "ElectionResults.CountStatus", "Status": "completed", "Type": "total"}]
     candidates: list[dict[str, Any]] = []
@@ -216,7 +267,11 @@ def write_nist_results(run: RunDir, fh: IO[str]) -> int:
     etype = election_type(el.name, el.id)
     election = {
         "@type": "ElectionResults.Election",
-        "BallotCounts": [{"@type": "ElectionResults.BallotCounts", "BallotsCast": int(b), "GpUnitId": u, "Type": "total"} for u, b in zip(units, ballots.tolist(), strict=True)],
+        "BallotCounts": [
+            {"@type": "ElectionResults.BallotCounts", "BallotsCast": int(b), "GpUnitId": u, "Type": g}
+            for i, u in enumerate(units)
+            for g, b in [*((g, gb[i]) for g, gb in group_ballots.items()), ("total", ballots[i])]
+        ],
         "BallotStyle": styles,
         "Candidate": candidates,
         "Contest": contests,
@@ -231,7 +286,8 @@ def write_nist_results(run: RunDir, fh: IO[str]) -> int:
     }
     notes = (
         f"{provenance(run)}; "
-        f"counts from the electronic records (ballots.npz cvr layer); election definition sha256 {run.definition_hash}"
+        f"counts from the electronic records ({'ballots.npz, absentee.npz and the counted affidavit ballots' if groups else 'ballots.npz'} cvr layer); "
+        f"election definition sha256 {run.definition_hash}"
     )
     write_document(
         fh,
@@ -245,7 +301,7 @@ def write_nist_results(run: RunDir, fh: IO[str]) -> int:
             ("Notes", notes),
             ("SequenceEnd", 1),
             ("SequenceStart", 1),
-            ("Status", "unofficial-complete"),
+            ("Status", "certified" if run.has_canvass else "unofficial-complete"),
             ("TestType", "pollsim simulation"),
             ("VendorApplicationId", f"pollsim {run.pollsim_version}".strip()),
             ("Party", [{"@id": ids.party[p], "@type": "ElectionResults.Party", "Abbreviation": _text(p), "Name": _text(party_name(p))} for p in ids.party_codes]),

@@ -37,6 +37,7 @@ from pollsim.devices.firmware import clock_text
 from pollsim.election.definition import Election
 from pollsim.election.roll import VoterNeed
 from pollsim.precinct.closing import collect_result, inject_errors
+from pollsim.precinct.giving_up import CheckInLine
 from pollsim.precinct.incidents import incident, open_polls, out_of_service
 from pollsim.precinct.result import Outcome, PrecinctResult
 from pollsim.precinct.room import Room
@@ -77,7 +78,8 @@ class PrecinctDay(Room):
     # ----------------------------------------------------------------- common steps
     def _arrivals(self) -> Generator[simpy.Event, object, None]:
         """At the start, after the opening and the incidents: every voter's arrival on the clock."""
-        env, t_start, arrive = self.env, self.t_start, self._arrive
+        env, t_start = self.env, self.t_start
+        arrive = CheckInLine(self).arrive if self.giving_up else self._arrive
         for i, t in enumerate(self.arrival):
             Step(env, t - t_start, i, arrive)
         yield from ()

@@ -30,6 +30,8 @@ class Outcome(IntEnum):
     REGULAR = 0  # a regular ballot cast on a DRE or the scanner
     AFFIDAVIT = 1  # an affidavit ballot sealed in its envelope
     BALLOT_LOST = 2  # checked in and marked a paper ballot that was lost before counting (injected error)
+    BALKED = 3  # saw the check-in line and left without voting (scenario ``giving_up``)
+    RENEGED = 4  # left the check-in line after waiting longer than they would (scenario ``giving_up``)
 
 
 VOTER_DTYPE = np.dtype(
@@ -40,7 +42,7 @@ VOTER_DTYPE = np.dtype(
         ("vote_start", "f8"),  # took a DRE, booth or BMD
         ("vote_end", "f8"),  # ballot cast (or affidavit envelope sealed)
         ("exit", "f8"),
-        ("wait", "f8"),  # minutes spent in lines (from arrival, so before-opening time counts)
+        ("wait", "f8"),  # minutes spent in lines (from arrival, so before-opening time counts); NaN for a voter who gave up
         ("checkin_station", "i2"),  # pollbook station number, 0-based
         ("voting_station", "i2"),  # unit number in its pool (DRE/ADA/BOOTH/SCAN), 0-based
         ("mark_end", "f8"),  # paper precinct: left the booth or BMD with the marked ballot (the last time)

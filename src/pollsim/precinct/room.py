@@ -22,6 +22,7 @@ from pollsim.devices.dre import records_per_roll
 from pollsim.election.definition import Election
 from pollsim.election.roll import VoterNeed
 from pollsim.precinct.draws import VoterDraws, draw_voters, sample_times
+from pollsim.precinct.giving_up import draw_patience
 from pollsim.precinct.result import Outcome
 from pollsim.precinct.stations import StationPool
 from pollsim.scenario.models import Incident, PrecinctSpec, Scenario, clock_minutes
@@ -56,6 +57,11 @@ class Room:
         self.technician_travel = extra.uniform(0.0, 30.0, 64).tolist()  # MS SOS 2016: within 30 minutes
         self.checkin_paper = sample_times(extra, scenario.service_times.checkin_paper, d.n).tolist()
         self.paper_mode: set[int] = set()  # e-pollbook stations checking voters in from the paper roster
+        # voters who may give up on the check-in line (scenario ``giving_up``): their own child generator
+        self.giving_up = scenario.giving_up.enabled is True
+        if self.giving_up:
+            patience, come_back, after = draw_patience(self.rng.spawn(1)[0], scenario.giving_up, d.n)
+            self.patience, self.come_back, self.come_back_after = patience.tolist(), come_back.tolist(), after.tolist()
         self.t_open = clock_minutes(scenario.polls.open)
         self.t_close = clock_minutes(scenario.polls.close)
         self.incidents: list[Incident] = [i for i in scenario.incidents if i.precinct in (None, precinct.id)]

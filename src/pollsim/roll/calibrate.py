@@ -26,7 +26,9 @@ roll drawn again (at most three times).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -117,30 +119,38 @@ def _count_and_fill(sim: Simulation, ta: np.ndarray, ti: np.ndarray) -> tuple[np
     return counted[0]
 
 
-def _margin(target: np.ndarray, share: float) -> np.ndarray:
-    return np.maximum(share * target, 3 * np.sqrt(target))
+def _margin(target: np.ndarray, share: float, inflate: float = 1.0) -> np.ndarray:
+    """How far below ``target`` to aim: ``share`` of it, or three standard deviations of a count estimated
+    from ``1 / inflate`` of the people, whichever is more."""
+    return np.maximum(share * target, 3 * np.sqrt(target * inflate))
 
 
-def _fit(practice: np.ndarray, spread: tuple[float, ...], a: np.ndarray, i: np.ndarray, want: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per county, the practice whose inactive share is ``want``, from a log-log line through the groups'
-    (practice, inactive share) points; and that line's slope (the share's elasticity to practice)."""
+def _fit(practice: np.ndarray, spread: tuple[float, ...], a: np.ndarray, i: np.ndarray, want: np.ndarray) -> tuple[np.ndarray, float]:
+    """Per county, the practice whose inactive share is ``want``; and the share's elasticity to practice.
+
+    The elasticity is one for the state: the slope of log share on log practice across each county's
+    groups (county means removed, groups with at least 20 inactive voters). Each county's practice then
+    moves from where its groups were, on average, by its share's distance from ``want`` along that slope.
+    """
     p = np.minimum(practice[:, None] * np.asarray(spread)[None, :], 1.0)
     share = i / np.maximum(a + i, 1)
-    ok = (p > 0) & (share > 0)
+    ok = (i >= 20) & (p > 0)
     x, y = np.log(np.where(ok, p, 1.0)), np.log(np.where(ok, share, 1.0))
-    n = ok.sum(axis=1)
-    mx, my = (x * ok).sum(axis=1) / np.maximum(n, 1), (y * ok).sum(axis=1) / np.maximum(n, 1)
-    sxx = (((x - mx[:, None]) ** 2) * ok).sum(axis=1)
-    slope = np.where(sxx > 1e-9, (((x - mx[:, None]) * (y - my[:, None])) * ok).sum(axis=1) / np.maximum(sxx, 1e-9), 0.5)
-    slope = np.clip(slope, 0.2, 1.5)
-    with np.errstate(divide="ignore"):
-        fitted = np.exp(mx + (np.log(np.maximum(want, 1e-12)) - my) / slope)
-    fitted = np.where(n > 0, fitted, practice * 4)  # no inactive voter at any practice tried: more
+    n = np.maximum(ok.sum(axis=1), 1)
+    dx = (x - ((x * ok).sum(axis=1) / n)[:, None]) * ok
+    dy = (y - ((y * ok).sum(axis=1) / n)[:, None]) * ok
+    slope = float(np.clip((dx * dy).sum() / max((dx * dx).sum(), 1e-9), 0.2, 1.5)) if ok.sum() >= 4 else 0.5
+    mean_p = np.exp((np.log(np.maximum(p, 1e-12)) * (a + i)).sum(axis=1) / np.maximum((a + i).sum(axis=1), 1))
+    got = i.sum(axis=1) / np.maximum((a + i).sum(axis=1), 1)
+    ratio = np.maximum(want, 1e-12) / np.maximum(got, 0.5 / np.maximum((a + i).sum(axis=1), 1))
+    fitted = mean_p * ratio ** np.where(ratio > 1, 1.0, 1 / slope)  # up in proportion only: no overshoot
     return np.clip(np.where(want > 0, fitted, 0.0), 0.0, 1.0), slope
 
 
-def calibrated(geo: Geography, rates: Rates, law: Law, seed: int, scale: float, first: int, last: int) -> tuple[Simulation, Calibration]:
-    """A simulation whose November 2020 roll equals EAVS 2020 per county, run to ``last``."""
+def calibrated(geo: Geography, rates: Rates, law: Law, seed: int, scale: float, first: int, last: int,
+               sink: Callable[[Any], None] | None = None) -> tuple[Simulation, Calibration]:  # fmt: skip
+    """A simulation whose November 2020 roll equals EAVS 2020 per county, run through that election
+    (:meth:`Simulation.run` it on to ``last``); ``sink`` takes each recorded election."""
     last = max(last, NOVEMBER_2020 + 31)
     ta = np.round(geo.active_2020 * scale).astype(np.int64)
     ti = np.round(geo.inactive_2020 * scale).astype(np.int64)
@@ -149,27 +159,30 @@ def calibrated(geo: Geography, rates: Rates, law: Law, seed: int, scale: float, 
     practice = np.clip(want / rates.full_practice_inactive_share, 0.01, 1.0)
     quick = min(scale, 0.25)
     sizes = np.round(total * quick / scale).astype(np.int64)
-    slope = np.full(len(ti), 0.5)
+    slope = 0.5
     for spread in SPREADS:  # a quarter of the people, practice varied across five groups of each county
         a, i = _measure(Plan(geo, rates, law, seed, quick, NOVEMBER_2020 + 31, sizes, practice, NEVER_RECORD, NEVER_RECORD, spread))
         sizes = np.round(sizes * total * quick / scale / np.maximum(a.sum(axis=1) + i.sum(axis=1), 1)).astype(np.int64)
         practice, slope = _fit(practice, spread, a, i, want)
-    # the full run aims a little low (chance must leave every count under its target) and adds the rest
+    # the full run aims low by three standard deviations of the quick passes' estimates (counts a quarter
+    # the size carry twice the relative chance error), so that every count stays under its target; the
+    # calibration's records make up the rest
     slack = 1.0
-    low_i = np.maximum(ti - slack * _margin(ti, 0.05), 0)
-    low_total = total - slack * (_margin(total, 0.004) + ti - low_i)  # inactive voters short are active ones over
+    low_i = np.maximum(ti - slack * _margin(ti, 0.05, scale / quick), 0)
+    low_total = total - slack * (_margin(total, 0.004, scale / quick) + ti - low_i)  # inactive voters short are active ones over
     full = np.round(sizes * scale / quick * low_total / np.maximum(total, 1)).astype(np.int64)
     aim = np.clip(practice * (np.maximum(low_i, 0.5) / np.maximum(ti, 0.5)) ** (1 / slope), 0.0, 1.0)
     for attempt in range(1, ATTEMPTS + 1):
         sim = Simulation(Plan(geo, rates, law, seed, scale, last, full, aim, first, last))
+        sim.sink = sink
         try:
             da, di = _count_and_fill(sim, ta, ti)
         except _Over as over:  # a county above its target by chance: aim it lower and draw the roll again
             da, di = over.args
             bad = (da > ta) | (di > ti)
             slack += 1.0
-            low_i = np.maximum(ti - slack * _margin(ti, 0.05), 0)
-            low_total = total - slack * (_margin(total, 0.004) + ti - low_i)
+            low_i = np.maximum(ti - slack * _margin(ti, 0.05, scale / quick), 0)
+            low_total = total - slack * (_margin(total, 0.004, scale / quick) + ti - low_i)
             full = np.where(bad, np.round(full * low_total / np.maximum(da + di, 1)), full).astype(np.int64)
             aim = np.where(bad & (di > 0), np.clip(aim * (np.maximum(low_i, 0.5) / np.maximum(di, 0.5)) ** (1 / slope), 0.0, 1.0), aim)
             continue

@@ -20,6 +20,7 @@ import copy
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -92,6 +93,7 @@ class Simulation:
         self.roll = Roll.concat([reg, stock, new])
         self.roll.hcounty = self.home_county(self.roll.home)
         self.moves = Moves(*(np.concatenate([getattr(m, f) for m in moves]) for f in Moves.__dataclass_fields__))
+        del moves, reg, stock, new
         self.next_reg_no = 100_001
         r = self.roll
         registered = r.status != Status.UNREGISTERED
@@ -100,6 +102,8 @@ class Simulation:
         ticks = set(months.astype("datetime64[D]").astype(np.int64).tolist()) | {e.date for e in self.elections}
         self.ticks = np.array(sorted(t for t in ticks if self.first <= t <= self.last), dtype=np.int64)
         self.month_tick = set(months.astype("datetime64[D]").astype(np.int64).tolist())
+        self.now = self.first
+        self.tick_of = np.searchsorted(self.ticks, np.arange(self.first, self.last + 1), side="left").astype(np.int16)
         self.agenda: dict[str, dict[int, list[np.ndarray]]] = defaultdict(lambda: defaultdict(list))
         rows = np.arange(r.n, dtype=np.int64)
         for kind, dates in (("apply", r.apply), ("death", r.death_learned), ("conviction", r.conv_learned), ("discharge", r.end_learned)):
@@ -114,11 +118,11 @@ class Simulation:
         self.purged_at: tuple[int, int] = (int(NO_DATE), int(NO_DATE))
         self.effective_done = False
         self.next_tick = 0
+        self.sink: Callable[[Any], None] | None = None  # takes each ElectionRecord as it is made (pollsim.roll.store)
         self.pending_rows: list[np.ndarray] = []  # rows whose ``pending`` bits were set since the last notices
         self._rows = np.zeros(0, dtype=np.int64)
         self._latent_bin = np.zeros(0, dtype=np.intp)
         self.records: list = []  # ElectionRecord of each recorded election (pollsim.roll.vote)
-        self.now = self.first
         from pollsim.roll.vote import votes_before
 
         votes_before(self, [e for e in self.calendar.elections if e.date < self.first and (e.federal_general or e.governor)])
@@ -132,11 +136,11 @@ class Simulation:
     def schedule(self, kind: str, rows: np.ndarray, dates: np.ndarray) -> None:
         """Put ``rows`` on the agenda at the first tick on or after each of ``dates`` (NEVER: not at all)."""
         dates = np.asarray(dates, dtype=np.int64)
-        ok = (dates < NEVER) & (dates <= self.last)
+        ok = (dates >= self.now) & (dates <= self.last)
         rows, dates = rows[ok], dates[ok]
         if not len(rows):
             return
-        k = np.searchsorted(self.ticks, dates, side="left").astype(np.int16)
+        k = self.tick_of[dates - self.first]  # the first tick on or after each date
         order = np.argsort(k, kind="stable")
         k, rows = k[order], rows[order].astype(np.int32)
         cuts = np.flatnonzero(np.diff(k)) + 1
@@ -180,7 +184,9 @@ class Simulation:
 
     def fork(self, law: Law) -> Simulation:
         """An independent copy of this simulation, from now on under ``law``."""
+        sink, self.sink = self.sink, None
         twin = copy.deepcopy(self)
+        self.sink = sink
         twin.plan = replace(self.plan, law=law)
         twin.law = law
         twin.effective = day(self.rates.effective) if law == "2024" else int(NEVER)

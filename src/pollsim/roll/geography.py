@@ -19,7 +19,7 @@ from pollsim.errors import PollsimError
 from pollsim.scenario.mississippi import _rows, counties, largest_remainder, president_2020_by_precinct
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Geography:
     """The counties simulated (a subset of the 82, in file order) and their precincts."""
 
@@ -86,15 +86,25 @@ def geography(only: tuple[str, ...] = ()) -> Geography:
     )  # fmt: skip
 
 
+LOOKUP = 16384
+"""Entries per county in the precinct lookup table: a precinct's share is kept to within 1/16384."""
+
+
+@cache
+def _lookup(geo: Geography) -> np.ndarray:
+    """``[county, LOOKUP]`` precinct index: entry j of county c is the precinct holding quantile (j + 1/2) / LOOKUP."""
+    table = np.zeros((geo.n_counties, LOOKUP), dtype=np.int16)
+    q = (np.arange(LOOKUP) + 0.5) / LOOKUP
+    for c in range(geo.n_counties):
+        mine = geo.county_precincts(c)
+        cum = np.cumsum(geo.precinct_weight[mine])
+        table[c] = mine[np.minimum(np.searchsorted(cum / cum[-1], q, side="right"), len(mine) - 1)]
+    return table
+
+
 def pick_precincts(geo: Geography, county: np.ndarray, u: np.ndarray) -> np.ndarray:
     """A precinct in each row's ``county``, drawn in proportion to the precincts' registrants (uniforms ``u``)."""
-    cum = np.cumsum(geo.precinct_weight)  # within-county cumulative shares, offset by whole counties
-    start = np.searchsorted(geo.precinct_county, np.arange(geo.n_counties), side="left")
-    base = np.concatenate([[0.0], cum])[start]  # cumulative weight before each county's first precinct
-    target = base[county] + np.minimum(u, 1 - 1e-12)
-    out = np.searchsorted(cum, target, side="right")
-    last = np.searchsorted(geo.precinct_county, np.arange(geo.n_counties), side="right") - 1
-    return np.minimum(out, last[county]).astype(np.int16)
+    return _lookup(geo)[county, np.minimum((u * LOOKUP).astype(np.intp), LOOKUP - 1)]
 
 
 def pick_counties(weights: np.ndarray, u: np.ndarray, other_than: np.ndarray | None = None) -> np.ndarray:

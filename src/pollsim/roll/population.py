@@ -191,14 +191,16 @@ class Population:
         dest_county = np.where(kind == MoveKind.COUNTY, new_county, origin).astype(np.uint8)
         dest = np.where(kind == MoveKind.AWAY, AWAY, pick_precincts(geo, dest_county, rng.random(m))).astype(np.int16)
         takes = np.where(kind == MoveKind.WITHIN, rates.moved_updates, np.where(kind == MoveKind.COUNTY, rates.moved_reregisters, 0.0))
-        own = rng.random(m) < takes
-        self_date = np.where(own, date + np.ceil(rng.exponential(rates.self_update_days, m)), NEVER)
+        own = np.flatnonzero(rng.random(m) < takes)
+        self_date = np.full(m, NEVER, dtype=np.int64)
+        self_date[own] = date[own] + np.ceil(rng.exponential(rates.self_update_days, len(own)))
         sources = [(Src.DPS, rates.dps), (Src.USPS, rates.usps)]
         learned, source = _first_report(rng, date, sources)
-        far = kind == MoveKind.AWAY
-        other, _ = _first_report(rng, np.where(far, date, NEVER), [(Src.OTHER_STATE, rates.other_state)])
-        source = np.where(far & (other < learned), Src.OTHER_STATE, source).astype(np.uint8)
-        learned = np.minimum(learned, other)
+        far = np.flatnonzero(kind == MoveKind.AWAY)
+        other, _ = _first_report(rng, date[far], [(Src.OTHER_STATE, rates.other_state)])
+        first = other < learned[far]
+        source[far[first]] = Src.OTHER_STATE
+        learned[far[first]] = other[first]
         return Moves((row + offset).astype(np.int32), date.astype(np.int32), kind, origin, dest,
                      np.minimum(self_date, NEVER).astype(np.int32), learned, source)  # fmt: skip
 

@@ -11,6 +11,7 @@ choices are the same, only the law differs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pollsim.errors import PollsimError
@@ -23,6 +24,11 @@ from pollsim.roll.table import Roll
 from pollsim.roll.vote import ElectionRecord
 
 LAST_DAY = "2060-12-31"
+Sink = Callable[[ElectionRecord], None]
+
+
+def _discard(record: ElectionRecord) -> None:
+    """A sink for the run whose pollbooks are not written: they leave memory unwritten."""
 
 
 @dataclass
@@ -80,22 +86,25 @@ def _check(start: str, end: str, law: str, scale: float) -> tuple[int, int]:
 
 
 def simulate_roll(start: str = "2020-01-01", end: str = "2028-12-31", *, law: Law = "2024", seed: int = 1, scale: float = 1.0,
-                  counties: tuple[str, ...] = (), rates: Rates | None = None) -> RollRun:  # fmt: skip
+                  counties: tuple[str, ...] = (), rates: Rates | None = None, sink: Sink | None = None) -> RollRun:  # fmt: skip
     """Simulate the roll of ``counties`` (all 82 by default) from ``start`` to ``end`` under ``law``.
 
     ``scale`` shrinks the population (0.1: a tenth of every county) for quick runs; the EAVS
-    targets shrink with it. Same arguments, same result, byte for byte.
+    targets shrink with it. Same arguments, same result, byte for byte. ``sink`` (e.g.
+    :meth:`pollsim.roll.store.RollWriter.election`) takes each election's pollbook as it is made, which
+    then leaves memory (the records keep their counts).
     """
     a, b = _check(start, end, law, scale)
     geo = geography(tuple(counties))
-    sim, cal = calibrated(geo, rates or Rates(), law, seed, scale, a, b)
+    sim, cal = calibrated(geo, rates or Rates(), law, seed, scale, a, b, sink)
     sim.run()
     return RollRun(sim.plan, geo, sim.roll, sim.history, sim.records, cal, a, b)
 
 
 def compare_laws(start: str = "2020-01-01", end: str = "2028-12-31", *, seed: int = 1, scale: float = 1.0,
-                 counties: tuple[str, ...] = (), rates: Rates | None = None) -> dict[Law, RollRun]:  # fmt: skip
-    """The same population under the earlier law and under the 2024 bill.
+                 counties: tuple[str, ...] = (), rates: Rates | None = None, sink: Sink | None = None,
+                 sink_law: Law = "2024") -> dict[Law, RollRun]:  # fmt: skip
+    """The same population under the earlier law and under the 2024 bill (``sink`` takes ``sink_law``'s pollbooks).
 
     Until the 2024 bill takes effect the two runs are the same, so the roll is simulated once up to
     that day and then continued under each law (the result equals two :func:`simulate_roll` runs).
@@ -104,11 +113,14 @@ def compare_laws(start: str = "2020-01-01", end: str = "2028-12-31", *, seed: in
     rates = rates or Rates()
     fork = day(rates.effective) - 1
     if fork <= NOVEMBER_2020 + 31:  # the laws already differ before the calibration's count
-        return {law: simulate_roll(start, end, law=law, seed=seed, scale=scale, counties=counties, rates=rates) for law in LAWS}
+        return {law: simulate_roll(start, end, law=law, seed=seed, scale=scale, counties=counties, rates=rates,
+                                   sink=sink if law == sink_law else _discard) for law in LAWS}  # fmt: skip
     geo = geography(tuple(counties))
-    sim, cal = calibrated(geo, rates, "2024", seed, scale, a, b)
+    sim, cal = calibrated(geo, rates, "2024", seed, scale, a, b, sink)
     sim.run(until=fork)
     twin = sim.fork("pre2024")
+    if sink is not None:
+        twin.sink, sim.sink = (sink, _discard) if sink_law == "pre2024" else (_discard, sink)
     out: dict[Law, RollRun] = {}
     for s in (twin, sim):
         s.run()

@@ -44,7 +44,7 @@ from pollsim.errors import PollsimError
 from pollsim.files import atomic_text, one_line, write_npz
 from pollsim.roll.calendar import iso
 from pollsim.roll.run import RollRun
-from pollsim.roll.vote import METRICS
+from pollsim.roll.vote import METRICS, ElectionRecord
 
 FORMAT = "pollsim-roll"
 FORMAT_VERSION = 1
@@ -91,72 +91,90 @@ def check_target(out: Path, force: bool) -> None:
         raise RollDirError(out, "holds another roll; use --force to replace it (nothing was written)")
 
 
-def write_roll(run: RollRun, out: Path | str, *, force: bool = False, policy: str | None = None) -> dict:
-    """Write ``run`` into the roll directory ``out`` (with ``policy``: policy.csv's text); return roll.json's document."""
-    out = Path(out)
-    check_target(out, force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = out.with_name(f".{out.name}.new-{os.getpid()}")
-    old = out.with_name(f".{out.name}.old-{os.getpid()}")
-    for leftover in (stage, old):
-        shutil.rmtree(leftover, ignore_errors=True)
-    try:
-        stage.mkdir()
-        doc = _write_files(run, stage, policy)
-        if out.exists():
-            out.rename(old)
-        stage.rename(out)
-    except OSError as exc:
-        shutil.rmtree(stage, ignore_errors=True)
-        if old.exists() and not out.exists():
-            old.rename(out)
-        raise PollsimError(f"{out}: cannot write the roll directory ({one_line(exc)})") from None
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-    return doc
+class RollWriter:
+    """Writes a roll directory into a staging folder beside ``out``, election by election as the
+    simulation makes them (:meth:`election` is a sink for :func:`pollsim.roll.simulate_roll`), then
+    the rest and the swap into place (:meth:`finish`). Use as a context manager: on an error the
+    staging folder goes and ``out`` is untouched."""
 
+    def __init__(self, out: Path | str, force: bool = False):
+        self.out = Path(out)
+        check_target(self.out, force)
+        self.stage = self.out.with_name(f".{self.out.name}.new-{os.getpid()}")
+        self.old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
+        self.files: dict[str, str] = {}
+        for leftover in (self.stage, self.old):
+            shutil.rmtree(leftover, ignore_errors=True)
+        try:
+            (self.stage / "elections").mkdir(parents=True)
+        except OSError as exc:
+            raise PollsimError(f"{self.out}: cannot write the roll directory ({one_line(exc)})") from None
 
-def _write_files(run: RollRun, stage: Path, policy: str | None) -> dict:
-    files: dict[str, str] = {}
+    def __enter__(self) -> RollWriter:
+        return self
 
-    def text(name: str, body: str) -> None:
-        atomic_text(stage / name, body)
-        files[name] = _sha(body.encode())
+    def __exit__(self, *exc: object) -> None:
+        shutil.rmtree(self.stage, ignore_errors=True)
 
-    def npz(name: str, arrays: dict[str, np.ndarray]) -> None:
-        write_npz(stage / name, arrays, level=1)
-        files[name] = _sha((stage / name).read_bytes())
+    def _text(self, name: str, body: str) -> None:
+        atomic_text(self.stage / name, body)
+        self.files[name] = _sha(body.encode())
 
-    geo, r = run.geo, run.roll
-    text("precincts.csv", csv_text(["index", "id", "county", "name"],
-                                   [[k, pid, geo.names[geo.precinct_county[k]], geo.precinct_names[k]] for k, pid in enumerate(geo.precinct_ids)]))  # fmt: skip
-    npz("persons.npz", {name: getattr(r, name) for name in PERSON_COLUMNS})
-    npz("history.npz", run.history.arrays())
-    elections = []
-    for rec in run.records:
-        name = f"elections/{rec.election.iso}.npz"
-        (stage / "elections").mkdir(exist_ok=True)
+    def _npz(self, name: str, arrays: dict[str, np.ndarray]) -> None:
+        write_npz(self.stage / name, arrays, level=1)
+        self.files[name] = _sha((self.stage / name).read_bytes())
+
+    def election(self, rec: ElectionRecord) -> None:
+        """Write one election's pollbook (precinct by precinct) and arrivals."""
         order = np.argsort(rec.precinct, kind="stable")  # by precinct, then row
-        start = np.concatenate([[0], np.cumsum(np.bincount(rec.precinct, minlength=len(geo.precinct_ids)))]).astype(np.int64)
-        npz(name, {"row": rec.rows[order], "precinct_start": start, "status": rec.status[order], "reg_date": rec.reg_date[order],
-                   "voted": rec.voted[order], "arrivals": rec.arrivals, "absentee": rec.absentee})  # fmt: skip
-        e = rec.election
-        elections.append({"date": e.iso, "label": e.label, "deadline": iso(e.deadline), "federal": e.federal,
-                          "federal_general": e.federal_general, "governor": e.governor, "file": name})  # fmt: skip
-    text("counts.csv", csv_text(["election", "county", *METRICS], counts_rows(run)))
-    if policy is not None:
-        text("policy.csv", policy)
-    doc = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "seed": run.plan.seed, "law": run.law,
-        "effective_2024_bill": run.plan.rates.effective if run.law == "2024" else None, "scale": run.plan.scale,
-        "counties": list(geo.names), "start": iso(run.start), "end": iso(run.end), "persons": int(r.n),
-        "elections": elections, "calibration": run.calibration.rows(geo.names), "rates": run.plan.rates.describe(),
-        "files": dict(sorted(files.items())),
-    }  # fmt: skip
-    atomic_text(stage / "roll.json", json.dumps(doc, indent=2) + "\n")
-    return doc
+        start = np.concatenate([[0], np.cumsum(np.bincount(rec.precinct, minlength=len(rec.absentee)))]).astype(np.int64)
+        self._npz(f"elections/{rec.election.iso}.npz", {"row": rec.rows[order], "precinct_start": start, "status": rec.status[order],
+                                                       "reg_date": rec.reg_date[order], "voted": rec.voted[order],
+                                                       "arrivals": rec.arrivals, "absentee": rec.absentee})  # fmt: skip
+
+    def finish(self, run: RollRun, policy: str | None = None) -> dict:
+        """Write the rest of ``run`` (its pollbooks must have gone to :meth:`election`), swap into place; return roll.json."""
+        geo, r = run.geo, run.roll
+        elections = []
+        for rec in run.records:
+            e, name = rec.election, f"elections/{rec.election.iso}.npz"
+            if name not in self.files:
+                raise PollsimError(f"{self.out}: the pollbook of {e.iso} was not written")
+            elections.append({"date": e.iso, "label": e.label, "deadline": iso(e.deadline), "federal": e.federal,
+                              "federal_general": e.federal_general, "governor": e.governor, "file": name})  # fmt: skip
+        self._text("precincts.csv", csv_text(["index", "id", "county", "name"],
+                                             [[k, pid, geo.names[geo.precinct_county[k]], geo.precinct_names[k]] for k, pid in enumerate(geo.precinct_ids)]))  # fmt: skip
+        self._npz("persons.npz", {name: getattr(r, name) for name in PERSON_COLUMNS})
+        self._npz("history.npz", run.history.arrays())
+        self._text("counts.csv", csv_text(["election", "county", *METRICS], counts_rows(run)))
+        if policy is not None:
+            self._text("policy.csv", policy)
+        doc = {
+            "format": FORMAT, "format_version": FORMAT_VERSION, "seed": run.plan.seed, "law": run.law,
+            "effective_2024_bill": run.plan.rates.effective if run.law == "2024" else None, "scale": run.plan.scale,
+            "counties": list(geo.names), "start": iso(run.start), "end": iso(run.end), "persons": int(r.n),
+            "elections": elections, "calibration": run.calibration.rows(geo.names), "rates": run.plan.rates.describe(),
+            "files": dict(sorted(self.files.items())),
+        }  # fmt: skip
+        try:
+            atomic_text(self.stage / "roll.json", json.dumps(doc, indent=2) + "\n")
+            if self.out.exists():
+                self.out.rename(self.old)
+            self.stage.rename(self.out)
+        except OSError as exc:
+            if self.old.exists() and not self.out.exists():
+                self.old.rename(self.out)
+            raise PollsimError(f"{self.out}: cannot write the roll directory ({one_line(exc)})") from None
+        shutil.rmtree(self.old, ignore_errors=True)
+        return doc
+
+
+def write_roll(run: RollRun, out: Path | str, *, force: bool = False, policy: str | None = None) -> dict:
+    """Write ``run`` (simulated without a sink: its pollbooks in memory) into the roll directory ``out``."""
+    with RollWriter(out, force) as w:
+        for rec in run.records:
+            w.election(rec)
+        return w.finish(run, policy)
 
 
 class RollDir:

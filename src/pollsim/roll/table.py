@@ -146,9 +146,13 @@ class Roll:
 
     @classmethod
     def concat(cls, parts: list[Roll]) -> Roll:
-        out = cls(sum(p.n for p in parts))
+        """One table of ``parts``, in order; the parts are emptied as their columns are copied (memory)."""
+        out = cls(0)
+        out.n = sum(p.n for p in parts)
         for name in out.columns():
             setattr(out, name, np.concatenate([getattr(p, name) for p in parts]))
+            for p in parts:
+                setattr(p, name, None)
         return out
 
     def listed(self, deadline: int) -> np.ndarray:

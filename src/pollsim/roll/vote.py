@@ -66,6 +66,11 @@ class ElectionRecord:
     absentee: np.ndarray  # int64 [precincts]: VOTED AB
     metrics: np.ndarray  # int64 [counties, len(METRICS)]
 
+    def drop_pollbook(self) -> None:
+        """Forget the per-voter arrays (written elsewhere); the counts stay."""
+        empty = np.zeros(0, dtype=np.int32)
+        self.rows, self.precinct, self.status, self.reg_date, self.voted = empty, empty.astype(np.int16), empty.astype(np.uint8), empty, empty.astype(np.uint8)
+
 
 def turnout(sim: Simulation, e: Election) -> tuple[np.ndarray, np.ndarray]:
     """Expected votes per county (scaled) and absentee share, for election ``e``."""
@@ -184,7 +189,11 @@ def hold_election(sim: Simulation, e: Election) -> None:
     regular = ab | (code == RollStatus.ACTIVE) | (code == RollStatus.RESTORED)
     if sim.recording(e):
         people = _people(sim, t, can, on, barred, inside)
-        sim.records.append(_record(sim, e, v, vc, code, ab, regular, barred_v, people, arrive))
+        rec = _record(sim, e, v, vc, code, ab, regular, barred_v, people, arrive)
+        if sim.sink is not None:  # the pollbook goes to the writer now, not into memory
+            sim.sink(rec)
+            rec.drop_pollbook()
+        sim.records.append(rec)
     del can, on, barred
     # what the votes do to the roll
     voted = v[regular]

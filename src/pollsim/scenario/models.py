@@ -30,6 +30,7 @@ from pollsim.scenario.events_spec import Incident, IncidentKind, InjectedError, 
 from pollsim.scenario.fields import ClockTime, FieldProblem, Ident, Int, Minutes, Prose, Share, Strict, clock_minutes, hhmm
 from pollsim.scenario.generate import Mississippi, mississippi_absentee, mississippi_precincts
 from pollsim.scenario.night_spec import Night
+from pollsim.scenario.plan_spec import GivingUp, Plan
 from pollsim.scenario.precinct_spec import Equipment, Needs, PrecinctSpec, Replay, RollMix, ScriptedVoter
 
 __all__ = [
@@ -83,6 +84,10 @@ class Scenario(Strict):
     ballots. With a ``mississippi`` section each county's ballots are split as EAVS 2020 reports them."""
     canvass: Canvass = Canvass()
     """The canvass after election night: affidavit ballots, late absentee ballots, certification (§23-15-573, §23-15-603)."""
+    giving_up: GivingUp = GivingUp()
+    """Voters who leave a long check-in line (balking, reneging); off in ``pollsim run`` unless enabled (docs/planning.md)."""
+    plan: Plan = Plan()
+    """What ``pollsim plan`` does when its options are left out (docs/planning.md)."""
 
     @model_validator(mode="before")
     @classmethod

@@ -1,0 +1,253 @@
+"""Many rooms at once: the day's lines for candidate configurations and simulated days (the planner's engine).
+
+A *lane* is one polling place configuration (check-in stations, DREs, booths, scanners...) living
+one simulated day. The voters of a day are the ones the SimPy day draws from the same seed
+(:func:`DayDraws.from_seed` makes the same draws in the same order), so every lane that shares a
+day compares configurations on the same voters (common random numbers), and each voter's waits are
+the ones :func:`pollsim.precinct.simulate_precinct` gives in that configuration, to the last bit
+(tests/precinct/test_lines.py). The voters' paths are the day's (:mod:`pollsim.precinct.day`):
+
+- check in (paper roster or electronic pollbook; affidavit paperwork for voters the roll turns to
+  an affidavit ballot, §23-15-573), where voters may give up (:mod:`pollsim.precinct.giving_up`);
+- DRE precinct: a DRE, or the accessible unit for audio voters (§23-15-531.1(f)); affidavit voters
+  mark a paper ballot in a booth. A DRE whose VVPAT roll runs out stops after its voter;
+- paper precinct: a booth (or the BMD), then the scanner: a ballot spoiled for a mistake is
+  re-marked; an overvoted ballot comes back, and the voter spoils and re-marks it or casts it as
+  is; a misfed sheet is fed again (:mod:`pollsim.devices.scanner`).
+
+What is left out, because it belongs to the day's story rather than to its lines: scripted
+incidents and injected errors (drills), and the devices' records. A ballot spoiled in a paper
+precinct sends its voter back to the booths, whose lines then depend on the scanner's: the two
+are worked out together, repeating until no voter's return time changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from pollsim.devices import PrecinctScanner
+from pollsim.devices.dre import records_per_roll
+from pollsim.devices.scanner import OVERVOTED, READABLE
+from pollsim.election.definition import Election
+from pollsim.election.roll import VoterNeed
+from pollsim.precinct.draws import draw_voters
+from pollsim.precinct.giving_up import checkin_minutes_per_voter, draw_patience
+from pollsim.precinct.lines import LATER, CheckInDraws, Closures, Rolls, check_in_giving_up, serve
+from pollsim.scenario.models import PrecinctSpec, Scenario, clock_minutes
+
+LINES = ("checkin", "voting", "scanner")
+"""The lines a voter may wait in, as the planner reports them."""
+
+
+@dataclass(frozen=True)
+class DayDraws:
+    """What the lines need of one simulated day of one precinct: per voter (arrival order) arrays."""
+
+    arrival: np.ndarray  # on the day's clock (minutes after midnight, as SimPy reaches them from its start)
+    t_open: float  # the opening on the day's clock
+    regular: np.ndarray  # bool: a regular ballot (else an affidavit ballot)
+    audio: np.ndarray  # bool: the accessible unit / BMD
+    checkin: np.ndarray  # minutes at the check-in table (affidavit paperwork included)
+    walk: np.ndarray
+    vote: np.ndarray
+    remark: np.ndarray
+    spoil_replace: np.ndarray
+    scan: np.ndarray
+    records: np.ndarray  # VVPAT records a DRE voter prints (2 if they reject the first)
+    spoil_mistake: np.ndarray  # bool
+    misfeed: np.ndarray  # bool
+    overvote_spoil: np.ndarray  # bool: the scanner returns the first ballot overvoted and the voter spoils it
+    cast_as_is: np.ndarray  # bool: the first ballot comes back (blank, or overvoted and not spoiled) and is cast as is
+    replaced_as_is: np.ndarray  # bool: the replacement ballot comes back blank and is cast as is
+    paper_replace: np.ndarray  # minutes of the k-th VVPAT roll replaced (in the order rolls run out)
+    patience: np.ndarray | None = None
+    come_back: np.ndarray | None = None
+    come_back_after: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.arrival)
+
+    @classmethod
+    def from_seed(cls, scenario: Scenario, election: Election, spec: PrecinctSpec, seed: np.random.SeedSequence) -> DayDraws:
+        """The draws of the day :func:`pollsim.precinct.simulate_precinct` simulates with this seed."""
+        rng = np.random.default_rng(seed)
+        d = draw_voters(rng, scenario, election, spec)
+        rng.spawn(1)  # the day draws its responses to incidents from this child
+        regular = d.status <= 1
+        audio = d.need == VoterNeed.AUDIO
+        verdict_first = verdict_intent = np.zeros(d.n, np.int8)
+        if spec.equipment.kind == "paper":
+            scanner = PrecinctScanner("SCAN-1", election, precinct=spec.id, t=0.0)
+            verdict_first = scanner.read(np.where(audio[:, None], d.intent, d.intent | d.overmarks))
+            verdict_intent = scanner.read(d.intent)
+        spoil = (verdict_first == OVERVOTED) & d.spoil_on_return
+        extra: dict[str, np.ndarray] = {}
+        if scenario.giving_up.enabled is True:
+            patience, come_back, after = draw_patience(rng.spawn(1)[0], scenario.giving_up, d.n)
+            extra = {"patience": patience, "come_back": come_back, "come_back_after": after}
+        t_open = clock_minutes(scenario.polls.open)
+        t_start = float(min(d.arrival[0], t_open) if d.n else t_open) - 1.0  # the day's clock starts here
+        return cls(
+            arrival=t_start + (d.arrival - t_start), t_open=t_start + (t_open - t_start), regular=regular, audio=audio, checkin=np.where(regular, d.checkin, d.checkin + d.affidavit),
+            walk=d.walk, vote=d.vote, remark=d.remark, spoil_replace=d.spoil_replace, scan=d.scan,
+            records=1 + d.vvpat_reject.astype(np.int64), spoil_mistake=d.spoil_mistake & ~audio, misfeed=d.misfeed,
+            overvote_spoil=spoil, cast_as_is=(verdict_first != READABLE) & ~spoil, replaced_as_is=verdict_intent != READABLE,
+            paper_replace=d.paper_replace, **extra,
+        )  # fmt: skip
+
+
+@dataclass
+class LaneWaits:
+    """Each lane's voters (``[lane, voter]``, voters padded to the longest day with ``valid`` False)."""
+
+    valid: np.ndarray  # bool: a voter of the lane's day
+    arrival: np.ndarray
+    wait: np.ndarray  # minutes in all lines (NaN: gave up, or padding)
+    lines: dict[str, np.ndarray]  # minutes in each line of LINES (NaN where the voter never stood in it)
+    outcome: np.ndarray  # int8: 0 went on to vote, 3 balked, 4 reneged (Outcome values); -1 padding
+
+
+def _pad(days: Sequence[DayDraws], lane_day: np.ndarray, name: str, fill: float | int | bool) -> np.ndarray:
+    width = max((d.n for d in days), default=0)
+    first = getattr(days[0], name) if days else np.zeros(0)
+    table = np.full((len(days), width), fill, dtype=np.asarray(first).dtype if not isinstance(fill, float) else float)
+    for k, d in enumerate(days):
+        table[k, : d.n] = getattr(d, name)
+    return table[lane_day]
+
+
+class Lanes:
+    """The lanes of one precinct: its days, which day each lane lives and its units per line.
+
+    ``units``: pool name (PB, DRE, ADA, BOOTH, SCAN, BMD) -> ``int[lanes]``; ``closures``: pool ->
+    :class:`~pollsim.precinct.lines.Closures` (stations without staff).
+    """
+
+    def __init__(self, scenario: Scenario, spec: PrecinctSpec, days: Sequence[DayDraws], lane_day: np.ndarray,
+                 units: dict[str, np.ndarray], closures: dict[str, Closures] | None = None):  # fmt: skip
+        self.scenario, self.spec, self.days = scenario, spec, list(days)
+        self.lane_day = np.asarray(lane_day, np.int64)
+        self.units = units
+        self.closures = closures or {}
+        self.t_open = np.array([d.t_open for d in self.days])[self.lane_day] if self.days else np.zeros(0)
+        self.t_close = clock_minutes(scenario.polls.close)
+
+    def pad(self, name: str, fill: float | int | bool = np.inf) -> np.ndarray:
+        return _pad(self.days, self.lane_day, name, fill)
+
+    def _serve(self, pool: str, times: np.ndarray, service: np.ndarray, **kw) -> np.ndarray:
+        return serve(times, service, self.units[pool], self.t_open, closures=self.closures.get(pool), **kw)
+
+    def run(self) -> LaneWaits:
+        arrival = self.pad("arrival")
+        valid = np.isfinite(arrival)
+        checkin = self.pad("checkin")
+        requested, called, outcome = self._check_in(arrival, checkin)
+        gone = outcome != 0
+        outcome[~valid] = -1
+        wait_pb = called - requested
+        walked = called + checkin + self.pad("walk")
+        regular = self.pad("regular", False) & ~gone & valid
+        affidavit = ~self.pad("regular", True) & ~gone & valid
+        audio = self.pad("audio", False)
+        if self.spec.equipment.kind == "dre":
+            waits = self._dre(walked, regular, affidavit, audio, wait_pb)
+        else:
+            waits = self._paper(walked, regular, affidavit, audio, wait_pb)
+        wait, voting, scanner = waits
+        nan = ~valid | gone
+        for w in (wait, voting, scanner):
+            w[nan] = np.nan
+        wait_pb = np.where(nan, np.nan, wait_pb)
+        return LaneWaits(valid, arrival, wait, {"checkin": wait_pb, "voting": voting, "scanner": scanner}, outcome.astype(np.int8))
+
+    # ------------------------------------------------------------------ check-in
+    def _check_in(self, arrival: np.ndarray, checkin: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        lanes, width = arrival.shape
+        if self.scenario.giving_up.enabled is not True:
+            return arrival, self._serve("PB", arrival, checkin), np.zeros((lanes, width), np.int64)
+        requested, called, outcome = np.full((lanes, width), np.inf), np.full((lanes, width), np.inf), np.zeros((lanes, width), np.int64)
+        gu = self.scenario.giving_up
+        electronic = self.spec.equipment.pollbook == "electronic"
+        closures = self.closures.get("PB")
+        done: dict[tuple, tuple] = {}
+        for lane in range(lanes):
+            units = int(self.units["PB"][lane])
+            closed = None
+            if closures is not None:
+                closed = [[(a, b) for a, b in zip(closures.start[lane, u], closures.end[lane, u], strict=True) if a < np.inf] for u in range(units)]
+            key = (int(self.lane_day[lane]), units, repr(closed))
+            if key not in done:
+                d = self.days[key[0]]
+                line = CheckInDraws(d.arrival.tolist(), d.checkin.tolist(), d.patience.tolist(), d.come_back.tolist(), d.come_back_after.tolist())  # type: ignore[union-attr]
+                done[key] = check_in_giving_up(line, units, d.t_open, self.t_close, checkin_minutes_per_voter(self.scenario, electronic, units),
+                                               gu.balking, gu.reneging, closed)  # fmt: skip
+            r, c, o = done[key]
+            n = len(r)
+            requested[lane, :n], called[lane, :n], outcome[lane, :n] = r, c, o
+        return requested, called, outcome
+
+    # ------------------------------------------------------------------ DRE precinct
+    def _dre(self, walked, regular, affidavit, audio, wait_pb) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        vote = self.pad("vote")
+        eq = self.spec.equipment
+        style = next(b for b in self.scenario.election.ballot_styles if b.id == self.spec.ballot_style)
+        rolls = None
+        if eq.vvpat_roll_feet:  # the day takes the replacement times from the end of its list
+            stock = np.stack([d.paper_replace for d in self.days])[self.lane_day][:, ::-1]
+            rolls = Rolls(records_per_roll(len(style.contests), eq.vvpat_roll_feet), self.pad("records", 1), stock)
+        replaced = np.zeros(len(walked), np.int64)
+        start = np.full(walked.shape, np.nan)
+        for pool, who in (("DRE", regular & ~audio), ("ADA", regular & audio)):
+            start = np.where(who, self._serve(pool, np.where(who, walked, np.inf), vote, rolls=rolls, replaced=replaced), start)
+        wait = (wait_pb + start) - walked  # added up in the order the day adds them
+        booth = self._serve("BOOTH", np.where(affidavit, walked, np.inf), self.pad("remark"))
+        start = np.where(affidavit, booth, start)
+        voting = start - walked
+        wait = np.where(affidavit, wait_pb + voting, wait)
+        return wait, voting, np.full(walked.shape, np.nan)
+
+    # ------------------------------------------------------------------ paper precinct
+    def _paper(self, walked, regular, affidavit, audio, wait_pb) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        vote, remark, scan, spoil = self.pad("vote"), self.pad("remark"), self.pad("scan"), self.pad("spoil_replace")
+        mistake = self.pad("spoil_mistake", False) & regular
+        over = self.pad("overvote_spoil", False) & regular
+        zero = np.zeros(walked.shape)
+        refeed = np.where(self.pad("misfeed", False), scan, zero)  # the first feed misfeeds: fed again
+        as_is = np.where(self.pad("cast_as_is", False), scan, zero)  # the first ballot comes back and is cast as is
+        as_is2 = np.where(self.pad("replaced_as_is", False), scan, zero)
+        # the BMD line (audio voters: no spoiled ballot comes back to it) is settled at once
+        bmd = self._serve("BMD", np.where(regular & audio, walked, np.inf), vote)
+        booth_first = (regular & ~audio) | affidavit
+        at_mistake = np.where(mistake, LATER, np.inf)  # when a voter comes back to re-mark: not known yet
+        at_over = np.where(over, LATER, np.inf)
+        for _ in range(2 * walked.shape[1] + 2):  # each round settles at least the earliest return
+            times = np.concatenate([np.where(booth_first, walked, np.inf), at_mistake, at_over], axis=1)
+            b1, b2, b3 = np.split(self._serve("BOOTH", times, np.concatenate([vote, remark, remark], axis=1)), 3, axis=1)
+            marked = np.where(audio, bmd + vote, b1 + vote)  # the first ballot marked
+            feed1 = np.where(regular, np.where(mistake, b2 + remark, marked), np.inf)  # (a replacement, after a mistake)
+            feed2 = np.where(over, b3 + remark, np.inf)
+            times = np.concatenate([feed1, feed2], axis=1)
+            s1, s2 = np.split(self._serve("SCAN", times, np.concatenate([scan, scan], axis=1),
+                                          more=[np.concatenate([refeed, zero], axis=1), np.concatenate([as_is, as_is2], axis=1)]), 2, axis=1)  # fmt: skip
+            new_mistake = np.where(mistake, marked + spoil, np.inf)
+            new_over = np.where(over, s1 + scan + refeed + spoil, np.inf)  # handed back after the (re)feed
+            if np.array_equal(new_mistake, at_mistake) and np.array_equal(new_over, at_over):
+                break
+            at_mistake, at_over = new_mistake, new_over
+        voting = np.where(regular & audio, bmd, b1) - walked  # the waits add up in the order the voter waited
+        wait = wait_pb + voting
+        again = b2 - at_mistake
+        wait = np.where(mistake, wait + again, wait)
+        scanner = s1 - feed1
+        wait = np.where(regular, wait + scanner, wait)
+        back, second = b3 - at_over, s2 - feed2
+        wait = np.where(over, wait + back + second, wait)
+        voting = np.where(mistake, voting + again, voting)
+        voting = np.where(over, voting + back, voting)
+        scanner = np.where(over, scanner + second, np.where(regular, scanner, np.nan))
+        return wait, voting, scanner
