@@ -44,7 +44,7 @@ def loop_reconcile(c: PrecinctCounts) -> list[dict]:
         f = int(c.tabulated[i]) + ab
         v = f
         limit = 1 if v <= 20 else 2 if v <= 40 else 3 if v <= 60 else 4 if v <= 80 else math.ceil(3 * v / 100) if v <= 500 else 15
-        diffs = {"pollbook_vs_receipt_book": a + ab - b, "ballots_received_vs_accounted": cc - d, "voters_vs_ballots": a + ab - f, "ballots_vs_counters": f - ab - e - int(c.scanner_public[i])}
+        diffs = {"pollbook_vs_receipt_book": a + ab - b, "ballots_received_vs_accounted": cc - d, "voters_vs_ballots": a + ab - f, "ballots_vs_counters": f - ab - e - int(c.scanner_public[i]), "absentee_receipts_vs_counted": 0}
         out.append({k: abs(x) >= limit for k, x in diffs.items()})
     return out
 

@@ -68,5 +68,5 @@ def test_the_affidavit_of_a_voter_who_never_returned_the_absentee_ballot_is_coun
     cv = drill.canvass
     k = _affidavit_row(drill, "14:30")
     assert cv.affidavit_accepted[k] and cv.affidavit_counted[k]
-    b = cv.batches[cv.affidavit_batch[k] if False else np.flatnonzero(cv.batches["group"] == Group.AFFIDAVIT)]
-    assert len(b) and (b["time"] > DAY).all()
+    b = cv.batches[cv.affidavit_batch[k]]
+    assert b["group"] == Group.AFFIDAVIT and b["time"] > DAY and b["time"] >= cv.affidavit_decided[k]

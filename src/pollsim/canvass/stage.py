@@ -120,8 +120,13 @@ def run_canvass(day: ElectionDayRun, absentee: AbsenteeRun | None, night: NightR
             affidavit_events.append((t, k, Group.AFFIDAVIT, len(rows)))
             worked.add(int(hours.day_of(np.array([t]))[0]))
         per_diem[k] = spec.commissioners * board.per_diem * len(worked)
+    offset = len(events)
     events.extend(affidavit_events)
-    batches = np.array(sorted(events, key=lambda e: (e[0], e[1], e[2])), COUNT_DTYPE)
+    order = sorted(range(len(events)), key=lambda j: (events[j][0], events[j][1], events[j][2], j))
+    batches = np.array([events[j] for j in order], COUNT_DTYPE)
+    row_of = np.empty(len(events), np.int32)
+    row_of[order] = np.arange(len(events), dtype=np.int32)
+    batch[batch >= 0] = row_of[offset + batch[batch >= 0]]
 
     certified = np.full(len(names), float(hours.start[0]))
     np.maximum.at(certified, batches["county"], batches["time"])

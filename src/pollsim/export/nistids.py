@@ -73,7 +73,7 @@ class NistIds:
         self.device = {(d.precinct, d.index): name("dev", f"{run.precincts[d.precinct].id}.{d.device_id}") for d in run.devices}
         self.county_index = {c: i for i, c in enumerate(run.counties)}
         self.absentee_scanners = absentee_scanners(run)
-        self.absentee_device = {c: name("dev-absentee", c) for c in self.absentee_scanners}
+        self.absentee_device = {c: name("dev", f"absentee.{c}") for c in self.absentee_scanners}
 
     @cached_property
     def party_codes(self) -> list[str]:

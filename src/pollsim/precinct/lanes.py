@@ -56,7 +56,7 @@ class DayDraws:
     remark: np.ndarray
     spoil_replace: np.ndarray
     scan: np.ndarray
-    records: np.ndarray  # VVPAT records a DRE voter prints (2 if they reject the first)
+    vvpat_reject: np.ndarray  # bool: the DRE voter rejects the first VVPAT record (a VOID record)
     spoil_mistake: np.ndarray  # bool
     misfeed: np.ndarray  # bool
     overvote_spoil: np.ndarray  # bool: the scanner returns the first ballot overvoted and the voter spoils it
@@ -94,7 +94,7 @@ class DayDraws:
         return cls(
             arrival=t_start + (d.arrival - t_start), t_open=t_start + (t_open - t_start), regular=regular, audio=audio, checkin=np.where(regular, d.checkin, d.checkin + d.affidavit),
             walk=d.walk, vote=d.vote, remark=d.remark, spoil_replace=d.spoil_replace, scan=d.scan,
-            records=1 + d.vvpat_reject.astype(np.int64), spoil_mistake=d.spoil_mistake & ~audio, misfeed=d.misfeed,
+            vvpat_reject=d.vvpat_reject, spoil_mistake=d.spoil_mistake & ~audio, misfeed=d.misfeed,
             overvote_spoil=spoil, cast_as_is=(verdict_first != READABLE) & ~spoil, replaced_as_is=verdict_intent != READABLE,
             paper_replace=d.paper_replace, **extra,
         )  # fmt: skip
@@ -196,20 +196,46 @@ class Lanes:
         vote = self.pad("vote")
         eq = self.spec.equipment
         style = next(b for b in self.scenario.election.ballot_styles if b.id == self.spec.ballot_style)
-        rolls = None
-        if eq.vvpat_roll_feet:  # the day takes the replacement times from the end of its list
-            stock = np.stack([d.paper_replace for d in self.days])[self.lane_day][:, ::-1]
-            rolls = Rolls(records_per_roll(len(style.contests), eq.vvpat_roll_feet), self.pad("records", 1), stock)
-        replaced = np.zeros(len(walked), np.int64)
         start = np.full(walked.shape, np.nan)
-        for pool, who in (("DRE", regular & ~audio), ("ADA", regular & audio)):
-            start = np.where(who, self._serve(pool, np.where(who, walked, np.inf), vote, rolls=rolls, replaced=replaced), start)
+        lines = (("DRE", regular & ~audio), ("ADA", regular & audio))
+        if not eq.vvpat_roll_feet:
+            for pool, who in lines:
+                start = np.where(who, self._serve(pool, np.where(who, walked, np.inf), vote), start)
+        else:
+            start = self._dres(lines, walked, vote, records_per_roll(len(style.contests), eq.vvpat_roll_feet), start)
         wait = (wait_pb + start) - walked  # added up in the order the day adds them
         booth = self._serve("BOOTH", np.where(affidavit, walked, np.inf), self.pad("remark"))
         start = np.where(affidavit, booth, start)
         voting = start - walked
         wait = np.where(affidavit, wait_pb + voting, wait)
         return wait, voting, np.full(walked.shape, np.nan)
+
+    def _dres(self, lines, walked, vote, capacity: int, start: np.ndarray) -> np.ndarray:
+        """The DREs' lines when rolls run out: the day replaces the k-th roll to run out (in time,
+        over both lines) in its k-th drawn time, so the times are given out again by when the rolls
+        ran out until that order no longer changes."""
+        lanes = len(walked)
+        rejects = self.pad("vvpat_reject", False).astype(np.int64)
+        size = 2 * walked.shape[1] // capacity + 2
+        stock = np.full((lanes, 2 * size), 5.0)  # after the day's drawn times: 5 minutes each
+        drawn = np.stack([d.paper_replace for d in self.days])[self.lane_day][:, ::-1][:, : 2 * size]  # taken from the end
+        stock[:, : drawn.shape[1]] = drawn
+        minutes = [stock[:, :size], stock[:, size:]]  # first guess: DRE rolls first, then the accessible unit's
+        rows = np.arange(lanes)[:, None]
+        for _ in range(4 * size + 4):
+            ends = []
+            for (pool, who), m in zip(lines, minutes, strict=True):
+                rolls = Rolls(capacity, rejects, m)
+                start = np.where(who, self._serve(pool, np.where(who, walked, np.inf), vote, rolls=rolls), start)
+                ends.append(rolls.ends)
+            when = np.concatenate(ends, axis=1)
+            rank = np.argsort(np.argsort(when, axis=1, kind="stable"), axis=1)
+            given = stock[rows, rank]
+            new = [given[:, :size], given[:, size:]]
+            if all(np.array_equal(a, b) for a, b in zip(new, minutes, strict=True)):
+                return start
+            minutes = new
+        raise RuntimeError("the order in which VVPAT rolls ran out did not settle")  # pragma: no cover
 
     # ------------------------------------------------------------------ paper precinct
     def _paper(self, walked, regular, affidavit, audio, wait_pb) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -51,26 +51,29 @@ class Closures:
         return t, idle
 
 
-@dataclass(frozen=True)
+@dataclass
 class Rolls:
-    """The VVPAT rolls of a line of DREs: ``capacity`` records a roll, ``records[lane, request]``
-    printed per voter (a rejected record is one more), ``replace[lane, k]`` the minutes of the
-    k-th roll replaced in the lane (then 5 minutes, as the day does when its draws run out)."""
+    """The VVPAT rolls of a line of DREs: ``capacity`` records a roll; ``rejects[lane, request]``: 1
+    when the voter rejects their first record (a VOID record before the cast); ``minutes[lane, m]``:
+    the minutes the poll managers take to load the m-th new roll (in the order :func:`serve` meets
+    them). A VOID record that fills the roll makes its voter wait while a new roll is loaded, then
+    cast; a cast that fills it stops the unit after its voter until a new roll is in
+    (:mod:`pollsim.devices.dre`). :func:`serve` sets ``ends[lane, m]``: when the m-th roll ran out."""
 
     capacity: int
-    records: np.ndarray
-    replace: np.ndarray
+    rejects: np.ndarray
+    minutes: np.ndarray
+    ends: np.ndarray | None = None
 
 
 def serve(times: np.ndarray, service: np.ndarray, units: np.ndarray, t_open: np.ndarray | float,
-          closures: Closures | None = None, rolls: Rolls | None = None, replaced: np.ndarray | None = None,
-          more: Sequence[np.ndarray] = ()) -> np.ndarray:  # fmt: skip
+          closures: Closures | None = None, rolls: Rolls | None = None, more: Sequence[np.ndarray] = ()) -> np.ndarray:  # fmt: skip
     """When each request of each lane is served: ``float[lanes, requests]`` (``inf`` for absent ones).
 
     ``times``/``service``: ``float[lanes, requests]``, any order (``inf``: no request); ``units``:
     ``int[lanes]``; ``t_open``: when the units open (per lane, or one for all). ``more``: further minutes at the unit, each added in turn as the day adds its
-    steps (a sheet fed again, a ballot cast as is). ``replaced``: ``int[lanes]`` rolls already
-    replaced (updated in place).
+    steps (a sheet fed again, a ballot cast as is); ``rolls``: a DRE stops after the voter whose
+    records fill its roll, for the roll's replacement minutes.
     """
     lanes, width = times.shape
     order = np.argsort(times, axis=1, kind="stable")
@@ -85,10 +88,12 @@ def serve(times: np.ndarray, service: np.ndarray, units: np.ndarray, t_open: np.
     rows = np.arange(lanes)
     start = np.full((width, lanes), np.inf)
     if rolls is not None:
-        rec = np.where(np.isfinite(r), np.take_along_axis(rolls.records, order, 1).T, 0)  # no record for no request
+        real = np.isfinite(r).astype(np.int64)  # no record for no request
+        void = np.take_along_axis(rolls.rejects, order, 1).T * real
         on_roll = np.zeros((lanes, cmax), np.int64)
-        out = replaced if replaced is not None else np.zeros(lanes, np.int64)
-        stock = rolls.replace.shape[1]
+        out = np.zeros(lanes, np.int64)
+        stock = rolls.minutes.shape[1]
+        rolls.ends = np.full((lanes, stock), np.inf)
     for k in range(steps):
         if closures is None:
             j = free.argmin(axis=1)
@@ -102,13 +107,18 @@ def serve(times: np.ndarray, service: np.ndarray, units: np.ndarray, t_open: np.
         for m in extra:
             end = end + m[k]
         if rolls is not None:
-            n = on_roll[rows, j] + rec[k]
-            empty = n >= rolls.capacity
-            if empty.any():
-                minutes = np.where(out < stock, rolls.replace[rows, np.minimum(out, stock - 1)], 5.0)
-                end = np.where(empty, end + minutes, end)
-                out += empty
-            on_roll[rows, j] = np.where(empty, 0, n)
+            n = on_roll[rows, j] + void[k]
+            for filled in ((void[k] > 0) & (n >= rolls.capacity), None):  # the VOID record, then the cast
+                if filled is None:
+                    n = n + real[k]
+                    filled = n >= rolls.capacity
+                if filled.any():
+                    m = np.minimum(out, stock - 1)
+                    rolls.ends[rows[filled], m[filled]] = end[filled]
+                    end = np.where(filled, end + rolls.minutes[rows, m], end)
+                    out += filled
+                    n = np.where(filled, 0, n)
+            on_roll[rows, j] = n
         free[rows, j] = end
     result = np.empty_like(start.T)
     np.put_along_axis(result, order, start.T, 1)

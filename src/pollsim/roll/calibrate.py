@@ -119,10 +119,11 @@ def _count_and_fill(sim: Simulation, ta: np.ndarray, ti: np.ndarray) -> tuple[np
     return counted[0]
 
 
-def _margin(target: np.ndarray, share: float, inflate: float = 1.0) -> np.ndarray:
+def _margin(target: np.ndarray, share: float, inflate: float = 1.0, churn: float = 1.0) -> np.ndarray:
     """How far below ``target`` to aim: ``share`` of it, or three standard deviations of a count estimated
-    from ``1 / inflate`` of the people, whichever is more."""
-    return np.maximum(share * target, 3 * np.sqrt(target * inflate))
+    from ``1 / inflate`` of the people, whichever is more. ``churn``: the share of the count that is
+    chance (a county's roll is mostly people who stay; only those who come and go vary)."""
+    return np.maximum(share * target, 3 * np.sqrt(target * inflate * churn))
 
 
 def _fit(practice: np.ndarray, spread: tuple[float, ...], a: np.ndarray, i: np.ndarray, want: np.ndarray) -> tuple[np.ndarray, float]:
@@ -143,7 +144,7 @@ def _fit(practice: np.ndarray, spread: tuple[float, ...], a: np.ndarray, i: np.n
     mean_p = np.exp((np.log(np.maximum(p, 1e-12)) * (a + i)).sum(axis=1) / np.maximum((a + i).sum(axis=1), 1))
     got = i.sum(axis=1) / np.maximum((a + i).sum(axis=1), 1)
     ratio = np.maximum(want, 1e-12) / np.maximum(got, 0.5 / np.maximum((a + i).sum(axis=1), 1))
-    fitted = mean_p * ratio ** np.where(ratio > 1, 1.0, 1 / slope)  # up in proportion only: no overshoot
+    fitted = mean_p * ratio ** (1 / slope)
     return np.clip(np.where(want > 0, fitted, 0.0), 0.0, 1.0), slope
 
 
@@ -169,7 +170,7 @@ def calibrated(geo: Geography, rates: Rates, law: Law, seed: int, scale: float, 
     # calibration's records make up the rest
     slack = 1.0
     low_i = np.maximum(ti - slack * _margin(ti, 0.05, scale / quick), 0)
-    low_total = total - slack * (_margin(total, 0.004, scale / quick) + ti - low_i)  # inactive voters short are active ones over
+    low_total = total - slack * _margin(total, 0.003, scale / quick, CHURN) - 2 * (ti - low_i)  # inactive voters short are active ones over
     full = np.round(sizes * scale / quick * low_total / np.maximum(total, 1)).astype(np.int64)
     aim = np.clip(practice * (np.maximum(low_i, 0.5) / np.maximum(ti, 0.5)) ** (1 / slope), 0.0, 1.0)
     for attempt in range(1, ATTEMPTS + 1):
@@ -182,7 +183,7 @@ def calibrated(geo: Geography, rates: Rates, law: Law, seed: int, scale: float, 
             bad = (da > ta) | (di > ti)
             slack += 1.0
             low_i = np.maximum(ti - slack * _margin(ti, 0.05, scale / quick), 0)
-            low_total = total - slack * (_margin(total, 0.004, scale / quick) + ti - low_i)
+            low_total = total - slack * _margin(total, 0.003, scale / quick, CHURN) - 2 * (ti - low_i)
             full = np.where(bad, np.round(full * low_total / np.maximum(da + di, 1)), full).astype(np.int64)
             aim = np.where(bad & (di > 0), np.clip(aim * (np.maximum(low_i, 0.5) / np.maximum(di, 0.5)) ** (1 / slope), 0.0, 1.0), aim)
             continue
@@ -190,6 +191,9 @@ def calibrated(geo: Geography, rates: Rates, law: Law, seed: int, scale: float, 
     raise PollsimError(f"calibration to EAVS 2020 failed: a county's roll stayed above its November 2020 count after {ATTEMPTS} attempts")
 
 
+CHURN = 0.3
+"""Share of a county's roll that comes or goes between 2017 and November 2020 (deaths, moves, new
+registrants, notices): the part of its count that chance moves."""
 SPREADS = ((0.25, 0.5, 1.0, 2.0, 4.0), (0.6, 0.8, 1.0, 1.25, 1.6))
 """The practice multipliers of the two quick passes: wide, then around the first fit."""
 ATTEMPTS = 4
