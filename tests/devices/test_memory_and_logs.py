@@ -123,3 +123,29 @@ def test_event_log_exports_as_valid_nist_1500_101(election):
     bad["Device"][0]["Event"][0]["Disposition"] = "maybe"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, SCHEMA)
+
+
+@pytest.mark.parametrize(("step", "tape", "state_before"), [("open_polls", "zero_tape", PollState.READY), ("close_polls", "results_tape", PollState.POLLS_OPEN)])
+def test_a_kill_while_a_tape_prints_leaves_neither_the_state_change_nor_a_tapeless_day(tmp_path, election, monkeypatch, step, tape, state_before):
+    """Opening (closing) the polls and logging its zero (results) tape are one transaction: a crash
+    between them leaves the memory as it was before, never polls open with no zero-tape entry."""
+    dre = open_dre(tmp_path / "dre.db", election)
+    dre.enter_test_mode(401.0)
+    dre.set_for_election(403.0)
+    if step == "close_polls":
+        dre.open_polls(420.0)
+        dre.cast(421.0, row(election, 0))
+
+    def killed(_t: float) -> str:
+        raise KeyboardInterrupt("power cut while the tape printed")
+
+    monkeypatch.setattr(dre, tape, killed)
+    with pytest.raises(KeyboardInterrupt):
+        getattr(dre, step)(1140.0)
+    dre.store.close()
+    again = open_dre(tmp_path / "dre.db", election)
+    types = [e.type for e in again.log.entries]
+    opened = "state-polls-open" in types
+    assert opened == ("zero-tape-printed" in types)
+    assert ("state-polls-closed" in types) == ("results-tape-printed" in types)
+    assert again.state in (state_before, PollState.SUSPENDED)

@@ -139,8 +139,9 @@ class VotingDevice:
         if self.store.public != 0:
             self.log.append(t, "polls-open-refused", Disposition.FAILURE, f"public counter {self.store.public}")
             raise IllegalTransition(f"{self.device_id}: public counter is {self.store.public}, not zero")
-        self._move(t, PollState.POLLS_OPEN)
-        return self.zero_tape(t)
+        with self.store.transaction():  # the state and its tape's log entry: both or neither, whenever a kill comes
+            self._move(t, PollState.POLLS_OPEN)
+            return self.zero_tape(t)
 
     def suspend(self, t: float) -> None:
         self._move(t, PollState.SUSPENDED)
@@ -150,8 +151,9 @@ class VotingDevice:
 
     def close_polls(self, t: float) -> str:
         """Close the polls and return the results tape."""
-        self._move(t, PollState.POLLS_CLOSED)
-        return self.results_tape(t)
+        with self.store.transaction():  # as open_polls: the state change and the tape's log entry commit together
+            self._move(t, PollState.POLLS_CLOSED)
+            return self.results_tape(t)
 
     def export_results(self, t: float) -> None:
         self._move(t, PollState.RESULTS_EXPORTED)
