@@ -1,17 +1,19 @@
 """The absentee and canvass stages' cost on a statewide run (issue 15: at most 15 % more).
 
 The Mississippi 2020 replay (1,765 precincts, 1,313,759 certified votes) is run through
-``pipeline.run_election`` twice in the same session, in one process: without the absentee and
-canvass stages (``absentee=False, canvass=False``: the same election day, night and
-reconciliation) and with them (about 237,000 absentee envelopes checked and counted, 20,000
-affidavit ballots ruled on, the canvass to certification). The ratio of the two is the measure;
-the stages are also timed alone. Run (about 3 minutes):
+``pipeline.run_election`` without the absentee and canvass stages (``absentee=False,
+canvass=False``: the same election day, night and reconciliation) and with them (about 237,000
+absentee envelopes checked and counted, 20,000 affidavit ballots ruled on, the canvass to
+certification), timed in alternation in one process (3 pairs, the order swapped each pair), so
+load from other processes on the machine hits both alike; the best time of each is compared. The
+two stages are also timed alone. Run (about 5 minutes):
 
     .venv/bin/pytest benchmarks/test_absentee_bench.py --benchmark-only -s
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -31,31 +33,43 @@ def scenario():
     return load_scenario(SCENARIO)
 
 
-def test_statewide_run_without_absentee_and_canvass(benchmark, scenario):
-    run = benchmark.pedantic(lambda: run_election(scenario, 1, absentee=False, canvass=False), rounds=1, warmup_rounds=0)
-    TIMES["without"] = benchmark.stats.stats.min
-    assert run.absentee is None and run.canvass is None
+def test_statewide_run_with_and_without_absentee_and_canvass_interleaved(benchmark, scenario):
+    times: dict[str, list[float]] = {"without": [], "with": []}
+    order = ["without", "with"]
 
+    def pair() -> None:
+        for what in order:
+            t0 = time.perf_counter()
+            run = run_election(scenario, 1) if what == "with" else run_election(scenario, 1, absentee=False, canvass=False)
+            times[what].append(time.perf_counter() - t0)
+            if what == "with":
+                RUNS["with"] = run
+            del run
+        order.reverse()
 
-def test_statewide_run_with_absentee_and_canvass(benchmark, scenario):
-    run = benchmark.pedantic(lambda: run_election(scenario, 1), rounds=1, warmup_rounds=0)
-    TIMES["with"] = benchmark.stats.stats.min
-    RUNS["with"] = run
-    assert run.absentee is not None and run.canvass is not None and run.absentee.n_ballots > 230_000
-    if "without" in TIMES:
-        extra = TIMES["with"] / TIMES["without"] - 1.0
-        print(f"\nstatewide run: {TIMES['without']:.1f} s without, {TIMES['with']:.1f} s with absentee and canvass: +{extra:.1%}")
-        assert extra <= 0.15
+    benchmark.pedantic(pair, rounds=3, warmup_rounds=0)
+    TIMES.update({k: min(v) for k, v in times.items()})
+    run = RUNS["with"]
+    assert run.absentee is not None and run.canvass is not None and run.absentee.n_ballots > 230_000  # type: ignore[attr-defined]
+    extra = TIMES["with"] / TIMES["without"] - 1.0
+    print(f"\nstatewide run, best of 3: {TIMES['without']:.1f} s without, {TIMES['with']:.1f} s with absentee and canvass: {extra:+.1%}")
+    assert extra <= 0.15
 
 
 def test_the_absentee_stage_alone(benchmark, scenario):
     ab = benchmark.pedantic(lambda: run_absentee(scenario, 1), rounds=3, warmup_rounds=0)
-    print(f"\nabsentee stage: {benchmark.stats.stats.min:.2f} s for {len(ab.envelopes):,} envelopes, {ab.n_ballots:,} ballots counted")
+    TIMES["absentee"] = benchmark.stats.stats.min
+    print(f"\nabsentee stage: {TIMES['absentee']:.2f} s for {len(ab.envelopes):,} envelopes, {ab.n_ballots:,} ballots counted")
 
 
 def test_the_canvass_stage_alone(benchmark):
     run = RUNS.get("with")
     if run is None:
-        pytest.skip("needs the statewide run of test_statewide_run_with_absentee_and_canvass (same session)")
+        pytest.skip("needs the statewide run of the interleaved benchmark (same session)")
     cv = benchmark.pedantic(lambda: run_canvass(run.day, run.absentee, run.night, 1), rounds=3, warmup_rounds=0)  # type: ignore[attr-defined]
-    print(f"\ncanvass stage: {benchmark.stats.stats.min:.3f} s for {len(cv.affidavit_status):,} affidavit ballots")
+    TIMES["canvass"] = benchmark.stats.stats.min
+    print(f"\ncanvass stage: {TIMES['canvass']:.3f} s for {len(cv.affidavit_status):,} affidavit ballots")
+    if "without" in TIMES and "absentee" in TIMES:
+        share = (TIMES["absentee"] + TIMES["canvass"]) / TIMES["without"]
+        print(f"the two stages alone: {share:.1%} of the statewide run without them")
+        assert share <= 0.15

@@ -71,6 +71,8 @@ def _print_summary(summ: dict, out: Path) -> None:
         ("affidavit ballots", f"{summ['affidavit_ballots']:,}"),
         ("spoiled ballots", f"{summ['spoiled_ballots']:,}"),
         ("wait (min) mean / p50 / p95 / max", f"{w['mean']:.1f} / {w['p50']:.1f} / {w['p95']:.1f} / {w['max']:.1f}"),
+        *([("voters who gave up (balked / reneged)", f"{summ['lost_voters']['total']:,} ({summ['lost_voters']['balked']:,} / {summ['lost_voters']['reneged']:,})")]
+          if "lost_voters" in summ else []),
         ("last voter out", summ["last_voter_out"]),
         ("incidents", str(sum(1 for i in summ["incidents"] if i.get("kind") not in SILENT_KINDS))),  # a silent fault is no incident a poll manager sees
     ]
@@ -360,4 +362,39 @@ def roll_pollbook(args: argparse.Namespace) -> int:
     from pollsim.roll import print_pollbook
 
     sys.stdout.write(print_pollbook(args.roll_dir, args.election, args.precinct, as_csv=args.csv))
+    return 0
+
+
+def plan(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from pollsim.plan import plan_scenario, settings_for, table_text
+    from pollsim.plan.fleet import allocate_fleet, fleet_text, turnout_factor
+    from pollsim.plan.output import write_fleet, write_plan
+    from pollsim.report.planning import build_plan_report
+    from pollsim.scale import executor
+    from pollsim.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    resources = [r.strip() for r in args.resources.split(",") if r.strip()] if args.resources else None
+    giving_up = None if args.giving_up is None else args.giving_up == "on"
+    settings = settings_for(scenario, seed=args.seed, targets=args.target, replications=args.replications, meet=args.meet,
+                            scope=args.scope, resources=resources, giving_up=giving_up)  # fmt: skip
+    factors = [turnout_factor(t) for t in args.turnout or []]
+    out = Path(args.out) if args.out else Path("runs") / f"{scenario.scenario}-plan"
+    n = len(scenario.precincts)
+    with Progress(console=Console(stderr=True), transient=True, disable=n < 20 or args.quiet) as bar, executor(args.workers, args.engine, args.scheduler) as ex:
+        task = bar.add_task("precincts planned", total=n * (1 + len(factors)))
+        result = plan_scenario(scenario, settings, sensitivity=factors, whatif=args.whatif, executor=ex, progress=lambda k: bar.update(task, completed=k))
+        fleet = allocate_fleet(scenario, settings, args.fleet, within=args.fleet_within, objective=args.objective, executor=ex) if args.fleet else None
+    write_plan(result, scenario, out)
+    if fleet is not None:
+        write_fleet(fleet, out)
+    report = build_plan_report(result, out, fleet)
+    if not args.quiet:
+        print(table_text(result))
+        if fleet is not None:
+            print(fleet_text(fleet))
+        print(f"written to {out}/ (plan.csv, plan.json, whatif.csv, recommended.yaml{', fleet.csv' if fleet else ''}, {report.name})")
     return 0

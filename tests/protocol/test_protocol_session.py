@@ -68,6 +68,7 @@ def test_a_repeated_request_brings_the_reply_again_and_a_new_one_drops_it() -> N
     listener.start()
     replies = [f for f in frames_from(host_end, 0.15) if f.msg_type == 0x91]
     assert replies and replies[0].payload == b"reply" and replies[0].ack == 1
+    host_end.write(Frame(MessageType.ACK, b"", 7, 0, replies[0].seq).encode())
     listener.join()
 
     sender = threading.Thread(target=lambda: pytest.raises(LinkError, device.send, 0x92, b"long reply"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pollsim.roll.calendar import Calendar, day, iso, is_holiday, plus_years, registration_deadline, scheduled_elections
+from pollsim.roll.calendar import Calendar, day, is_holiday, iso, plus_years, registration_deadline, scheduled_elections
 from pollsim.roll.table import Roll, Status
 
 ELECTIONS = scheduled_elections(2016, 2028)

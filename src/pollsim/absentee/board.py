@@ -66,7 +66,9 @@ def work_county(
     acc = np.flatnonzero((env["status"] == Status.ACCEPTED) & (count_day >= 0))
     ready = np.maximum(env["processed"][acc], hours.start[count_day[acc]])
     acc_order = acc[np.lexsort((acc, ready, count_day[acc]))]
-    batches, ballot_batch, scan_minutes = [], [], 0.0
+    batches: list[tuple[int, int, int, int, float, float]] = []
+    ballot_batch: list[np.ndarray] = []
+    scan_minutes = 0.0
     scanner_free = hours.work_at(polls_close)
     for d in np.unique(count_day[acc_order]).tolist():
         rows = acc_order[count_day[acc_order] == d]

@@ -121,17 +121,17 @@ def draw_precinct(rng: np.random.Generator, spec: Absentee, p: PrecinctSpec, ind
     env["status"] = np.repeat([s for _, _, s, _ in parts], [m for _, m, _, _ in parts])
     env["rejection"] = np.repeat([r for *_, r in parts], [m for _, m, _, _ in parts])
     env["processed"] = env["counted"] = np.nan
-    kind, status = env["kind"], env["status"]
+    kinds, status = env["kind"], env["status"]
     reasons = np.array(spec.reasons.weights())
-    env["reason"] = np.where(kind == Kind.UOCAVA, -1, rng.choice(len(reasons), n, p=reasons / reasons.sum()))
+    env["reason"] = np.where(kinds == Kind.UOCAVA, -1, rng.choice(len(reasons), n, p=reasons / reasons.sum()))
 
     # Arrival: the return curve, in-person by the Saturday-noon deadline; some mail after election day.
     days = _days_from_curve(rng, spec, n)
     received = np.floor(days) * DAY + rng.uniform(_OFFICE_OPEN, _OFFICE_CLOSE, n)
-    received = np.where(kind == Kind.IN_PERSON, np.minimum(received, cal.in_person_end - rng.uniform(0.0, 240.0, n)), received)
+    received = np.where(kinds == Kind.IN_PERSON, np.minimum(received, cal.in_person_end - rng.uniform(0.0, 240.0, n)), received)
     received = np.maximum(received, -spec.days_available * DAY + _OFFICE_OPEN)
     count_day = np.where(status == Status.ACCEPTED, 0, -1)
-    post = (kind != Kind.IN_PERSON) & (status != Status.LATE) & (rng.random(n) < spec.post_election_share)
+    post = (kinds != Kind.IN_PERSON) & (status != Status.LATE) & (rng.random(n) < spec.post_election_share)
     weights = 1.0 / np.arange(1, 6)
     k = rng.choice(5, int(post.sum()), p=weights / weights.sum())
     received[post] = cal.after[k] + 10 * 60.0
@@ -144,12 +144,12 @@ def draw_precinct(rng: np.random.Generator, spec: Absentee, p: PrecinctSpec, ind
     mismatch = float(rates[_MISMATCH])
     cure = spec.signature_cure_share
     p_cured = min(1.0, mismatch * cure / (1.0 - cure)) if cure < 1.0 else 0.0
-    cured = (kind != Kind.IN_PERSON) & (status == Status.ACCEPTED) & (rng.random(n) < p_cured)
+    cured = (kinds != Kind.IN_PERSON) & (status == Status.ACCEPTED) & (rng.random(n) < p_cured)
     env["cured"] = cured
     if cal.cure_days:
         count_day[cured] = np.maximum(count_day[cured], rng.integers(1, cal.cure_days + 1, int(cured.sum())))
 
-    returned = int((kind != Kind.IN_PERSON).sum())
+    returned = int((kinds != Kind.IN_PERSON).sum())
     not_returned = _on_top(rng, returned, spec.not_returned_share) + sum(1 for v in p.scripted_voters if v.status == "voted_ab" and v.absentee_ballot == "not_returned")
     n_acc = int((status == Status.ACCEPTED).sum())
     at_polls = spec.at_polls_not_returned * not_returned + spec.at_polls_returned * n

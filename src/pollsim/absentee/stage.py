@@ -58,8 +58,10 @@ def run_absentee(scenario: Scenario, seed: int) -> AbsenteeRun:
     b = spec.board
     polls_open, polls_close = clock_minutes(scenario.polls.open), clock_minutes(scenario.polls.close)
     hours = WorkHours(cal.election, polls_open, clock_minutes(b.election_night_end), clock_minutes(b.day_start), clock_minutes(b.day_end))
-    scanners = [spec.scanner_by_county.get(c, spec.scanner) for c in names]
-    batches, rows, ballot_batch = [], [], []
+    scanners = [str(spec.scanner_by_county.get(c, spec.scanner)) for c in names]
+    batches: list[np.ndarray] = []
+    rows: list[np.ndarray] = []
+    ballot_batch: list[np.ndarray] = []
     per_county = {k: np.zeros(len(names)) for k in ("board_minutes", "scan_minutes", "board_days", "per_diem")}
     for k in range(len(names)):
         mine = np.flatnonzero(env_county == k)

@@ -66,10 +66,10 @@ def report_header(run: RunDir, ids: NistIds) -> list[tuple[str, object]]:
             {"@id": ids.absentee_device[county], "@type": "CVR.ReportingDevice", "Manufacturer": "pollsim", "Model": f"absentee {scanner}", "SerialNumber": f"{county}/absentee"}
         )
     gp: list[dict[str, Any]] = [{"@id": ids.state, "@type": "CVR.GpUnit", "Name": STATE, "OtherType": "state", "Type": "other"}]
-    for c in run.counties:
-        unit: dict[str, Any] = {"@id": ids.county[c], "@type": "CVR.GpUnit", "Name": c, "OtherType": "county"}
-        if c in ids.absentee_device:
-            unit["ReportingDeviceIds"] = [ids.absentee_device[c]]
+    for county in run.counties:
+        unit: dict[str, Any] = {"@id": ids.county[county], "@type": "CVR.GpUnit", "Name": county, "OtherType": "county"}
+        if county in ids.absentee_device:
+            unit["ReportingDeviceIds"] = [ids.absentee_device[county]]
         gp.append({**unit, "Type": "other"})
     for pi, p in enumerate(run.precincts):
         gp.append(
@@ -205,17 +205,6 @@ def _batch_text(name: str, device: str) -> tuple[str, str]:
     return f'"BatchId":{jstr(name)},"BatchSequenceId":', f',"CreatingDeviceId":{jstr(device)},"CurrentSnapshotId":"snap-'
 
 
-def _positions(keys: np.ndarray) -> np.ndarray:
-    """Each row's 1-based position among the rows of its key, in row order."""
-    order = np.argsort(keys, kind="stable")
-    sk = keys[order]
-    starts = np.r_[True, sk[1:] != sk[:-1]] if len(sk) else np.zeros(0, bool)
-    first = np.maximum.accumulate(np.where(starts, np.arange(len(sk)), 0))
-    out = np.empty(len(keys), np.int64)
-    out[order] = np.arange(len(sk)) - first + 1
-    return out
-
-
 def cvr_chunks(run: RunDir, ids: NistIds, chunk: int = CVR_CHUNK):
     """Lists of CVR JSON texts, one list per chunk of ballot rows: regular, absentee, affidavit."""
     src = _Rows(run, ids)
@@ -230,23 +219,13 @@ def cvr_chunks(run: RunDir, ids: NistIds, chunk: int = CVR_CHUNK):
         stop = start + len(rows)
         yield src.texts(rows, pre_all[start:stop], keys_all[start:stop].tolist(), seq_all[start:stop].tolist(), start, batch, tail)
     first = run.n_ballots
-    if run.has_absentee:
-        ix = run.absentee_index
-        counties = [str(c) for c in ix["county_names"]]
-        names = run.absentee_batch_names()
-        ab_batch = {b: _batch_text(n, ids.absentee_device[counties[int(c)]]) for b, (n, c) in enumerate(zip(names, ix["batch_county"].tolist(), strict=True))}
-        rows_all, pre, keys = run.absentee_layer("cvr"), ix["precinct"], ix["batch"].astype(np.int64)
-        seqs = _positions(keys)
-        for start in range(0, len(rows_all), chunk):
-            sl = slice(start, start + chunk)
-            yield src.texts(rows_all[sl], pre[sl], keys[sl].tolist(), seqs[sl].tolist(), first + start, {b: v[0] for b, v in ab_batch.items()}, {b: v[1] for b, v in ab_batch.items()})
-        first += len(rows_all)
-    rows_aff, pre_aff = run.affidavits_counted("cvr")
-    if len(rows_aff):
-        county_of = np.array([ids.county_index[p.county] for p in run.precincts], np.int64)
-        keys = county_of[pre_aff]
-        aff = {k: _batch_text(f"{c}/AFF", ids.absentee_device[c]) for c, k in ids.county_index.items()}
-        yield src.texts(rows_aff, pre_aff, keys.tolist(), _positions(keys).tolist(), first, {k: v[0] for k, v in aff.items()}, {k: v[1] for k, v in aff.items()})
+    rows_all, pre, keys, seqs = run.counted_rows("cvr")
+    texts = [_batch_text(b.name, ids.absentee_device[b.county]) for b in run.counted_batches]
+    head = {k: t[0] for k, t in enumerate(texts)}
+    tail = {k: t[1] for k, t in enumerate(texts)}
+    for start in range(0, len(rows_all), chunk):
+        sl = slice(start, start + chunk)
+        yield src.texts(rows_all[sl], pre[sl], keys[sl].tolist(), seqs[sl].tolist(), first + start, head, tail)
 
 
 def write_nist_cvr(run: RunDir, fh: IO[str], chunk: int = CVR_CHUNK) -> int:

@@ -144,6 +144,7 @@ def _statuses(rng: np.random.Generator, precinct: PrecinctSpec, n: int) -> np.nd
     p_status[RollStatus.WRONG_PRECINCT] = roll.wrong_precinct
     p_status[RollStatus.NO_PHOTO_ID] = roll.no_photo_id
     p_status[RollStatus.NEW_REGISTRANT] = roll.new_registrant
+    p_status[RollStatus.VOTED_AB] = roll.voted_ab  # the pollbook shows VOTED AB: affidavit ballot (SOS rule 1-17-2.3)
     p_status[RollStatus.ACTIVE] = max(0.0, 1.0 - p_status.sum())
     return rng.choice(len(RollStatus), size=n, p=p_status / p_status.sum()).astype(np.int8)
 
@@ -160,7 +161,7 @@ def _replayed_voters(rng: np.random.Generator, scenario: Scenario, precinct: Pre
     ids = [c.id for c in spec.choices]
     regular = sum(replay.votes.values())
     roll = precinct.roll
-    aff_share = roll.inactive + roll.not_on_roll + roll.wrong_precinct + roll.no_photo_id + roll.new_registrant
+    aff_share = roll.inactive + roll.not_on_roll + roll.wrong_precinct + roll.no_photo_id + roll.new_registrant + roll.voted_ab
     n_aff = int(rng.poisson(regular * aff_share / (1.0 - aff_share))) if aff_share < 1.0 else 0
     n = regular + n_aff
     arrival = arrival_times(rng, scenario, 0.0, count=n)
@@ -168,9 +169,9 @@ def _replayed_voters(rng: np.random.Generator, scenario: Scenario, precinct: Pre
     is_aff = np.zeros(n, bool)
     is_aff[rng.choice(n, n_aff, replace=False)] = True
     if n_aff:
-        weights = np.array([roll.inactive, roll.not_on_roll, roll.wrong_precinct, roll.no_photo_id, roll.new_registrant])
-        kinds = [RollStatus.INACTIVE, RollStatus.NOT_ON_ROLL, RollStatus.WRONG_PRECINCT, RollStatus.NO_PHOTO_ID, RollStatus.NEW_REGISTRANT]
-        status[is_aff] = np.array(kinds, np.int8)[rng.choice(5, n_aff, p=weights / weights.sum())]
+        weights = np.array([roll.inactive, roll.not_on_roll, roll.wrong_precinct, roll.no_photo_id, roll.new_registrant, roll.voted_ab])
+        kinds = [RollStatus.INACTIVE, RollStatus.NOT_ON_ROLL, RollStatus.WRONG_PRECINCT, RollStatus.NO_PHOTO_ID, RollStatus.NEW_REGISTRANT, RollStatus.VOTED_AB]
+        status[is_aff] = np.array(kinds, np.int8)[rng.choice(len(kinds), n_aff, p=weights / weights.sum())]
     restored = roll.restored / max(1e-12, 1.0 - aff_share)
     status[~is_aff] = np.where(rng.random(regular) < restored, RollStatus.RESTORED, RollStatus.ACTIVE)
     choice = np.full(n, -1, np.int64)

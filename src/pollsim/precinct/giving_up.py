@@ -8,7 +8,8 @@ line: a checked-in voter holds a ballot and votes. The settings and their source
 2020 patience, Lamb 2021, Stein et al. 2020) are in :mod:`pollsim.scenario.plan_spec`.
 
 Lost voters cast no ballot and are no part of the §23-15-615 totals; their ``outcome`` is
-``BALKED`` or ``RENEGED`` and their ``wait`` NaN. Each voter's patience, whether they would come
+``BALKED`` or ``RENEGED`` and their ``wait`` NaN; :func:`lost_voters` counts them per precinct and
+hour for summary.json. Each voter's patience, whether they would come
 back and after how long are drawn from a child generator of the precinct's (after the one for
 incident responses), so turning this on changes no other draw; the day uses them only when the
 scenario enables it. The planner's quick lines (:mod:`pollsim.precinct.lines`) apply the same rule.
@@ -17,12 +18,13 @@ scenario enables it. The planner's quick lines (:mod:`pollsim.precinct.lines`) a
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pollsim.precinct.draws import sample_times
-from pollsim.precinct.result import Outcome
+from pollsim.precinct.result import Outcome, PrecinctResult
 from pollsim.precinct.stations import Step
 from pollsim.scenario.models import Scenario
 from pollsim.scenario.plan_spec import GivingUp
@@ -95,3 +97,24 @@ class CheckInLine:
         d = self.day
         d.exit[i] = d.env.now
         d.outcome[i] = outcome
+
+
+def lost_voters(results: Sequence[PrecinctResult]) -> dict:
+    """The voters who gave up, as summary.json keeps them: totals, by hour of arrival (``HH:00``),
+    and per precinct that lost any (its balked, reneged and by-hour counts)."""
+    by_hour: dict[str, int] = {}
+    precincts: dict[str, dict] = {}
+    balked = reneged = 0
+    for p in results:
+        v = p.voters
+        gone = v["outcome"] >= BALKED
+        if not gone.any():
+            continue
+        hours: dict[str, int] = {}
+        for h, k in zip(*np.unique((v["arrival"][gone] // 60).astype(int), return_counts=True), strict=True):
+            hours[f"{h:02d}:00"] = int(k)
+            by_hour[f"{h:02d}:00"] = by_hour.get(f"{h:02d}:00", 0) + int(k)
+        b, r = int((v["outcome"] == BALKED).sum()), int((v["outcome"] == RENEGED).sum())
+        balked, reneged = balked + b, reneged + r
+        precincts[p.precinct] = {"balked": b, "reneged": r, "by_hour": hours}
+    return {"total": balked + reneged, "balked": balked, "reneged": reneged, "by_hour": dict(sorted(by_hour.items())), "precincts": precincts}

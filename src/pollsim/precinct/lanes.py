@@ -128,11 +128,12 @@ class Lanes:
     """
 
     def __init__(self, scenario: Scenario, spec: PrecinctSpec, days: Sequence[DayDraws], lane_day: np.ndarray,
-                 units: dict[str, np.ndarray], closures: dict[str, Closures] | None = None):  # fmt: skip
+                 units: dict[str, np.ndarray], closures: dict[str, Closures] | None = None, cache: dict | None = None):  # fmt: skip
         self.scenario, self.spec, self.days = scenario, spec, list(days)
         self.lane_day = np.asarray(lane_day, np.int64)
         self.units = units
         self.closures = closures or {}
+        self.cache = cache if cache is not None else {}  # check-in lines worked out, by (day, stations, closures)
         self.t_open = np.array([d.t_open for d in self.days])[self.lane_day] if self.days else np.zeros(0)
         self.t_close = clock_minutes(scenario.polls.close)
 
@@ -142,14 +143,24 @@ class Lanes:
     def _serve(self, pool: str, times: np.ndarray, service: np.ndarray, **kw) -> np.ndarray:
         return serve(times, service, self.units[pool], self.t_open, closures=self.closures.get(pool), **kw)
 
-    def run(self) -> LaneWaits:
+    def run(self, until: str = "") -> LaneWaits:
+        """Every lane's voters; ``until="checkin"``: the check-in line only (the other lines NaN)."""
+        with np.errstate(invalid="ignore"):  # inf - inf for voters who never stood in a line
+            return self._run(until)
+
+    def _run(self, until: str) -> LaneWaits:
         arrival = self.pad("arrival")
         valid = np.isfinite(arrival)
         checkin = self.pad("checkin")
-        requested, called, outcome = self._check_in(arrival, checkin)
+        requested, called, outcome = self._check_in(arrival.shape)
         gone = outcome != 0
         outcome[~valid] = -1
         wait_pb = called - requested
+        nan = ~valid | gone
+        if until == "checkin":
+            empty = np.full(arrival.shape, np.nan)
+            wait_pb[nan] = np.nan
+            return LaneWaits(valid, arrival, wait_pb, {"checkin": wait_pb, "voting": empty, "scanner": empty}, outcome.astype(np.int8))
         walked = called + checkin + self.pad("walk")
         regular = self.pad("regular", False) & ~gone & valid
         affidavit = ~self.pad("regular", True) & ~gone & valid
@@ -159,37 +170,61 @@ class Lanes:
         else:
             waits = self._paper(walked, regular, affidavit, audio, wait_pb)
         wait, voting, scanner = waits
-        nan = ~valid | gone
         for w in (wait, voting, scanner):
             w[nan] = np.nan
-        wait_pb = np.where(nan, np.nan, wait_pb)
+        wait_pb[nan] = np.nan
         return LaneWaits(valid, arrival, wait, {"checkin": wait_pb, "voting": voting, "scanner": scanner}, outcome.astype(np.int8))
 
     # ------------------------------------------------------------------ check-in
-    def _check_in(self, arrival: np.ndarray, checkin: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        lanes, width = arrival.shape
-        if self.scenario.giving_up.enabled is not True:
-            return arrival, self._serve("PB", arrival, checkin), np.zeros((lanes, width), np.int64)
-        requested, called, outcome = np.full((lanes, width), np.inf), np.full((lanes, width), np.inf), np.zeros((lanes, width), np.int64)
-        gu = self.scenario.giving_up
-        electronic = self.spec.equipment.pollbook == "electronic"
+    def _check_in(self, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(request time, time called, outcome) of every lane's voters at the check-in line. Lanes
+        with the same day, stations and closures share one answer (kept in :attr:`cache`)."""
+        lanes, width = shape
+        requested, called, outcome = np.full(shape, np.inf), np.full(shape, np.inf), np.zeros(shape, np.int64)
         closures = self.closures.get("PB")
-        done: dict[tuple, tuple] = {}
+        keys = []
         for lane in range(lanes):
             units = int(self.units["PB"][lane])
             closed = None
             if closures is not None:
-                closed = [[(a, b) for a, b in zip(closures.start[lane, u], closures.end[lane, u], strict=True) if a < np.inf] for u in range(units)]
-            key = (int(self.lane_day[lane]), units, repr(closed))
-            if key not in done:
-                d = self.days[key[0]]
-                line = CheckInDraws(d.arrival.tolist(), d.checkin.tolist(), d.patience.tolist(), d.come_back.tolist(), d.come_back_after.tolist())  # type: ignore[union-attr]
-                done[key] = check_in_giving_up(line, units, d.t_open, self.t_close, checkin_minutes_per_voter(self.scenario, electronic, units),
-                                               gu.balking, gu.reneging, closed)  # fmt: skip
-            r, c, o = done[key]
-            n = len(r)
-            requested[lane, :n], called[lane, :n], outcome[lane, :n] = r, c, o
+                closed = tuple(tuple((float(a), float(b)) for a, b in zip(closures.start[lane, u], closures.end[lane, u], strict=True) if a < np.inf)
+                               for u in range(units))  # fmt: skip
+            keys.append((int(self.lane_day[lane]), units, closed))
+        todo = [k for k in dict.fromkeys(keys) if k not in self.cache]
+        if self.scenario.giving_up.enabled is True:
+            for key in todo:
+                self.cache[key] = self._giving_up(*key)
+        elif todo:  # one batch of lanes, one per distinct (day, stations, closures)
+            days = [self.days[k[0]] for k in todo]
+            n = max(d.n for d in days)
+            times, service = np.full((len(todo), n), np.inf), np.full((len(todo), n), np.inf)
+            for j, d in enumerate(days):
+                times[j, : d.n], service[j, : d.n] = d.arrival, d.checkin
+            shut = None
+            if closures is not None:
+                most = max(1, max((len(c) for k in todo for c in k[2] or ()), default=1))
+                cmax = max(k[1] for k in todo)
+                start, end = np.full((len(todo), cmax, most), np.inf), np.full((len(todo), cmax, most), np.inf)
+                for j, k in enumerate(todo):
+                    for u, spans in enumerate(k[2] or ()):
+                        for m, (a, b) in enumerate(spans):
+                            start[j, u, m], end[j, u, m] = a, b
+                shut = Closures(start, end)
+            got = serve(times, service, np.array([k[1] for k in todo]), np.array([d.t_open for d in days]), closures=shut)
+            for j, (key, d) in enumerate(zip(todo, days, strict=True)):
+                self.cache[key] = (d.arrival, got[j, : d.n], np.zeros(d.n, np.int64))
+        for lane, key in enumerate(keys):
+            r, c, o = self.cache[key]
+            requested[lane, : len(r)], called[lane, : len(r)], outcome[lane, : len(r)] = r, c, o
         return requested, called, outcome
+
+    def _giving_up(self, day: int, units: int, closed: tuple | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        d, gu = self.days[day], self.scenario.giving_up
+        line = CheckInDraws(d.arrival.tolist(), d.checkin.tolist(), d.patience.tolist(), d.come_back.tolist(), d.come_back_after.tolist())  # type: ignore[union-attr]
+        per_voter = checkin_minutes_per_voter(self.scenario, self.spec.equipment.pollbook == "electronic", units)
+        r, c, o = check_in_giving_up(line, units, d.t_open, self.t_close, per_voter, gu.balking, gu.reneging,
+                                     [list(spans) for spans in closed] if closed is not None else None)  # fmt: skip
+        return np.array(r), np.array(c), np.array(o, np.int64)
 
     # ------------------------------------------------------------------ DRE precinct
     def _dre(self, walked, regular, affidavit, audio, wait_pb) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -223,10 +258,11 @@ class Lanes:
         minutes = [stock[:, :size], stock[:, size:]]  # first guess: DRE rolls first, then the accessible unit's
         rows = np.arange(lanes)[:, None]
         for _ in range(4 * size + 4):
-            ends = []
+            ends: list[np.ndarray] = []
             for (pool, who), m in zip(lines, minutes, strict=True):
                 rolls = Rolls(capacity, rejects, m)
                 start = np.where(who, self._serve(pool, np.where(who, walked, np.inf), vote, rolls=rolls), start)
+                assert rolls.ends is not None
                 ends.append(rolls.ends)
             when = np.concatenate(ends, axis=1)
             rank = np.argsort(np.argsort(when, axis=1, kind="stable"), axis=1)
@@ -240,40 +276,66 @@ class Lanes:
     # ------------------------------------------------------------------ paper precinct
     def _paper(self, walked, regular, affidavit, audio, wait_pb) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         vote, remark, scan, spoil = self.pad("vote"), self.pad("remark"), self.pad("scan"), self.pad("spoil_replace")
-        mistake = self.pad("spoil_mistake", False) & regular
-        over = self.pad("overvote_spoil", False) & regular
+        mistake = _Few(self.pad("spoil_mistake", False) & regular)  # back to the booths after spoiling a ballot
+        over = _Few(self.pad("overvote_spoil", False) & regular)  # back after the scanner returned it overvoted
         zero = np.zeros(walked.shape)
         refeed = np.where(self.pad("misfeed", False), scan, zero)  # the first feed misfeeds: fed again
         as_is = np.where(self.pad("cast_as_is", False), scan, zero)  # the first ballot comes back and is cast as is
-        as_is2 = np.where(self.pad("replaced_as_is", False), scan, zero)
+        as_is2 = over.take(np.where(self.pad("replaced_as_is", False), scan, zero), 0.0)
         # the BMD line (audio voters: no spoiled ballot comes back to it) is settled at once
         bmd = self._serve("BMD", np.where(regular & audio, walked, np.inf), vote)
-        booth_first = (regular & ~audio) | affidavit
-        at_mistake = np.where(mistake, LATER, np.inf)  # when a voter comes back to re-mark: not known yet
-        at_over = np.where(over, LATER, np.inf)
+        first = np.where((regular & ~audio) | affidavit, walked, np.inf)
+        at_mistake, at_over = mistake.later(), over.later()  # when voters come back to re-mark: not known yet
+        remark_m, remark_o, scan_o = mistake.take(remark), over.take(remark), over.take(scan)
         for _ in range(2 * walked.shape[1] + 2):  # each round settles at least the earliest return
-            times = np.concatenate([np.where(booth_first, walked, np.inf), at_mistake, at_over], axis=1)
-            b1, b2, b3 = np.split(self._serve("BOOTH", times, np.concatenate([vote, remark, remark], axis=1)), 3, axis=1)
+            booth = self._serve("BOOTH", np.concatenate([first, at_mistake, at_over], axis=1), np.concatenate([vote, remark_m, remark_o], axis=1))
+            b1, b2, b3 = np.split(booth, np.cumsum([first.shape[1], at_mistake.shape[1]]), axis=1)
             marked = np.where(audio, bmd + vote, b1 + vote)  # the first ballot marked
-            feed1 = np.where(regular, np.where(mistake, b2 + remark, marked), np.inf)  # (a replacement, after a mistake)
-            feed2 = np.where(over, b3 + remark, np.inf)
-            times = np.concatenate([feed1, feed2], axis=1)
-            s1, s2 = np.split(self._serve("SCAN", times, np.concatenate([scan, scan], axis=1),
-                                          more=[np.concatenate([refeed, zero], axis=1), np.concatenate([as_is, as_is2], axis=1)]), 2, axis=1)  # fmt: skip
-            new_mistake = np.where(mistake, marked + spoil, np.inf)
-            new_over = np.where(over, s1 + scan + refeed + spoil, np.inf)  # handed back after the (re)feed
+            feed1 = np.where(regular, marked, np.inf)
+            feed1 = mistake.put(feed1, b2 + remark_m)  # a replacement, after a mistake
+            feed2 = b3 + remark_o
+            s1, s2 = np.split(self._serve("SCAN", np.concatenate([feed1, feed2], axis=1), np.concatenate([scan, scan_o], axis=1),
+                                          more=[np.concatenate([refeed, 0 * scan_o], axis=1), np.concatenate([as_is, as_is2], axis=1)]),
+                              [feed1.shape[1]], axis=1)  # fmt: skip
+            new_mistake = mistake.take(marked + spoil)
+            new_over = over.take(s1 + scan + refeed + spoil)  # handed back after the (re)feed
             if np.array_equal(new_mistake, at_mistake) and np.array_equal(new_over, at_over):
                 break
             at_mistake, at_over = new_mistake, new_over
         voting = np.where(regular & audio, bmd, b1) - walked  # the waits add up in the order the voter waited
         wait = wait_pb + voting
-        again = b2 - at_mistake
-        wait = np.where(mistake, wait + again, wait)
+        again = mistake.put(zero, b2 - at_mistake)
+        wait = np.where(mistake.mask, wait + again, wait)
         scanner = s1 - feed1
         wait = np.where(regular, wait + scanner, wait)
-        back, second = b3 - at_over, s2 - feed2
-        wait = np.where(over, wait + back + second, wait)
-        voting = np.where(mistake, voting + again, voting)
-        voting = np.where(over, voting + back, voting)
-        scanner = np.where(over, scanner + second, np.where(regular, scanner, np.nan))
+        back, second = over.put(zero, b3 - at_over), over.put(zero, s2 - feed2)
+        wait = np.where(over.mask, wait + back + second, wait)
+        voting = np.where(mistake.mask, voting + again, voting)
+        voting = np.where(over.mask, voting + back, voting)
+        scanner = np.where(over.mask, scanner + second, np.where(regular, scanner, np.nan))
         return wait, voting, scanner
+
+
+class _Few:
+    """The few voters of each lane that a mask picks, as columns of their own (``-1`` pads): a
+    spoiled ballot's second trip to the booths concerns 1 % of the voters, not every column."""
+
+    def __init__(self, mask: np.ndarray):
+        self.mask = mask
+        counts = mask.sum(axis=1)
+        rows, cols = np.nonzero(mask)
+        self.index = np.full((len(mask), int(counts.max()) if len(mask) else 0), -1)
+        self.index[rows, np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)] = cols
+        self.rows = np.broadcast_to(np.arange(len(mask))[:, None], self.index.shape)
+        self.here = self.index >= 0
+
+    def later(self) -> np.ndarray:
+        return np.where(self.here, LATER, np.inf)
+
+    def take(self, values: np.ndarray, fill: float = np.inf) -> np.ndarray:
+        return np.where(self.here, np.take_along_axis(values, np.maximum(self.index, 0), 1), fill)
+
+    def put(self, base: np.ndarray, values: np.ndarray) -> np.ndarray:
+        out = base.copy()
+        out[self.rows[self.here], self.index[self.here]] = values[self.here]
+        return out

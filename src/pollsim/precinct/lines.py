@@ -93,7 +93,7 @@ def serve(times: np.ndarray, service: np.ndarray, units: np.ndarray, t_open: np.
         on_roll = np.zeros((lanes, cmax), np.int64)
         out = np.zeros(lanes, np.int64)
         stock = rolls.minutes.shape[1]
-        rolls.ends = np.full((lanes, stock), np.inf)
+        ends = rolls.ends = np.full((lanes, stock), np.inf)
     for k in range(steps):
         if closures is None:
             j = free.argmin(axis=1)
@@ -114,7 +114,7 @@ def serve(times: np.ndarray, service: np.ndarray, units: np.ndarray, t_open: np.
                     filled = n >= rolls.capacity
                 if filled.any():
                     m = np.minimum(out, stock - 1)
-                    rolls.ends[rows[filled], m[filled]] = end[filled]
+                    ends[rows[filled], m[filled]] = end[filled]
                     end = np.where(filled, end + rolls.minutes[rows, m], end)
                     out += filled
                     n = np.where(filled, 0, n)

@@ -88,6 +88,9 @@ def summary_section(run: ReportData) -> Section:
         ("wait_p50", "wait in line: median", w["p50"], f"{w['p50']:.1f} min"),
         ("wait_p95", "wait in line: 95th percentile", w["p95"], f"{w['p95']:.1f} min"),
         ("wait_max", "wait in line: longest", w["max"], f"{w['max']:.1f} min"),
+        *([("lost_voters", "voters who gave up on the line (not ballots)", s["lost_voters"]["total"],
+            f"{number(s['lost_voters']['total'])} ({number(s['lost_voters']['balked'])} left at the door, "
+            f"{number(s['lost_voters']['reneged'])} left the line)")] if "lost_voters" in s else []),
         ("last_voter_out", "last voter out", s["last_voter_out"], text(s["last_voter_out"])),
         ("incidents", "units out of service", len(out), number(len(out)) + (" (see Incidents)" if out else "")),
         ("flagged_precincts", "precincts flagged (§23-15-615)", "" if flagged is None else flagged,

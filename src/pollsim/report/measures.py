@@ -165,7 +165,7 @@ def _marking(run: ReportData) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.n
     p = v["precinct"]
     regular = (v["outcome"] == int(Outcome.REGULAR)) & np.isfinite(v["mark_end"])
     audio = v["need"] == int(VoterNeed.AUDIO)
-    sealed = v["outcome"] != int(Outcome.REGULAR)  # affidavit envelope or a ballot lost: marked in a booth
+    sealed = (v["outcome"] == int(Outcome.AFFIDAVIT)) | (v["outcome"] == int(Outcome.BALLOT_LOST))  # marked in a booth (not a voter who gave up)
     marked = v["mark_end"] - v["vote_start"]
     booth_unit = np.where(regular & ~audio, v["marking_station"], np.where(sealed, v["voting_station"], -1))
     booth_busy = np.where(regular, marked, v["vote_end"] - v["vote_start"])

@@ -1,7 +1,7 @@
 """The voter roll across election cycles: registration, list maintenance and restored suffrage (issue 17).
 
 Mississippi's statewide roll as numpy columns, one row per person (synthetic identities), lived from
-2017 through the years asked for: people move, die, come of age, arrive, are convicted and complete
+2018 through the years asked for: people move, die, come of age, arrive, are convicted and complete
 their sentences (rates with sources: :mod:`pollsim.roll.rates`); the circuit clerks keep the roll as
 the law says (law.md, "Pollbooks and who votes a regular ballot": 30-day book closing with the
 Sunday and holiday rule, confirmation notices and inactive status, removal after two federal

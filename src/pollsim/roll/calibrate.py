@@ -4,24 +4,30 @@ The population flows and the law are left as they are; the calibration adjusts t
 county, and nothing else:
 
 1. **Notice practice**: the share of notice triggers the county acts on. Counties differ widely
-   (EAVS 2020: 7 inactive voters of 7,953 in Kemper, 36 % in the most); a county's practice starts
-   at its EAVS inactive share over ``Rates.full_practice_inactive_share`` (capped at 1).
-2. **The size of its roll on the first day** (1 January 2017, when the roll is built clean).
-   A quick pass at a quarter of the population measures what the years to November 2020 do to
-   each county's roll; the sizes and practices are scaled by the ratio of target to result, aiming a
-   little low (0.4 % of the roll, or 3 standard deviations of chance, whichever is more; 5 % for
-   inactive voters).
-3. **Records of people who left the state before 2017 and are still on the roll**, added to make
-   the count exact: active ones who last voted in the 2016 general, inactive ones sent a notice
-   just before 2017. Nothing happens to such a record before November 2020 (the no-vote rule
-   and the removal clock cannot reach it sooner, and the person does not vote), so adding k of
-   them raises the count by exactly k. Every roll carries deadwood of this kind; this is the gap
-   between what the rates produce and what the county reported.
+   (EAVS 2020: 7 inactive voters of 7,953 in Kemper, 36 % in Tunica). Two quick passes over a
+   quarter of the people each give the five groups of every county a different practice
+   (x0.25 to x4 around a first guess, then x0.6 to x1.6 around the fit); a line through log
+   inactive share against log practice (one slope for the state, fitted across the groups) gives
+   the practice that meets the county's EAVS inactive share.
+2. **The size of its roll on the first day** (1 January 2018, when the roll is built clean, every
+   registrant active and living where registered): scaled by the ratio of the EAVS total to the
+   quick passes' November 2020 total.
+3. **Records of people who left the state and are still on the roll**, added at the count to make
+   it exact: active ones who voted in the 2019 governor's election and left unreported, inactive
+   ones sent a notice in December 2016 who never answered. Nothing would have happened to such a
+   record before November 2020 (the no-vote rule and the removal clock cannot reach it sooner, and
+   the person does not vote), so adding k of them raises the count by exactly k. Every roll
+   carries deadwood of this kind; this is the gap between what the rates produce and what the
+   county reported.
 
-The count compared is the pollbook of the 3 November 2020 general (active and inactive records
-registered by the 5 October deadline), before any vote is cast. When the quick pass leaves a
-county above its target (a chance excess), that county's size or practice is lowered and the
-roll drawn again (at most three times).
+For the added records never to be negative, the full run aims low: by three standard deviations
+of the quick passes' estimate (a quarter of the people: twice the relative error of the full run),
+at least 5 % of the inactive voters (the noise there is half again a count's: the practice is fitted
+on it) and 0.3 % of the roll, plus three times the inactive margin on
+the total (inactive voters short of their aim are active voters over theirs). When chance still
+leaves a county above its target, that county is aimed lower and the roll drawn again (at most four
+attempts; one is the rule). The count compared is the pollbook of the 3 November 2020 general
+(active and inactive records registered by the 5 October deadline), before any vote is cast.
 """
 
 from __future__ import annotations
@@ -70,7 +76,7 @@ class Calibration:
             out.append({"county": name, "eavs_active": int(self.target_active[c]), "eavs_inactive": int(self.target_inactive[c]),
                         "rates_active": int(self.simulated_active[c]), "rates_inactive": int(self.simulated_inactive[c]),
                         "added_active": int(self.added_active[c]), "added_inactive": int(self.added_inactive[c]),
-                        "practice": round(float(self.practice[c]), 6), "roll_2017": int(self.sizes[c])})  # fmt: skip
+                        "practice": round(float(self.practice[c]), 6), "roll_2018": int(self.sizes[c])})  # fmt: skip
         return out
 
 
@@ -169,8 +175,8 @@ def calibrated(geo: Geography, rates: Rates, law: Law, seed: int, scale: float, 
     # the size carry twice the relative chance error), so that every count stays under its target; the
     # calibration's records make up the rest
     slack = 1.0
-    low_i = np.maximum(ti - slack * _margin(ti, 0.05, scale / quick), 0)
-    low_total = total - slack * _margin(total, 0.003, scale / quick, CHURN) - 2 * (ti - low_i)  # inactive voters short are active ones over
+    low_i = np.maximum(ti - slack * _margin(ti, 0.05, scale / quick, 1.5), 0)
+    low_total = total - slack * _margin(total, 0.003, scale / quick, CHURN) - 3 * (ti - low_i)  # inactive voters short are active ones over
     full = np.round(sizes * scale / quick * low_total / np.maximum(total, 1)).astype(np.int64)
     aim = np.clip(practice * (np.maximum(low_i, 0.5) / np.maximum(ti, 0.5)) ** (1 / slope), 0.0, 1.0)
     for attempt in range(1, ATTEMPTS + 1):
@@ -180,10 +186,11 @@ def calibrated(geo: Geography, rates: Rates, law: Law, seed: int, scale: float, 
             da, di = _count_and_fill(sim, ta, ti)
         except _Over as over:  # a county above its target by chance: aim it lower and draw the roll again
             da, di = over.args
+            del sim, over  # before the next roll is drawn (memory)
             bad = (da > ta) | (di > ti)
             slack += 1.0
-            low_i = np.maximum(ti - slack * _margin(ti, 0.05, scale / quick), 0)
-            low_total = total - slack * _margin(total, 0.003, scale / quick, CHURN) - 2 * (ti - low_i)
+            low_i = np.maximum(ti - slack * _margin(ti, 0.05, scale / quick, 1.5), 0)
+            low_total = total - slack * _margin(total, 0.003, scale / quick, CHURN) - 3 * (ti - low_i)
             full = np.where(bad, np.round(full * low_total / np.maximum(da + di, 1)), full).astype(np.int64)
             aim = np.where(bad & (di > 0), np.clip(aim * (np.maximum(low_i, 0.5) / np.maximum(di, 0.5)) ** (1 / slope), 0.0, 1.0), aim)
             continue
@@ -192,7 +199,7 @@ def calibrated(geo: Geography, rates: Rates, law: Law, seed: int, scale: float, 
 
 
 CHURN = 0.3
-"""Share of a county's roll that comes or goes between 2017 and November 2020 (deaths, moves, new
+"""Share of a county's roll that comes or goes between 2018 and November 2020 (deaths, moves, new
 registrants, notices): the part of its count that chance moves."""
 SPREADS = ((0.25, 0.5, 1.0, 2.0, 4.0), (0.6, 0.8, 1.0, 1.25, 1.6))
 """The practice multipliers of the two quick passes: wide, then around the first fit."""

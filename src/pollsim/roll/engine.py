@@ -30,7 +30,7 @@ from pollsim.roll.population import Moves, Population
 from pollsim.roll.rates import Law, Rates
 from pollsim.roll.table import GONE, Notice, Reason, Roll, Sentence, Status, uniform
 
-FIRST_DAY = "2017-01-01"
+FIRST_DAY = "2018-01-01"
 """The roll is built clean on this day; the years to 2020 give it its inactive voters and deadwood."""
 
 MEASURES = ("notices", "answered", "registered", "transfers", "reinstated", "changes",

@@ -27,7 +27,7 @@ import numpy as np
 from pollsim.roll.calendar import NEVER, day, scheduled_elections
 from pollsim.roll.geography import Geography, geography, pick_counties, pick_precincts
 from pollsim.roll.rates import Rates, Source
-from pollsim.roll.table import AWAY, Roll, Sentence, Status
+from pollsim.roll.table import AWAY, Notice, Roll, Sentence, Status
 from pollsim.roll.table import Source as Src
 
 YEAR = 365.25
@@ -64,12 +64,12 @@ def _ages(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def _first_report(rng: np.random.Generator, when: np.ndarray, sources: Sequence[tuple[int, Source]]) -> tuple[np.ndarray, np.ndarray]:
     """When the first of ``sources`` reports events at ``when`` (NEVER if none does), and which."""
-    best = np.full(len(when), NEVER, dtype=np.int64)
-    who = np.zeros(len(when), dtype=np.uint8)
-    ok = when < NEVER
+    n = len(when)
+    best = np.full(n, NEVER, dtype=np.int64)
+    who = np.zeros(n, dtype=np.uint8)
     for code, src in sources:
-        hit = ok & (rng.random(len(when)) >= src.miss)
-        at = when + np.ceil(rng.exponential(src.delay_days, len(when))).astype(np.int64)
+        hit = rng.random(n, dtype=np.float32) >= np.float32(src.miss)
+        at = when + np.ceil(rng.standard_exponential(n, dtype=np.float32) * np.float32(src.delay_days)).astype(np.int64)
         better = hit & (at < best)
         best = np.where(better, at, best)
         who = np.where(better, code, who)
@@ -120,8 +120,9 @@ class Population:
         target = np.interp(since, bounds, cum) + rng.exponential(1.0, r.n) / scale
         death = np.interp(target, cum, bounds)
         r.death = np.where((target < cum[-1]) & (death <= self.last), np.ceil(death), NEVER).astype(np.int32)
-        r.death_learned, r.death_source = _first_report(rng, r.death.astype(np.int64),
-                                                        [(Src.OBITUARY, rates.obituaries), (Src.DHS, rates.dhs), (Src.CORONER, rates.coroners)])  # fmt: skip
+        dead = np.flatnonzero(r.death < NEVER)
+        r.death_learned[dead], r.death_source[dead] = _first_report(rng, r.death[dead].astype(np.int64),
+                                                                    [(Src.OBITUARY, rates.obituaries), (Src.DHS, rates.dhs), (Src.CORONER, rates.coroners)])  # fmt: skip
 
     def _convictions(self, r: Roll, since: np.ndarray, until: np.ndarray) -> None:
         """At most one conviction per person between ``since`` and ``until`` (death or leaving)."""
@@ -273,11 +274,14 @@ class Population:
         return _take(r, np.flatnonzero(apply <= self.last))
 
     def reserve(self, active: np.ndarray, inactive: np.ndarray) -> Roll:
-        """Calibration records: people who left the state before the first day and are still on the roll.
+        """Calibration records, added to the November 2020 pollbook (:mod:`pollsim.roll.calibrate`).
 
-        ``active[c]`` of them last voted in the 2016 general (the no-vote rule cannot reach them before
-        2021); ``inactive[c]`` were sent a notice just before the first day (no removal before two more
-        federal generals). Nothing happens to either before the November 2020 roll is counted.
+        ``active[c]`` people who voted in the 2019 governor's election and left the state in December
+        2019 without any source reporting it: no notice could reach them before 2023 (the no-vote rule
+        needs two federal generals, or another governor's election, after that vote). ``inactive[c]``
+        people sent a notice on a USPS change of address in December 2016 who left and never answered:
+        removed at the first systematic run after the 2020 general, with the others of their kind.
+        Neither kind votes. So nothing would have happened to these records before the count.
         """
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, 99]))
         parts = []
@@ -290,18 +294,17 @@ class Population:
             r.home[:] = AWAY
             r.birth = (self.first - np.round((25 + rng.random(n) * 50) * YEAR)).astype(np.int32)
             r.first, r.middle, r.last = (rng.integers(0, k, n, dtype=np.uint8) for k in (100, 26, 50))
-            r.reg_date = (self.first - 400 - (rng.random(n) * 10 * YEAR)).astype(np.int32)
+            r.reg_date = (day("2016-01-01") - (rng.random(n) * 10 * YEAR)).astype(np.int32)
             r.status[:] = status
-            r.moved[:] = day("2016-12-01")
             r.latent[:] = -10.0
             if status == Status.ACTIVE:
-                r.last_vote[:] = day("2016-11-08")
-                r.activity[:] = day("2016-11-08")
+                r.moved[:] = day("2019-12-01")
+                r.last_vote[:] = r.activity[:] = day("2019-11-05")
             else:
-                r.notice_date[:] = day("2016-12-01")
-                r.notice_reason[:] = 1
-                r.last_notice[:, 0] = day("2016-12-01")
-                r.activity[:] = np.minimum(r.reg_date, day("2012-11-06"))
+                r.moved[:] = day("2016-11-01")
+                r.notice_date[:] = r.last_notice[:, Notice.NCOA - 1] = day("2016-12-01")
+                r.notice_reason[:] = Notice.NCOA
+                r.activity[:] = r.reg_date
             r.reserve[:] = True
             parts.append(r)
         return Roll.concat(parts)

@@ -11,6 +11,7 @@ the absentee counts are zero.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -27,6 +28,22 @@ _CANVASS = (
     *(f"affidavit_{f}" for f in AFFIDAVIT_FIELDS), "count_time", "count_county", "count_group", "count_ballots", "curve",
     "certified_at", "commissioner_minutes", "per_diem", "county_names", "affidavit_rejections", "deadline",
 )  # fmt: skip
+
+
+ABSENTEE_TABULATOR = "AB-SCAN"
+"""The tabulator name of a county's absentee scanner in manifests and CVR files."""
+
+
+@dataclass(frozen=True)
+class CountedBatch:
+    """A batch counted after the polls closed: the resolution board's absentee batches
+    (``COUNTY/AB-0001``) and each county's accepted affidavit ballots (``COUNTY/AFF``)."""
+
+    county: str
+    tabulator: str
+    name: str
+    ballots: int
+    group: str  # "absentee" or "provisional" (NIST CountItemType)
 
 
 class AbsenteeReader(RunDirBase):
@@ -102,3 +119,60 @@ class AbsenteeReader(RunDirBase):
         counted = self.canvass_arrays["affidavit_counted"].astype(bool)
         z = self.load_arrays("ballots.npz", ("affidavit", "affidavit_precinct"))
         return z["affidavit"][counted], z["affidavit_precinct"][counted]
+
+    @cached_property
+    def counted_batches(self) -> list[CountedBatch]:
+        """The absentee batches (in absentee.npz order), then one affidavit batch per county with counted affidavit ballots."""
+        out = []
+        if self.has_absentee:
+            ix = self.absentee_index
+            counties = [str(c) for c in ix["county_names"]]
+            for name, c, n in zip(self.absentee_batch_names(), ix["batch_county"].tolist(), ix["batch_ballots"].tolist(), strict=True):
+                out.append(CountedBatch(counties[int(c)], ABSENTEE_TABULATOR, name, int(n), "absentee"))
+        _, pre = self.affidavits_counted()
+        county_of = [p.county for p in self.precincts]
+        for county in self.counties:
+            n = sum(1 for p in pre.tolist() if county_of[p] == county)
+            if n:
+                out.append(CountedBatch(county, ABSENTEE_TABULATOR, f"{county}/AFF", n, "provisional"))
+        return out
+
+    def counted_rows(self, layer: str = "cvr") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The ballots counted after the polls closed, as the CVR exports list them after the regular
+        ones: (rows ``uint8[k, width]``, precinct ``int32[k]``, batch ``int64[k]`` (index into
+        :attr:`counted_batches`), position ``int64[k]`` (1-based, in the batch)). Absentee ballots
+        in absentee.npz order, then the accepted affidavit ballots county by county."""
+        parts_rows: list[np.ndarray] = []
+        parts_pre: list[np.ndarray] = []
+        parts_batch: list[np.ndarray] = []
+        if self.has_absentee:
+            ix = self.absentee_index
+            parts_rows.append(self.absentee_layer(layer))
+            parts_pre.append(ix["precinct"].astype(np.int32))
+            parts_batch.append(ix["batch"].astype(np.int64))
+        rows, pre = self.affidavits_counted(layer)
+        if len(pre):
+            county_index = {c: i for i, c in enumerate(self.counties)}
+            aff_batch = {b.county: k for k, b in enumerate(self.counted_batches) if b.group == "provisional"}
+            county = np.array([county_index[p.county] for p in self.precincts], np.int64)[pre]
+            order = np.argsort(county, kind="stable")
+            names = {county_index[c]: k for c, k in aff_batch.items()}
+            parts_rows.append(rows[order])
+            parts_pre.append(pre[order].astype(np.int32))
+            parts_batch.append(np.array([names[int(c)] for c in county[order].tolist()], np.int64))
+        if not parts_rows:
+            w = self.election.width
+            return np.zeros((0, w), np.uint8), np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        batch = np.concatenate(parts_batch)
+        return np.concatenate(parts_rows), np.concatenate(parts_pre), batch, positions(batch)
+
+
+def positions(keys: np.ndarray) -> np.ndarray:
+    """Each row's 1-based position among the rows of its key, in row order."""
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    starts = np.r_[True, sk[1:] != sk[:-1]] if len(sk) else np.zeros(0, bool)
+    first = np.maximum.accumulate(np.where(starts, np.arange(len(sk)), 0))
+    out = np.empty(len(keys), np.int64)
+    out[order] = np.arange(len(sk)) - first + 1
+    return out

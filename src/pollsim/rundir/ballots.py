@@ -19,7 +19,7 @@ import numpy as np
 from pollsim.audit.ballots import RunBallots
 from pollsim.files import one_line
 from pollsim.reconcile import PrecinctCounts
-from pollsim.rundir.absentee_read import AbsenteeReader
+from pollsim.rundir.absentee_read import AbsenteeReader, positions
 from pollsim.rundir.layout import VOTER_FIELDS
 from pollsim.rundir.read import RunDirError
 
@@ -122,16 +122,7 @@ class RunDir(AbsenteeReader):
     @cached_property
     def batch_sequence(self) -> np.ndarray:
         """``int64[n]``: each ballot's 1-based position among its batch's ballots, in cast order."""
-        keys = self.batch_keys
-        n = len(keys)
-        order = np.argsort(keys, kind="stable")
-        sorted_keys = keys[order]
-        starts = np.ones(n, bool)
-        starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
-        first = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
-        seq = np.empty(n, np.int64)
-        seq[order] = np.arange(n) - first + 1
-        return seq
+        return positions(self.batch_keys)
 
     # ------------------------------------------------------------------ ballot matrices
 

@@ -139,7 +139,15 @@ def summary(run: ElectionDayRun, layers: dict[str, np.ndarray] | None = None) ->
         "incidents": [incident_entry(p.precinct, inc) for p in run.precincts for inc in p.incidents],
         **({"description": run.scenario.description} if run.scenario.description else {}),
         **({"notice": list(run.scenario.notice)} if run.scenario.notice else {}),
+        **({"lost_voters": _lost(run)} if run.scenario.giving_up.enabled else {}),
     }
+
+
+def _lost(run: ElectionDayRun) -> dict:
+    """Voters who gave up on the check-in line (scenario ``giving_up``), per precinct and hour."""
+    from pollsim.precinct.giving_up import lost_voters
+
+    return lost_voters(run.precincts)
 
 
 def incident_entry(precinct: str, inc: dict) -> dict:

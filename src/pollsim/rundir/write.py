@@ -194,9 +194,14 @@ def _stamped(run: RunDir, doc: dict) -> dict:
 def write_reconciliation(run: RunDir, report: ReconciliationReport) -> dict:
     """Write ``reconciliation.csv`` and ``reconciliation.json`` into the run; return the JSON document."""
     rows = report.rows()
+    lost = run.summary.get("lost_voters")
+    if lost is not None:  # voters who gave up on the line: not ballots, so in no §23-15-615 total, but the line's cost
+        per = lost.get("precincts") or {}
+        for r in rows:
+            r["voters_lost"] = sum(int((per.get(r["precinct"]) or {}).get(k, 0)) for k in ("balked", "reneged"))
     header = list(rows[0]) if rows else ["precinct"]
     atomic_text(run.dir / "reconciliation.csv", csv_text(header, [list(r.values()) for r in rows]))
-    doc = _stamped(run, report.to_dict())
+    doc = _stamped(run, {**report.to_dict(), "precincts": rows})
     atomic_text(run.dir / "reconciliation.json", json.dumps(doc, indent=2) + "\n")
     return doc
 
