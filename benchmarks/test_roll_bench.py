@@ -5,8 +5,9 @@ years) is calibrated to EAVS 2020 and lived from its first day (2018-01-01) to 2
 months of list maintenance and 19 elections. The baseline, in the same session, puts the same rows
 through a plain numpy pass with the same calendar: per month a status rule over every row, per
 election a keyed random draw and a count per county. The machine is shared, so the 15-second target
-is checked against the baseline's speed: the roll must take at most 15 s times the baseline's
-slowdown against its quiet figure (``BASELINE_QUIET``, docs/performance.md). Run:
+is checked in CPU seconds (one core: time spent waiting for the CPU does not count) against the
+baseline's speed: the roll may take at most 15 s times the baseline's slowdown against its figure on
+the project machine at its quietest (``BASELINE_QUIET``, docs/performance.md). Run:
 
     .venv/bin/pytest benchmarks/test_roll_bench.py --benchmark-only -s -p no:randomly
 """
@@ -23,8 +24,8 @@ from pollsim.roll import simulate_roll
 from pollsim.roll.calendar import day, scheduled_elections
 from pollsim.roll.table import uniform
 
-BASELINE_QUIET = 1.6
-"""Seconds the baseline takes on the project machine when it is not shared (docs/performance.md)."""
+BASELINE_QUIET = 1.66
+"""CPU seconds of the baseline on the project machine at its quietest seen (docs/performance.md)."""
 TIMES: dict[str, float] = {}
 
 
@@ -54,8 +55,15 @@ def rows() -> int:
 
 
 def test_baseline_plain_numpy_pass(benchmark, rows):
-    benchmark.pedantic(plain_pass, args=(rows,), rounds=3, iterations=1)
-    TIMES["baseline"] = benchmark.stats.stats.min
+    cpu: list[float] = []
+
+    def timed() -> None:
+        start = time.process_time()
+        plain_pass(rows)
+        cpu.append(time.process_time() - start)
+
+    benchmark.pedantic(timed, rounds=3, iterations=1)
+    TIMES["baseline"] = min(cpu)
 
 
 def test_statewide_roll_2020_2028(benchmark):
@@ -65,13 +73,12 @@ def test_statewide_roll_2020_2028(benchmark):
     cpu = time.process_time() - start
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    took = benchmark.stats.stats.min
     registered = sum(int(run.record("2020-11-03").metrics[:, k].sum()) for k in (0, 1))  # active + inactive
     baseline = TIMES.get("baseline", BASELINE_QUIET)
     allowed = 15.0 * max(1.0, baseline / BASELINE_QUIET)
     print(f"\nroll: {registered:,} registrants in November 2020, {run.roll.n:,} people, {len(run.records)} elections: "
-          f"{took:.1f} s wall ({cpu:.1f} s CPU), numpy peak {peak / 2**20:.0f} MiB; baseline {baseline:.2f} s "
-          f"(quiet {BASELINE_QUIET} s): allowed {allowed:.1f} s, ratio {took / baseline:.1f}")  # fmt: skip
+          f"{cpu:.1f} s CPU ({benchmark.stats.stats.min:.1f} s wall), numpy peak {peak / 2**20:.0f} MiB; "
+          f"baseline {baseline:.2f} s CPU (quietest {BASELINE_QUIET} s): allowed {allowed:.1f} s, ratio {cpu / baseline:.1f}")  # fmt: skip
     assert registered == 2_143_149  # EAVS 2020: 1,982,632 active + 160,517 inactive
     assert peak < 2**30
-    assert took < allowed
+    assert cpu < allowed

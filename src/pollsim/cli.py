@@ -116,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
     p.add_argument("--night", action="store_true", help="run election night even for one precinct")
     _engine_options(p)
+    p.add_argument("--roll", default=None, help="a roll directory (pollsim roll simulate): take each precinct's pollbook from it")
+    p.add_argument("--election", default=None, metavar="DATE", help="with --roll: the election (YYYY-MM-DD) whose pollbooks to use")
     p.add_argument("--serial", type=int, default=0, metavar="K",
                    help="read the first K precincts' DREs and scanners over emulated serial ports and check them against the day's records")  # fmt: skip
 

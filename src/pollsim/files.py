@@ -12,10 +12,11 @@ A leaf module: it imports nothing from pollsim but :mod:`pollsim.errors`.
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import os
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from pollsim.errors import PollsimError
 
-__all__ = ["atomic_bytes", "atomic_open", "atomic_symlink", "atomic_text", "one_line", "write_npz"]
+__all__ = ["atomic_bytes", "atomic_open", "atomic_symlink", "atomic_text", "csv_text", "one_line", "write_npz"]
 
 
 def one_line(exc: BaseException) -> str:
@@ -71,6 +72,15 @@ def atomic_text(path: Path | str, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     with atomic_open(path, "w") as f:
         f.write(text)
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A CSV table as text (``\\n`` line ends), ready for :func:`atomic_text`."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
 
 
 def atomic_bytes(path: Path | str, data: bytes) -> None:

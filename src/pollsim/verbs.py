@@ -39,6 +39,12 @@ def run(args: argparse.Namespace) -> int:
     from pollsim.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
+    if (args.roll is None) != (args.election is None):
+        raise PollsimError("--roll and --election go together: the roll directory and the election date (YYYY-MM-DD) whose pollbooks to use")
+    if args.roll is not None:
+        from pollsim.roll.pollbook import scenario_from_roll
+
+        scenario = scenario_from_roll(scenario, args.roll, args.election)
     seed = scenario.seed if args.seed is None else args.seed
     out = Path(args.out) if args.out else Path("runs") / scenario.scenario
     if args.serial < 0:
@@ -121,14 +127,16 @@ def reconcile(args: argparse.Namespace) -> int:
     return 0
 
 
-RECONCILE_CHECKS = {"pollbook_vs_receipt_book": "pb-rb", "ballots_received_vs_accounted": "rcv-acc", "voters_vs_ballots": "vot-bal", "ballots_vs_counters": "bal-ctr"}
+RECONCILE_CHECKS = {"pollbook_vs_receipt_book": "pb-rb", "ballots_received_vs_accounted": "rcv-acc", "voters_vs_ballots": "vot-bal", "ballots_vs_counters": "bal-ctr",
+                    "absentee_receipts_vs_counted": "ab-cnt"}  # fmt: skip
 RECONCILE_LEGEND = """\
 (a) voters marked VOTED in the pollbook   (b) receipt-book signatures + absentee
 (c) paper ballots received                (d) paper voted + unused + spoiled
 (e) DRE public counters                   (f) total ballots cast (no affidavit)
 thr: the precinct's threshold (§23-15-615(4)): a difference this big is flagged
 checks (docs/reconciliation.md): pb-rb (a) + absentee - (b)    rcv-acc (c) - (d)
-  vot-bal (a) + absentee - (f)   bal-ctr (f) - absentee - (e) - scanner counters"""
+  vot-bal (a) + absentee - (f)   bal-ctr (f) - absentee - (e) - scanner counters
+  ab-cnt absentee in the receipt book - absentee ballots counted"""
 
 
 def reconcile_table(doc: dict, width: int = 80) -> str:

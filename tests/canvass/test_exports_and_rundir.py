@@ -95,3 +95,16 @@ def test_nist_cvrs_carry_absentee_and_affidavit_batches_and_validate(written, tm
     assert {c["CreatingDeviceId"] for c in absentee + affidavit} == {"dev-absentee.Training"}
     assert sorted(c["BatchSequenceId"] for c in affidavit) == list(range(1, len(affidavit) + 1))
     assert retally_cvr_report(doc) == summary["canvass"]["tally"]
+
+
+def test_the_counted_batches_for_manifests_match_the_ballots(written):
+    run, out, _ = written
+    rd = RunDir(out)
+    batches = rd.counted_batches
+    rows, pre, batch, position = rd.counted_rows("paper")
+    assert [b.group for b in batches].count("provisional") == 1 and batches[-1].name == "Training/AFF"
+    assert sum(b.ballots for b in batches) == len(rows) == run.absentee.n_ballots + int(run.canvass.affidavit_counted.sum())
+    for k, b in enumerate(batches):
+        mine = np.flatnonzero(batch == k)
+        assert b.ballots == len(mine) and sorted(position[mine].tolist()) == list(range(1, b.ballots + 1))
+    assert np.array_equal(rows[: run.absentee.n_ballots], run.absentee.paper)

@@ -138,3 +138,21 @@ def test_a_bad_scenario_is_one_line_naming_file_line_and_field(tmp_path, capsys)
     assert main(["plan", str(bad), "--out", str(tmp_path / "out"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "bad.yaml:" in err and "replications" in err and "Traceback" not in err
+
+
+def test_poll_managers_are_planned_and_their_roster_meets_the_target_in_its_own_simulation(training_dict, tmp_path):
+    scenario = scenario_from(training_dict, staff={"crew": {"break_minutes": 45}})
+    path = tmp_path / "staffed.yaml"
+    import yaml
+
+    path.write_text(yaml.safe_dump(training_dict | {"staff": {"crew": {"break_minutes": 45}}}, sort_keys=False))
+    assert main(["plan", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    row = next(csv.DictReader((tmp_path / "out" / "plan.csv").open()))
+    assert int(row["managers_today"]) == 3 and int(row["managers_recommended"]) >= int(row["pollbooks_recommended"])
+    recommended = load_scenario(tmp_path / "out" / "recommended.yaml")
+    [roster] = recommended.staff.rosters
+    assert sum(p.role == "manager" for p in roster.people) == int(row["managers_recommended"])
+    assert days_meeting(recommended, scenario.seed) >= 19
+    fewer = roster.model_copy(update={"people": [p for p in roster.people if p.name != f"Poll manager {row['managers_recommended']}"]})
+    short = recommended.model_copy(update={"staff": recommended.staff.model_copy(update={"rosters": [fewer]})})
+    assert days_meeting(short, scenario.seed) < 19

@@ -20,6 +20,7 @@ from pollsim.precinct.election_day import precinct_seed
 from pollsim.precinct.lanes import DayDraws, Lanes
 from pollsim.precinct.lines import Closures, serve
 from pollsim.scenario import Scenario, build_election
+from pollsim.staff import staff_day
 from tests.conftest import scenario_from
 from tests.precinct.test_day import busy_precinct
 
@@ -32,7 +33,8 @@ def lanes_against_day(scenario: Scenario, index: int = 0, seeds=(1, 2)) -> tuple
     spec = scenario.precincts[index]
     days = [DayDraws.from_seed(scenario, election, spec, precinct_seed(s, index)) for s in seeds]
     units = {pool: np.full(len(seeds), spec.equipment.units(pool)) for pool in POOLS}
-    got = Lanes(scenario, spec, days, np.arange(len(seeds)), units).run()
+    staff = [staff_day(scenario, spec)] * len(seeds) if scenario.staff is not None else None
+    got = Lanes(scenario, spec, days, np.arange(len(seeds)), units, staff=staff).run()
     voters = lost = 0
     for k, seed in enumerate(seeds):
         v = simulate_precinct(scenario, election, spec, precinct_seed(seed, index)).voters
@@ -82,6 +84,22 @@ def test_voters_who_give_up_and_come_back(busy, kind):
 def test_voters_with_exponential_patience_who_do_not_balk(busy):
     scenario = busy("dre", giving_up={"enabled": True, "balking": False, "patience": {"distribution": "exponential", "mean": 15}})
     assert lanes_against_day(scenario, seeds=(4,))[1] > 50
+
+
+@pytest.mark.parametrize("kind", ["dre", "paper"])
+def test_stations_closed_for_want_of_staff_and_a_late_opening(busy, kind):
+    session = [{"date": "2026-10-01", "hours": 4}]
+    people = [
+        {"name": "A", "certified": True, "training": session, "breaks": [{"at": "09:00", "minutes": 45}, {"at": "16:00", "minutes": 30}]},
+        {"name": "B", "arrives": "06:10", "breaks": [{"at": "11:00", "minutes": 60}]},
+        {"name": "C", "role": "clerk", "arrives": "07:40", "leaves": "15:00"},
+        {"name": "D", "role": "clerk", "arrives": "06:30", "breaks": [{"at": "12:00", "minutes": 30}]},
+        {"name": "E", "arrives": "08:00", "breaks": [{"at": "10:30", "minutes": 30}]},
+    ]
+    scenario = busy(kind, staff={"rosters": [{"precinct": "training-1", "people": people}]}, giving_up={"enabled": True})
+    sd = staff_day(scenario, scenario.precincts[0])
+    assert sd.opens > 7 * 60 and sum(len(u) for u in sd.closed["PB"]) >= 4  # a late opening, stations closed
+    lanes_against_day(scenario, seeds=(1, 2))
 
 
 def test_mississippi_2024_precincts(ms_2024):

@@ -8,7 +8,8 @@ import re
 import subprocess
 import sys
 
-from pollsim.verbs import reconcile_table
+from pollsim.reconcile import CHECKS
+from pollsim.verbs import RECONCILE_CHECKS, reconcile_table
 
 
 def test_the_flagged_table_fits_80_columns_with_its_key_columns_whole(scratch_copy):
@@ -51,4 +52,4 @@ def test_a_long_check_list_moves_to_its_own_line(full_run):
     lines = reconcile_table(doc).splitlines()
     assert max(map(len, lines)) <= 80
     i = next(k for k, line in enumerate(lines) if line.startswith("a-rather-long-precinct-id"))
-    assert lines[i + 1].split() == ["pb-rb", "rcv-acc", "vot-bal", "bal-ctr"]
+    assert lines[i + 1].split() == [RECONCILE_CHECKS[c] for c in CHECKS]

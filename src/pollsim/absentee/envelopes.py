@@ -38,6 +38,8 @@ from pollsim.scenario.absentee_spec import REJECTION_REASONS, Absentee
 from pollsim.scenario.precinct_spec import PrecinctSpec
 
 _MISMATCH = REJECTION_REASONS.index("signature_mismatch")
+_MAIL, _IN_PERSON, _UOCAVA = int(Kind.MAIL), int(Kind.IN_PERSON), int(Kind.UOCAVA)  # plain ints: enum lookups are slow
+_ACCEPTED, _REJECTED, _LATE = int(Status.ACCEPTED), int(Status.REJECTED), int(Status.LATE)
 _OFFICE_OPEN, _OFFICE_CLOSE = 8 * 60.0, 17 * 60.0
 
 
@@ -97,23 +99,23 @@ def draw_precinct(rng: np.random.Generator, spec: Absentee, p: PrecinctSpec, ind
     """Every envelope of one precinct (see the module docstring)."""
     absentee, uocava = accepted_targets(rng, spec, p, expected_day)
     in_person = int(rng.binomial(absentee, spec.in_person_share)) if absentee else 0
-    accepted = {Kind.MAIL: absentee - in_person, Kind.IN_PERSON: in_person, Kind.UOCAVA: uocava}
+    accepted = {_MAIL: absentee - in_person, _IN_PERSON: in_person, _UOCAVA: uocava}
     rates = np.array(spec.rejection.rates())
     parts: list[tuple[int, int, int, int]] = []  # (kind, n, status, rejection): runs of identical envelopes
     for kind, n in accepted.items():
-        parts.append((kind, n, Status.ACCEPTED, -1))
-        r = rates * (spec.in_person_rejection_factor if kind == Kind.IN_PERSON else 1.0)
+        parts.append((kind, n, _ACCEPTED, -1))
+        r = rates * (spec.in_person_rejection_factor if kind == _IN_PERSON else 1.0)
         rejected = _on_top(rng, n, float(r.sum()))
         if rejected:
             for reason, k in enumerate(rng.multinomial(rejected, r / r.sum()).tolist()):
-                parts.append((kind, k, Status.REJECTED, reason))
+                parts.append((kind, k, _REJECTED, reason))
     drilled = [v.absentee_ballot for v in p.scripted_voters if v.status == "voted_ab" and v.absentee_ballot != "not_returned"]
     for outcome in drilled:
-        parts.append((Kind.MAIL, 1, Status.ACCEPTED if outcome == "accepted" else Status.REJECTED, -1 if outcome == "accepted" else _MISMATCH))
-    by_mail = sum(n for kind, n, _, _ in parts if kind != Kind.IN_PERSON)
+        parts.append((_MAIL, 1, _ACCEPTED if outcome == "accepted" else _REJECTED, -1 if outcome == "accepted" else _MISMATCH))
+    by_mail = sum(n for kind, n, _, _ in parts if kind != _IN_PERSON)
     late = _on_top(rng, by_mail, spec.late_share)
     if late:
-        parts.append((Kind.MAIL, late, Status.LATE, -1))
+        parts.append((_MAIL, late, _LATE, -1))
     n = sum(k for _, k, _, _ in parts)
     env = np.zeros(n, ENVELOPE_DTYPE)
     env["precinct"] = index
@@ -123,20 +125,20 @@ def draw_precinct(rng: np.random.Generator, spec: Absentee, p: PrecinctSpec, ind
     env["processed"] = env["counted"] = np.nan
     kinds, status = env["kind"], env["status"]
     reasons = np.array(spec.reasons.weights())
-    env["reason"] = np.where(kinds == Kind.UOCAVA, -1, rng.choice(len(reasons), n, p=reasons / reasons.sum()))
+    env["reason"] = np.where(kinds == _UOCAVA, -1, rng.choice(len(reasons), n, p=reasons / reasons.sum()))
 
     # Arrival: the return curve, in-person by the Saturday-noon deadline; some mail after election day.
     days = _days_from_curve(rng, spec, n)
     received = np.floor(days) * DAY + rng.uniform(_OFFICE_OPEN, _OFFICE_CLOSE, n)
-    received = np.where(kinds == Kind.IN_PERSON, np.minimum(received, cal.in_person_end - rng.uniform(0.0, 240.0, n)), received)
+    received = np.where(kinds == _IN_PERSON, np.minimum(received, cal.in_person_end - rng.uniform(0.0, 240.0, n)), received)
     received = np.maximum(received, -spec.days_available * DAY + _OFFICE_OPEN)
-    count_day = np.where(status == Status.ACCEPTED, 0, -1)
-    post = (kinds != Kind.IN_PERSON) & (status != Status.LATE) & (rng.random(n) < spec.post_election_share)
+    count_day = np.where(status == _ACCEPTED, 0, -1)
+    post = (kinds != _IN_PERSON) & (status != _LATE) & (rng.random(n) < spec.post_election_share)
     weights = 1.0 / np.arange(1, 6)
     k = rng.choice(5, int(post.sum()), p=weights / weights.sum())
     received[post] = cal.after[k] + 10 * 60.0
-    count_day[post & (status == Status.ACCEPTED)] = k[status[post] == Status.ACCEPTED] + 1
-    late_rows = status == Status.LATE
+    count_day[post & (status == _ACCEPTED)] = k[status[post] == _ACCEPTED] + 1
+    late_rows = status == _LATE
     received[late_rows] = cal.after[rng.integers(5, len(cal.after), int(late_rows.sum()))] + 10 * 60.0
     env["received"] = received
 
@@ -144,14 +146,14 @@ def draw_precinct(rng: np.random.Generator, spec: Absentee, p: PrecinctSpec, ind
     mismatch = float(rates[_MISMATCH])
     cure = spec.signature_cure_share
     p_cured = min(1.0, mismatch * cure / (1.0 - cure)) if cure < 1.0 else 0.0
-    cured = (kinds != Kind.IN_PERSON) & (status == Status.ACCEPTED) & (rng.random(n) < p_cured)
+    cured = (kinds != _IN_PERSON) & (status == _ACCEPTED) & (rng.random(n) < p_cured)
     env["cured"] = cured
     if cal.cure_days:
         count_day[cured] = np.maximum(count_day[cured], rng.integers(1, cal.cure_days + 1, int(cured.sum())))
 
-    returned = int((kinds != Kind.IN_PERSON).sum())
+    returned = int((kinds != _IN_PERSON).sum())
     not_returned = _on_top(rng, returned, spec.not_returned_share) + sum(1 for v in p.scripted_voters if v.status == "voted_ab" and v.absentee_ballot == "not_returned")
-    n_acc = int((status == Status.ACCEPTED).sum())
+    n_acc = int((status == _ACCEPTED).sum())
     at_polls = spec.at_polls_not_returned * not_returned + spec.at_polls_returned * n
     accepted_at_polls = spec.at_polls_returned * n_acc / at_polls if at_polls > 0 else 0.0
     return PrecinctEnvelopes(env, count_day.astype(np.int16), n + not_returned, not_returned, at_polls, accepted_at_polls)

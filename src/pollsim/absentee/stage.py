@@ -8,16 +8,17 @@
 handling (``absentee.errors``). :func:`with_voted_ab` then marks the pollbooks VOTED AB for the
 day (SOS rule 1-17-2.3). It runs before election day, in the data flow's order.
 
-Seeds: precinct ``i`` draws its envelopes from ``SeedSequence(root, spawn_key=(3 << 30, i))`` and
-its ballots' marks from ``(3 << 30, i, 1)``; county ``k``'s board from ``(3 << 30, 1 << 20, k)``.
-So the output depends on the root seed alone, never on worker counts or order.
+Seeds: precinct ``i`` draws its envelopes from ``SeedSequence(root, spawn_key=(3 << 30, i))``,
+county ``k``'s board from ``(3 << 30, 1 << 20, k)``, the non-returned applications' reasons from
+``(3 << 30, 2 << 20)`` and every ballot's marks from ``(3 << 30, 4 << 20)``, in a fixed order in
+one process. So the output depends on the root seed alone, never on worker counts or order.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from pollsim.absentee.ballots import mark_ballots
+from pollsim.absentee.ballots import mark_all
 from pollsim.absentee.board import work_county
 from pollsim.absentee.calendar import DAY, WorkHours
 from pollsim.absentee.envelopes import Calendar, PrecinctEnvelopes, draw_precinct
@@ -80,14 +81,7 @@ def run_absentee(scenario: Scenario, seed: int) -> AbsenteeRun:
     ballot_b = np.concatenate(ballot_batch) if ballot_batch else np.zeros(0, np.int64)
     ballot_p = env["precinct"][ballot_env].astype(np.int32)
 
-    intent = np.zeros((len(ballot_env), election.width), np.uint8)
-    paper = np.zeros_like(intent)
-    by_precinct = np.argsort(ballot_p, kind="stable")
-    bounds = np.searchsorted(ballot_p[by_precinct], np.arange(len(scenario.precincts) + 1))
-    for i, p in enumerate(scenario.precincts):
-        pos = by_precinct[bounds[i] : bounds[i + 1]]
-        if len(pos):
-            intent[pos], paper[pos] = mark_ballots(_seed(seed, i, 1), scenario, election, p, env["kind"][ballot_env[pos]])
+    intent, paper = mark_all(_seed(seed, 4 << 20), scenario, election, ballot_p, env["kind"][ballot_env])
     cvr = paper.copy()
     run = AbsenteeRun(
         election_date=cal.election,

@@ -17,6 +17,7 @@ Each file is written whole or not at all (:mod:`pollsim.files`).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -30,6 +31,8 @@ from pollsim.plan.fleet import FleetResult
 from pollsim.plan.result import PlanResult, csv_header, csv_rows, spread
 from pollsim.plan.trials import DayFigures, pool_of
 from pollsim.scenario.models import Scenario
+from pollsim.scenario.staff_spec import Person, Roster, TrainingSession
+from pollsim.staff.roster import crew
 
 FILES = ("plan.csv", "plan.json", "whatif.csv", "recommended.yaml")
 WHATIF_COLUMNS = ["precinct", "resource", "units", "recommended", "p95_mean", "p95_lo", "p95_hi", "wait_mean", "lost_mean", "days_meeting"]
@@ -87,16 +90,30 @@ def whatif_rows(result: PlanResult) -> list[list[object]]:
 def recommended_scenario(scenario: Scenario, result: PlanResult) -> Scenario:
     """The scenario with every precinct's recommended units, and the plan's giving-up setting."""
     by_id = {p.precinct: p for p in result.precincts}
-    precincts = []
+    precincts, rosters = [], []
+    fields = {"PB": "pollbook_stations", "DRE": "dre_units", "BOOTH": "marking_booths", "SCAN": "scanners"}
     for spec in scenario.precincts:
         p = by_id.get(spec.id)
         eq = spec.equipment
         if p is not None:
-            fields = {"PB": "pollbook_stations", "DRE": "dre_units", "BOOTH": "marking_booths", "SCAN": "scanners"}
-            eq = eq.model_copy(update={fields[pool_of(r, p.kind)]: int(v) for r, v in zip(p.search.resources, p.search.recommended.config, strict=True)})
+            units = dict(zip(p.search.resources, p.search.recommended.config, strict=True))
+            eq = eq.model_copy(update={fields[pool_of(r, p.kind)]: int(v) for r, v in units.items() if r != "managers"})
+            if "managers" in units and scenario.staff is not None:  # the crew's size, as a roster of its own
+                rosters.append(Roster(precinct=spec.id, people=list(_trained(crew(spec.model_copy(update={"equipment": eq}), scenario.staff.crew, units["managers"]), scenario))))
         precincts.append(spec.model_copy(update={"equipment": eq}))
-    gu = scenario.giving_up.model_copy(update={"enabled": result.settings.giving_up})
-    return scenario.model_copy(update={"precincts": precincts, "giving_up": gu, "mississippi": None})
+    update: dict = {"precincts": precincts, "giving_up": scenario.giving_up.model_copy(update={"enabled": result.settings.giving_up}), "mississippi": None}
+    if rosters and scenario.staff is not None:
+        update["staff"] = scenario.staff.model_copy(update={"rosters": [*scenario.staff.rosters, *rosters]})
+    return scenario.model_copy(update=update)
+
+
+def _trained(people: tuple[Person, ...], scenario: Scenario) -> list[Person]:
+    """A crew written out as a roster: trained (4 hours in person a month before) if the crew is certified."""
+    assert scenario.staff is not None
+    if not scenario.staff.crew.certified:
+        return list(people)
+    session = TrainingSession(date=scenario.election.date - dt.timedelta(days=30), hours=4.0)
+    return [q.model_copy(update={"training": [session]}) if q.role != "bailiff" else q for q in people]
 
 
 def write_plan(result: PlanResult, scenario: Scenario, out: Path | str) -> list[Path]:

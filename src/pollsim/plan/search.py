@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pollsim.plan.trials import LINE, Config, DayFigures, Trials
+from pollsim.plan.trials import ENOUGH, LINE, Config, DayFigures, Trials
 
 WINDOW = 5
 """Unit counts tried at once when looking for the fewest that serve one line."""
@@ -75,6 +75,9 @@ def search(trials: Trials, meet: int, scope: str = "voter") -> Search:
     """The recommendation for one precinct (see the module docstring)."""
     targets = trials.targets
     config = trials.today
+    crew = trials.resources.index("managers") if "managers" in trials.resources else None
+    if crew is not None:  # every post staffed while the stations are counted; then the fewest managers
+        config = _with(config, crew, ENOUGH)
     reachable = True
     for k in range(len(trials.resources)):
         value, found = fewest_for_line(trials, config, k, meet)

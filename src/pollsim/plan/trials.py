@@ -29,24 +29,27 @@ from pollsim.precinct.election_day import precinct_seed
 from pollsim.precinct.lanes import DayDraws, Lanes
 from pollsim.precinct.result import Outcome
 from pollsim.scenario.models import PrecinctSpec, Scenario
+from pollsim.staff.roster import StaffDay, staff_day
 
-RESOURCES = ("pollbooks", "voting", "scanners")
-"""What the planner may change, in the order voters meet them."""
-LINE = {"pollbooks": "checkin", "voting": "voting", "scanners": "scanner"}
-"""The line each resource serves."""
+RESOURCES = ("pollbooks", "voting", "scanners", "managers")
+"""What the planner may change, in the order voters meet them (poll managers keep the stations)."""
+LINE = {"pollbooks": "checkin", "voting": "voting", "scanners": "scanner", "managers": "checkin"}
+"""The line each resource serves (a poll manager short closes a check-in station first)."""
+ENOUGH = 0
+"""A ``managers`` count meaning "one per post and one to relieve breaks" (the crew's default)."""
 _LOST = (int(Outcome.BALKED), int(Outcome.RENEGED))
 
 Config = tuple[int, ...]
 
 
 def pool_of(resource: str, kind: str) -> str:
-    """The station pool a resource is: PB, DRE or BOOTH, SCAN."""
-    return {"pollbooks": "PB", "voting": "DRE" if kind == "dre" else "BOOTH", "scanners": "SCAN"}[resource]
+    """The station pool a resource is: PB, DRE or BOOTH, SCAN (``managers``: none, "")."""
+    return {"pollbooks": "PB", "voting": "DRE" if kind == "dre" else "BOOTH", "scanners": "SCAN", "managers": ""}[resource]
 
 
 def bounds(resource: str, kind: str) -> tuple[int, int]:
-    """The fewest and most units of a resource (the scenario's bounds on the equipment fields)."""
-    return {"pollbooks": (1, 50), "voting": (1, 100 if kind == "dre" else 200), "scanners": (1, 10)}[resource]
+    """The fewest and most units of a resource (the scenario's bounds on the equipment and crew fields)."""
+    return {"pollbooks": (1, 50), "voting": (1, 100 if kind == "dre" else 200), "scanners": (1, 10), "managers": (1, 60)}[resource]
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,8 @@ class Trials:
                  replications: int, resources: Sequence[str], targets: Sequence[Target]):  # fmt: skip
         self.scenario, self.spec, self.targets = scenario, spec, tuple(targets)
         self.kind = spec.equipment.kind
-        self.resources = tuple(r for r in resources if r in RESOURCES and (r != "scanners" or self.kind == "paper"))
+        staffed = scenario.staff is not None and spec.id not in {r.precinct for r in scenario.staff.rosters}  # a crew: its size can change
+        self.resources = tuple(r for r in RESOURCES if r in resources and (r != "scanners" or self.kind == "paper") and (r != "managers" or staffed))
         self.days = [DayDraws.from_seed(scenario, election, spec, precinct_seed(seed + r, index)) for r in range(replications)]
         self.tried: dict[Config, DayFigures] = {}
         self.checkin_only: dict[Config, DayFigures] = {}  # configurations tried on the check-in line alone
@@ -97,7 +101,17 @@ class Trials:
     @property
     def today(self) -> Config:
         eq = self.spec.equipment
-        return tuple(eq.units(pool_of(r, self.kind)) for r in self.resources)
+        return tuple(len([p for p in self.staff_day(()).people if p.role == "manager"]) if r == "managers" else eq.units(pool_of(r, self.kind))
+                     for r in self.resources)  # fmt: skip
+
+    def staff_day(self, config: Config) -> StaffDay:
+        """The staffing of a configuration (its units and, if planned, its poll managers)."""
+        eq = self.spec.equipment
+        fields = {"pollbooks": "pollbook_stations", "voting": "dre_units" if self.kind == "dre" else "marking_booths", "scanners": "scanners"}
+        update = {fields[r]: v for r, v in zip(self.resources, config, strict=False) if r != "managers"}
+        managers = dict(zip(self.resources, config, strict=False)).get("managers")
+        spec = self.spec.model_copy(update={"equipment": eq.model_copy(update=update)})
+        return staff_day(self.scenario, spec, None if managers in (None, ENOUGH) else managers)
 
     def bounds(self, resource: str) -> tuple[int, int]:
         return bounds(resource, self.kind)
@@ -107,7 +121,8 @@ class Trials:
         eq, reps = self.spec.equipment, len(self.days)
         out = {pool: np.full(len(configs) * reps, eq.units(pool), np.int64) for pool in ("PB", "DRE", "ADA", "BOOTH", "SCAN", "BMD")}
         for k, resource in enumerate(self.resources):
-            out[pool_of(resource, self.kind)] = np.repeat(np.array([c[k] for c in configs], np.int64), reps)
+            if resource != "managers":
+                out[pool_of(resource, self.kind)] = np.repeat(np.array([c[k] for c in configs], np.int64), reps)
         return out
 
     def figures(self, configs: Sequence[Config], until: str = "") -> list[DayFigures]:
@@ -117,7 +132,8 @@ class Trials:
         todo = list(dict.fromkeys(c for c in configs if c not in tried and c not in self.tried))
         if todo:
             reps = len(self.days)
-            lanes = Lanes(self.scenario, self.spec, self.days, np.tile(np.arange(reps), len(todo)), self.units(todo), cache=self.lines)
+            staff = [self.staff_day(c) for c in todo for _ in range(reps)] if self.scenario.staff is not None else None
+            lanes = Lanes(self.scenario, self.spec, self.days, np.tile(np.arange(reps), len(todo)), self.units(todo), staff=staff, cache=self.lines)
             w = lanes.run(until)
             regular, audio = lanes.pad("regular", False), lanes.pad("audio", False)
             voting_users = (regular & ~audio) if self.kind == "dre" else ~(regular & audio)
@@ -150,6 +166,7 @@ class Trials:
         d0 = self.days[0] if self.days else None
         if d0 is None or d0.n == 0:
             return 1
+        if resource == "managers":
+            return eq.pollbook_stations + (eq.scanners if self.kind == "paper" else 0)
         minutes = {"pollbooks": float(d0.checkin.mean()), "voting": float(d0.vote.mean()), "scanners": float(d0.scan.mean())}[resource]
-        del eq
         return max(1, int(np.ceil(per_minute * minutes)))

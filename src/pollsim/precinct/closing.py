@@ -127,4 +127,7 @@ def collect_result(room: Room, t_end: float) -> PrecinctResult:
         utilisation=utilisation,
         logs={dev.device_id: dev.log for dev in room.device_list}
         | ({room.pollbook.device_id: room.pollbook.log} if room.pollbook.log is not None else {}),
-    )
+        staffing={} if room.staffing is None else {
+            "opened": room.t_ready, "late_minutes": room.staffing.late,
+            "closures": sorted(room.staff_log, key=lambda x: (x["closed_from"], x["station"]))},
+    )  # fmt: skip

@@ -41,6 +41,7 @@ from pollsim.precinct.giving_up import CheckInLine
 from pollsim.precinct.incidents import incident, open_polls, out_of_service
 from pollsim.precinct.result import Outcome, PrecinctResult
 from pollsim.precinct.room import Room
+from pollsim.precinct.staffing import start_staffing
 from pollsim.precinct.stations import StationPool, Step
 from pollsim.scenario.models import PrecinctSpec, Scenario
 
@@ -309,6 +310,7 @@ class PrecinctDay(Room):
     def run(self) -> PrecinctResult:
         env = self.env
         env.process(open_polls(self))
+        start_staffing(self)
         for inc in self.incidents:
             env.process(incident(self, inc))
         env.process(self._arrivals())

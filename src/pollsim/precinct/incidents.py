@@ -24,9 +24,9 @@ Process = Generator[simpy.Event, object, None]
 
 def open_polls(room: Room) -> Process:
     """At the opening time every unit prints its zero tape, then the lines start moving."""
-    yield room.env.timeout(room.t_open - room.t_start)
+    yield room.env.timeout(room.t_ready - room.t_start)  # 07:00, or later if the opening procedures ran late (staff)
     for d in room.device_list:
-        room.zero_tapes[d.device_id] = d.open_polls(room.t_open)
+        room.zero_tapes[d.device_id] = d.open_polls(room.t_ready)
     for pool in room.pools.values():
         pool.open()
 
@@ -92,7 +92,7 @@ def out_of_service(
     if after is None and unit in pool.idle:
         pool.idle.remove(unit)
         pool.out.add(unit)
-    elif after is None and env.now < room.t_open:
+    elif after is None and env.now < room.t_ready:
         pool.out.add(unit)
     else:
         if after is None:
@@ -110,7 +110,7 @@ def out_of_service(
         else:
             device.repair(env.now, kind)
     pool.out.discard(unit)
-    if env.now >= room.t_open:  # before opening, the unit simply joins the others at 7:00
+    if env.now >= room.t_ready:  # before opening, the unit simply joins the others when they open
         pool.put_back(unit)
     room.incident_log.append(
         {"at": scripted or clock_text(start)[:5], "device": f"{pool_name}-{unit + 1}", "kind": kind, "out_from": start, "back_at": env.now}

@@ -35,8 +35,9 @@ from pollsim.election.definition import Election
 from pollsim.election.roll import VoterNeed
 from pollsim.precinct.draws import draw_voters
 from pollsim.precinct.giving_up import checkin_minutes_per_voter, draw_patience
-from pollsim.precinct.lines import LATER, CheckInDraws, Closures, Rolls, check_in_giving_up, serve
+from pollsim.precinct.lines import LATER, CheckInDraws, Closures, Rolls, check_in_giving_up, clock, serve
 from pollsim.scenario.models import PrecinctSpec, Scenario, clock_minutes
+from pollsim.staff.roster import StaffDay
 
 LINES = ("checkin", "voting", "scanner")
 """The lines a voter may wait in, as the planner reports them."""
@@ -47,6 +48,7 @@ class DayDraws:
     """What the lines need of one simulated day of one precinct: per voter (arrival order) arrays."""
 
     arrival: np.ndarray  # on the day's clock (minutes after midnight, as SimPy reaches them from its start)
+    t_start: float  # when the day's clock starts
     t_open: float  # the opening on the day's clock
     regular: np.ndarray  # bool: a regular ballot (else an affidavit ballot)
     audio: np.ndarray  # bool: the accessible unit / BMD
@@ -92,7 +94,7 @@ class DayDraws:
         t_open = clock_minutes(scenario.polls.open)
         t_start = float(min(d.arrival[0], t_open) if d.n else t_open) - 1.0  # the day's clock starts here
         return cls(
-            arrival=t_start + (d.arrival - t_start), t_open=t_start + (t_open - t_start), regular=regular, audio=audio, checkin=np.where(regular, d.checkin, d.checkin + d.affidavit),
+            arrival=t_start + (d.arrival - t_start), t_start=t_start, t_open=t_start + (t_open - t_start), regular=regular, audio=audio, checkin=np.where(regular, d.checkin, d.checkin + d.affidavit),
             walk=d.walk, vote=d.vote, remark=d.remark, spoil_replace=d.spoil_replace, scan=d.scan,
             vvpat_reject=d.vvpat_reject, spoil_mistake=d.spoil_mistake & ~audio, misfeed=d.misfeed,
             overvote_spoil=spoil, cast_as_is=(verdict_first != READABLE) & ~spoil, replaced_as_is=verdict_intent != READABLE,
@@ -123,19 +125,40 @@ def _pad(days: Sequence[DayDraws], lane_day: np.ndarray, name: str, fill: float 
 class Lanes:
     """The lanes of one precinct: its days, which day each lane lives and its units per line.
 
-    ``units``: pool name (PB, DRE, ADA, BOOTH, SCAN, BMD) -> ``int[lanes]``; ``closures``: pool ->
-    :class:`~pollsim.precinct.lines.Closures` (stations without staff).
+    ``units``: pool name (PB, DRE, ADA, BOOTH, SCAN, BMD) -> ``int[lanes]``; ``staff``: each lane's
+    :class:`~pollsim.staff.StaffDay` (when the units open, and the stations closed for want of a poll
+    manager), with a ``staff`` section; ``cache``: check-in lines already worked out (shared between
+    batches of the same days).
     """
 
     def __init__(self, scenario: Scenario, spec: PrecinctSpec, days: Sequence[DayDraws], lane_day: np.ndarray,
-                 units: dict[str, np.ndarray], closures: dict[str, Closures] | None = None, cache: dict | None = None):  # fmt: skip
+                 units: dict[str, np.ndarray], staff: Sequence[StaffDay] | None = None, cache: dict | None = None):  # fmt: skip
         self.scenario, self.spec, self.days = scenario, spec, list(days)
         self.lane_day = np.asarray(lane_day, np.int64)
         self.units = units
-        self.closures = closures or {}
-        self.cache = cache if cache is not None else {}  # check-in lines worked out, by (day, stations, closures)
+        self.closures: dict[str, Closures] = {}
+        self.cache = cache if cache is not None else {}  # check-in lines worked out, by (day, stations, closures, opening)
         self.t_open = np.array([d.t_open for d in self.days])[self.lane_day] if self.days else np.zeros(0)
         self.t_close = clock_minutes(scenario.polls.close)
+        if staff is not None:
+            self._staff(staff)
+
+    def _staff(self, staff: Sequence[StaffDay]) -> None:
+        """Each lane's opening and closures on its day's clock (as the SimPy day reaches them)."""
+        t_start = np.array([d.t_start for d in self.days])[self.lane_day]
+        opens = np.array([s.opens for s in staff])
+        self.t_open = t_start + (opens - t_start)
+        for pool in ("PB", "SCAN"):
+            most = max((len(spans) for s in staff for spans in s.closures(pool)), default=0)
+            if not most:
+                continue
+            units = max(1, int(self.units[pool].max()))
+            start, end = np.full((len(staff), units, most), np.inf), np.full((len(staff), units, most), np.inf)
+            for lane, s in enumerate(staff):
+                for u, spans in enumerate(s.closures(pool)[:units]):
+                    for m, (a, b) in enumerate(spans):
+                        start[lane, u, m], end[lane, u, m] = clock(float(t_start[lane]), a, b)
+            self.closures[pool] = Closures(start, end)
 
     def pad(self, name: str, fill: float | int | bool = np.inf) -> np.ndarray:
         return _pad(self.days, self.lane_day, name, fill)
@@ -189,7 +212,7 @@ class Lanes:
             if closures is not None:
                 closed = tuple(tuple((float(a), float(b)) for a, b in zip(closures.start[lane, u], closures.end[lane, u], strict=True) if a < np.inf)
                                for u in range(units))  # fmt: skip
-            keys.append((int(self.lane_day[lane]), units, closed))
+            keys.append((int(self.lane_day[lane]), units, closed, float(self.t_open[lane])))
         todo = [k for k in dict.fromkeys(keys) if k not in self.cache]
         if self.scenario.giving_up.enabled is True:
             for key in todo:
@@ -210,7 +233,7 @@ class Lanes:
                         for m, (a, b) in enumerate(spans):
                             start[j, u, m], end[j, u, m] = a, b
                 shut = Closures(start, end)
-            got = serve(times, service, np.array([k[1] for k in todo]), np.array([d.t_open for d in days]), closures=shut)
+            got = serve(times, service, np.array([k[1] for k in todo]), np.array([k[3] for k in todo]), closures=shut)
             for j, (key, d) in enumerate(zip(todo, days, strict=True)):
                 self.cache[key] = (d.arrival, got[j, : d.n], np.zeros(d.n, np.int64))
         for lane, key in enumerate(keys):
@@ -218,11 +241,11 @@ class Lanes:
             requested[lane, : len(r)], called[lane, : len(r)], outcome[lane, : len(r)] = r, c, o
         return requested, called, outcome
 
-    def _giving_up(self, day: int, units: int, closed: tuple | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _giving_up(self, day: int, units: int, closed: tuple | None, t_open: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         d, gu = self.days[day], self.scenario.giving_up
         line = CheckInDraws(d.arrival.tolist(), d.checkin.tolist(), d.patience.tolist(), d.come_back.tolist(), d.come_back_after.tolist())  # type: ignore[union-attr]
         per_voter = checkin_minutes_per_voter(self.scenario, self.spec.equipment.pollbook == "electronic", units)
-        r, c, o = check_in_giving_up(line, units, d.t_open, self.t_close, per_voter, gu.balking, gu.reneging,
+        r, c, o = check_in_giving_up(line, units, t_open, self.t_close, per_voter, gu.balking, gu.reneging,
                                      [list(spans) for spans in closed] if closed is not None else None)  # fmt: skip
         return np.array(r), np.array(c), np.array(o, np.int64)
 

@@ -66,6 +66,13 @@ class Rolls:
     ends: np.ndarray | None = None
 
 
+def clock(t_start: float, start: float, end: float) -> tuple[float, float]:
+    """A closure's (start, end) as the day's SimPy clock reaches them from ``t_start`` (a timeout to
+    the start, then one to the end: :func:`pollsim.precinct.staffing.close_station`)."""
+    a = t_start + max(0.0, start - t_start)
+    return a, a + (end - a)
+
+
 def serve(times: np.ndarray, service: np.ndarray, units: np.ndarray, t_open: np.ndarray | float,
           closures: Closures | None = None, rolls: Rolls | None = None, more: Sequence[np.ndarray] = ()) -> np.ndarray:  # fmt: skip
     """When each request of each lane is served: ``float[lanes, requests]`` (``inf`` for absent ones).

@@ -113,6 +113,7 @@ class PrecinctResult:
     incidents: list[dict] = field(default_factory=list)
     utilisation: dict[str, float] = field(default_factory=dict)
     logs: dict[str, EventLog] = field(default_factory=dict)  # device id -> its event log (electronic pollbook included)
+    staffing: dict = field(default_factory=dict)  # with a ``staff`` section: {"opened", "late_minutes", "closures"} (pollsim.precinct.staffing)
 
     @property
     def ballots_cast(self) -> int:

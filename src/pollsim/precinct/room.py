@@ -26,6 +26,7 @@ from pollsim.precinct.giving_up import draw_patience
 from pollsim.precinct.result import Outcome
 from pollsim.precinct.stations import StationPool
 from pollsim.scenario.models import Incident, PrecinctSpec, Scenario, clock_minutes
+from pollsim.staff.roster import staff_day
 
 POOLS = ("PB", "DRE", "ADA", "BOOTH", "SCAN", "BMD")
 DEVICE_POOLS = ("DRE", "ADA", "SCAN", "BMD")
@@ -64,6 +65,10 @@ class Room:
             self.patience, self.come_back, self.come_back_after = patience.tolist(), come_back.tolist(), after.tolist()
         self.t_open = clock_minutes(scenario.polls.open)
         self.t_close = clock_minutes(scenario.polls.close)
+        # poll managers (scenario ``staff``): the units open when the opening procedures are done
+        self.staffing = staff_day(scenario, precinct) if scenario.staff is not None else None
+        self.t_ready = self.staffing.opens if self.staffing is not None else self.t_open
+        self.staff_log: list[dict] = []
         self.incidents: list[Incident] = [i for i in scenario.incidents if i.precinct in (None, precinct.id)]
         self._set_up()
 

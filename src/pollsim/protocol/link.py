@@ -114,7 +114,7 @@ class Link:
         self._written = 0.0
         self._timeouts = 0
         self._noisy = 0
-        """Good frames to go before the line counts as clean again (doubled ACKs, NAKs, delimiters)."""
+        """Frames to go before the line counts as clean again (L8: tripled ACKs and NAKs, doubled delimiters)."""
         self._nonce: int | None = None
         """The host's SYNC nonce awaiting its SYNC_ACK (None: not syncing)."""
         self.synced = False
@@ -382,7 +382,7 @@ class Link:
             self._awaiting = 0
 
     def _write_control(self, msg_type: MessageType, ack: int) -> None:
-        """An ACK or NAK; twice while the line is noisy (L8), so that losing one costs no timeout."""
+        """An ACK or NAK; three times while the line is noisy (L8), so that losing one costs no timeout."""
         wire = Frame(msg_type, b"", self.device_id, 0, ack).encode()
         self.port.write(wire + wire[1:] + wire[1:] if self._noisy else wire)
 

@@ -20,6 +20,7 @@ from pollsim.report.day import device_section, queue_section, summary_section, w
 from pollsim.report.measures import line_lengths
 from pollsim.report.page import number, page, text
 from pollsim.report.parts import PLOT_NAMES, Plots
+from pollsim.report.staffing import staffing_section
 from pollsim.rundir import RunDir, write_derived
 
 
@@ -38,6 +39,9 @@ def render_report(run: ReportData) -> tuple[str, dict[str, bytes]]:
         reporting_section(run, pics),
         audit_section(run, pics),
     ]
+    staffing = staffing_section(run)  # with a staff section only
+    if staffing is not None:
+        sections.insert(4, staffing)
     s = run.summary
     title = f"pollsim report: {s['scenario']}"
     subtitle = (f"seed {text(s['seed'])} &middot; {number(s['precincts'])} precinct(s) &middot; run directory "

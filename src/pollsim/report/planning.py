@@ -25,11 +25,11 @@ from pollsim.files import atomic_text
 from pollsim.plan.fleet import FleetResult
 from pollsim.plan.result import PlanResult, spread
 from pollsim.report.page import Section, data_table, fact_table, image, number, page, paragraph, text
-from pollsim.report.plots import BLUE, GREEN, ORANGE, RED, render
+from pollsim.report.plots import BLUE, GREEN, ORANGE, PURPLE, RED, render
 
 SHOW = 40  # precincts in the table; more: the ones with the longest waits today
-COLOURS = {"pollbooks": BLUE, "voting": ORANGE, "scanners": GREEN}
-NAMES = {"pollbooks": "check-in stations", "voting": "voting units", "scanners": "scanners"}
+COLOURS = {"pollbooks": BLUE, "voting": ORANGE, "scanners": GREEN, "managers": PURPLE}
+NAMES = {"pollbooks": "check-in stations", "voting": "voting units", "scanners": "scanners", "managers": "poll managers"}
 
 
 def _interval(values: np.ndarray) -> str:

@@ -5,8 +5,8 @@ county, and nothing else:
 
 1. **Notice practice**: the share of notice triggers the county acts on. Counties differ widely
    (EAVS 2020: 7 inactive voters of 7,953 in Kemper, 36 % in Tunica). Two quick passes over a
-   quarter of the people each give the five groups of every county a different practice
-   (x0.25 to x4 around a first guess, then x0.6 to x1.6 around the fit); a line through log
+   fifth of the people (the same people both times) give the five groups of every county a
+   different practice (x0.25 to x4 around a first guess, then x0.6 to x1.6 around the fit); a line through log
    inactive share against log practice (one slope for the state, fitted across the groups) gives
    the practice that meets the county's EAVS inactive share.
 2. **The size of its roll on the first day** (1 January 2018, when the roll is built clean, every
@@ -21,7 +21,7 @@ county, and nothing else:
    county reported.
 
 For the added records never to be negative, the full run aims low: by three standard deviations
-of the quick passes' estimate (a quarter of the people: twice the relative error of the full run),
+of the quick passes' estimate (a fifth of the people: 2.2 times the relative error of the full run),
 at least 5 % of the inactive voters (the noise there is half again a count's: the practice is fitted
 on it) and 0.3 % of the roll, plus three times the inactive margin on
 the total (inactive voters short of their aim are active voters over theirs). When chance still
@@ -32,8 +32,9 @@ attempts; one is the rule). The count compared is the pollbook of the 3 November
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -92,14 +93,13 @@ def _count(sim: Simulation, e: Election, groups: int = 1) -> tuple[np.ndarray, n
     return (a, i) if groups > 1 else (a[:, 0], i[:, 0])
 
 
-def _measure(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
-    """The November 2020 pollbook of ``plan``, per county and practice group."""
-    sim = Simulation(plan)
+def _measure(sim: Simulation) -> tuple[np.ndarray, np.ndarray]:
+    """Run ``sim`` to the November 2020 pollbook and count it, per county and practice group."""
     box: list[tuple[np.ndarray, np.ndarray]] = []
 
     def hook(s: Simulation, e: Election) -> None:
         if e.date == NOVEMBER_2020:
-            box.append(_count(s, e, max(1, len(plan.practice_spread))))
+            box.append(_count(s, e, max(1, len(s.plan.practice_spread))))
             raise _Counted
 
     try:
@@ -164,16 +164,20 @@ def calibrated(geo: Geography, rates: Rates, law: Law, seed: int, scale: float, 
     total = ta + ti
     want = ti / np.maximum(total, 1)
     practice = np.clip(want / rates.full_practice_inactive_share, 0.01, 1.0)
-    quick = min(scale, 0.25)
+    quick = min(scale, QUICK)
     sizes = np.round(total * quick / scale).astype(np.int64)
     slope = 0.5
-    for spread in SPREADS:  # a quarter of the people, practice varied across five groups of each county
-        a, i = _measure(Plan(geo, rates, law, seed, quick, NOVEMBER_2020 + 31, sizes, practice, NEVER_RECORD, NEVER_RECORD, spread))
-        sizes = np.round(sizes * total * quick / scale / np.maximum(a.sum(axis=1) + i.sum(axis=1), 1)).astype(np.int64)
+    fresh = Simulation(Plan(geo, rates, law, seed, quick, NOVEMBER_2020 + 31, sizes, practice, NEVER_RECORD, NEVER_RECORD, SPREADS[0]))
+    spare = copy.deepcopy(fresh)  # the same people again for the second pass (only the practice differs)
+    for spread, sim in zip(SPREADS, (fresh, spare), strict=True):  # practice varied across five groups of each county
+        sim.plan = replace(sim.plan, practice=practice, practice_spread=spread)
+        a, i = _measure(sim)
         practice, slope = _fit(practice, spread, a, i, want)
-    # the full run aims low by three standard deviations of the quick passes' estimates (counts a quarter
-    # the size carry twice the relative chance error), so that every count stays under its target; the
-    # calibration's records make up the rest
+    del fresh, spare
+    sizes = np.round(sizes * total * quick / scale / np.maximum(a.sum(axis=1) + i.sum(axis=1), 1)).astype(np.int64)
+    # the full run aims low by three standard deviations of the quick passes' estimates (counts a fifth
+    # the size carry 2.2 times the relative chance error), so that every count stays under its target;
+    # the calibration's records make up the rest
     slack = 1.0
     low_i = np.maximum(ti - slack * _margin(ti, 0.05, scale / quick, 1.5), 0)
     low_total = total - slack * _margin(total, 0.003, scale / quick, CHURN) - 3 * (ti - low_i)  # inactive voters short are active ones over
@@ -201,6 +205,8 @@ def calibrated(geo: Geography, rates: Rates, law: Law, seed: int, scale: float, 
 CHURN = 0.3
 """Share of a county's roll that comes or goes between 2018 and November 2020 (deaths, moves, new
 registrants, notices): the part of its count that chance moves."""
+QUICK = 0.2
+"""Share of the people in the quick passes."""
 SPREADS = ((0.25, 0.5, 1.0, 2.0, 4.0), (0.6, 0.8, 1.0, 1.25, 1.6))
 """The practice multipliers of the two quick passes: wide, then around the first fit."""
 ATTEMPTS = 4

@@ -125,7 +125,7 @@ class Simulation:
         self.records: list = []  # ElectionRecord of each recorded election (pollsim.roll.vote)
         from pollsim.roll.vote import votes_before
 
-        votes_before(self, [e for e in self.calendar.elections if e.date < self.first and (e.federal_general or e.governor)])
+        votes_before(self, [e for e in self.calendar.elections if e.date < self.first and (e.federal_general or e.governor)][-2:])
 
     # --- bookkeeping --------------------------------------------------------------------------
     def _reg_numbers(self, k: int) -> np.ndarray:

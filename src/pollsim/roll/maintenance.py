@@ -66,7 +66,7 @@ def movers_report(sim: Simulation, m: np.ndarray) -> None:
     """Movers tell the clerk themselves: a new address in the county, or a registration in the new county."""
     if not len(m):
         return
-    r, mv, geo = sim.roll, sim.moves, sim.geo
+    r, mv = sim.roll, sim.moves
     rows, when = mv.row[m], mv.self_date[m]
     there = (r.home[rows] == mv.dest[m]) & (r.death[rows] > when)
     on = r.on_roll(rows) & (r.county[rows] == mv.origin[m])
@@ -81,14 +81,20 @@ def movers_report(sim: Simulation, m: np.ndarray) -> None:
         old = rows[r.on_roll(rows)]
         sim.history.log(old, when[r.on_roll(rows)], Status.REMOVED, Reason.TRANSFER, r.county[old])
         sim.count("transfers", old)
-        r.county[rows] = geo.precinct_county[dest]
-        r.precinct[rows] = dest
-        r.reg_date[rows] = when
-        r.removed_reason[rows] = Reason.NONE
-        r.removed_date[rows] = NO_DATE
-        sim.set_status(rows, when, Status.ACTIVE)
-        r.activity[rows] = when
-        sim.count("registered", rows)
+        _enroll(sim, rows, when, dest)
+
+
+def _enroll(sim: Simulation, rows: np.ndarray, when: np.ndarray, precinct: np.ndarray) -> None:
+    """Register ``rows`` in ``precinct`` (and its county) on ``when``: active, no removal on the record."""
+    r = sim.roll
+    r.county[rows] = sim.geo.precinct_county[precinct]
+    r.precinct[rows] = precinct
+    r.reg_date[rows] = when
+    r.removed_reason[rows] = Reason.NONE
+    r.removed_date[rows] = NO_DATE
+    sim.set_status(rows, when, Status.ACTIVE)
+    r.activity[rows] = when
+    sim.count("registered", rows)
 
 
 def register(sim: Simulation, rows: np.ndarray, t: int) -> None:
@@ -104,16 +110,9 @@ def register(sim: Simulation, rows: np.ndarray, t: int) -> None:
     when = r.apply[rows].copy()
     fresh = rows[r.reg_no[rows] == 0]
     r.reg_no[fresh] = sim._reg_numbers(len(fresh))
-    r.county[rows] = sim.geo.precinct_county[r.home[rows]]
-    r.precinct[rows] = r.home[rows]
-    r.reg_date[rows] = when
     r.restored[rows] = r.conv[rows] <= when
-    r.removed_reason[rows] = Reason.NONE
-    r.removed_date[rows] = NO_DATE
     r.apply[rows] = NEVER
-    sim.set_status(rows, when, Status.ACTIVE)
-    r.activity[rows] = when
-    sim.count("registered", rows)
+    _enroll(sim, rows, when, r.home[rows])
 
 
 def answers(sim: Simulation, rows: np.ndarray, t: int) -> None:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pollsim.files import csv_text
 from pollsim.roll.run import RollRun
-from pollsim.roll.store import csv_text
 from pollsim.roll.vote import METRICS
 
 HEADLINE = ("active", "inactive", "restored", "barred_residents", "eligible_off_roll", "restored_off_roll", "deadwood_barred",

@@ -25,9 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from pollsim.election.roll import RollStatus
+from pollsim.files import csv_text
 from pollsim.roll.calendar import iso
-from pollsim.roll.store import RollDir
+from pollsim.roll.store import RollDir, RollDirError
 from pollsim.roll.vote import VOTED_AB, VOTED_AFFIDAVIT, VOTED_REGULAR
+from pollsim.scenario.models import Scenario
 from pollsim.scenario.precinct_spec import RollMix
 
 MARKS = {VOTED_REGULAR: "VOTED", VOTED_AB: "VOTED AB", VOTED_AFFIDAVIT: "AFFIDAVIT"}
@@ -124,11 +126,7 @@ def print_pollbook(roll: RollDir | Path | str, election: str, precinct: str, as_
     rd = roll if isinstance(roll, RollDir) else RollDir(roll)
     header, rows, entry = pollbook_rows(rd, election, precinct)
     if as_csv:
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(header)
-        w.writerows(rows)
-        return buf.getvalue()
+        return csv_text(header, rows)
     info = next(r for r in rd.precincts if r["id"] == precinct)
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
     line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
@@ -143,3 +141,19 @@ def print_pollbook(roll: RollDir | Path | str, election: str, precinct: str, as_
 
 
 __all__ = ["PrecinctPollbook", "names", "pollbook_rows", "precinct_pollbook", "print_pollbook"]
+
+
+def scenario_from_roll(scenario: Scenario, roll: RollDir | Path | str, election: str) -> Scenario:
+    """``scenario`` with every precinct's pollbook taken from the roll at ``election``
+    (``pollsim run --roll ROLL --election DATE``): registered voters (active + inactive listed) and
+    the check-in mix (inactive, not on the roll, wrong precinct, new registrants, restored voters)
+    of the voters who came to the polls, instead of the scenario's fixed shares."""
+    rd = roll if isinstance(roll, RollDir) else RollDir(roll)
+    known = {row["id"] for row in rd.precincts}
+    precincts = []
+    for spec in scenario.precincts:
+        if spec.id not in known:
+            raise RollDirError(rd.path, f"precinct {spec.id!r} of scenario {scenario.scenario} is not in the roll (the roll's precincts are the Mississippi generator's, e.g. 28001-001)")
+        book = precinct_pollbook(rd, election, spec.id)
+        precincts.append(spec.model_copy(update={"registered_voters": max(book.registered, 1), "roll": book.roll_mix(spec.roll.no_photo_id)}))
+    return scenario.model_copy(update={"precincts": precincts})

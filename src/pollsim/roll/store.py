@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from pollsim.errors import PollsimError
-from pollsim.files import atomic_text, one_line, write_npz
+from pollsim.files import atomic_text, csv_text, one_line, write_npz
 from pollsim.roll.calendar import iso
 from pollsim.roll.run import RollRun
 from pollsim.roll.vote import METRICS, ElectionRecord
@@ -69,14 +69,6 @@ def counts_rows(run: RollRun) -> list[list[object]]:
             out.append([rec.election.iso, name, *rec.metrics[c].tolist()])
         out.append([rec.election.iso, "statewide", *rec.metrics.sum(axis=0).tolist()])
     return out
-
-
-def csv_text(header: list[str], rows: list[list[object]]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    return buf.getvalue()
 
 
 def check_target(out: Path, force: bool) -> None:

@@ -252,12 +252,14 @@ def _record(sim: Simulation, e: Election, v: np.ndarray, vc: np.ndarray, code: n
     wood = np.flatnonzero(cause)
     wr, wc = rows[wood], cause[wood]
     since = np.select([wc == 1, wc == 4], [r.death[wr], r.conv[wr]], r.moved[wr])
-    cat = np.where(st == Status.INACTIVE, np.intp(2), restored.astype(np.intp))
-    cat *= 5
-    cat += cause
-    cat *= 4
-    cat[wood] += np.searchsorted(np.array([1.0, 2.0, 4.0]) * 365.25, t - since, side="right")
-    cat += county.astype(np.intp) * 60
+    inner = restored.view(np.uint8) * np.uint8(5)  # (kind x 5 + cause) x 4 + age, kind: 0 active, 1 restored, 2 inactive
+    inner[st == Status.INACTIVE] = 10
+    inner += cause
+    inner *= np.uint8(4)
+    inner[wood] += np.searchsorted(np.array([1.0, 2.0, 4.0]) * 365.25, t - since, side="right").astype(np.uint8)
+    cat = county.astype(np.intp)
+    cat *= 60
+    cat += inner
     book = np.bincount(cat, minlength=nc * 60).reshape(nc, 3, 5, 4)
     put("active", book[:, :2].sum(axis=(1, 2, 3)))
     put("restored", book[:, 1].sum(axis=(1, 2)))

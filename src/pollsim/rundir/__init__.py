@@ -7,9 +7,11 @@
   derived products, each stamped with the run's SHA-256; :func:`reconcile_run_dir` and
   :func:`audit_run_dir` read, run the stage and write the product in one call.
 
-The layout, file by file, is in :mod:`.layout` and docs/reference.md.
+The layout, file by file, is in :mod:`.layout` (absentee voting and the canvass:
+:mod:`.absentee_layout`) and docs/reference.md.
 """
 
+from pollsim.rundir.absentee_read import ABSENTEE_TABULATOR, CountedBatch
 from pollsim.rundir.ballots import CHUNK_ROWS, RunDir
 from pollsim.rundir.layout import (
     DAY_FILES,
@@ -30,7 +32,7 @@ from pollsim.rundir.read import Device, Precinct, RunDirError, is_run_dir
 from pollsim.rundir.write import write_audit_package, write_derived, write_reconciliation, write_run
 
 __all__ = [
-    "CHUNK_ROWS", "DAY_FILES", "DERIVED", "DEVICE_COLUMNS", "FORMAT_VERSION", "PRECINCT_COLUMNS", "REPORTING_COLUMNS",
+    "ABSENTEE_TABULATOR", "CountedBatch", "CHUNK_ROWS", "DAY_FILES", "DERIVED", "DEVICE_COLUMNS", "FORMAT_VERSION", "PRECINCT_COLUMNS", "REPORTING_COLUMNS",
     "VOTER_FIELDS", "Device", "Precinct", "RunDir", "RunDirError", "folder_digest", "hhmm", "hhmm_floor", "is_run_dir",
     "audit_run_dir", "reconcile_run_dir", "summary", "wait_stats", "write_audit_package", "write_derived", "write_reconciliation", "write_run",
 ]  # fmt: skip

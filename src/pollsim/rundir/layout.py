@@ -140,7 +140,18 @@ def summary(run: ElectionDayRun, layers: dict[str, np.ndarray] | None = None) ->
         **({"description": run.scenario.description} if run.scenario.description else {}),
         **({"notice": list(run.scenario.notice)} if run.scenario.notice else {}),
         **({"lost_voters": _lost(run)} if run.scenario.giving_up.enabled else {}),
+        **({"staffing": _staffing(run)} if run.scenario.staff is not None else {}),
     }
+
+
+def _staffing(run: ElectionDayRun) -> dict:
+    """The poll managers (scenario ``staff``): §23-15-239 compliance, pay, polls opened late, stations closed."""
+    from pollsim.staff import check_staff
+
+    day = {p.precinct: {"opened": hhmm(p.staffing["opened"]), "late_minutes": round(p.staffing["late_minutes"], 1),
+                        "stations_closed": [{**c, "closed_from": hhmm(c["closed_from"]), "open_at": hhmm(c["open_at"])} for c in p.staffing["closures"]]}
+           for p in run.precincts if p.staffing and (p.staffing["late_minutes"] > 0 or p.staffing["closures"])}  # fmt: skip
+    return {**check_staff(run.scenario).to_dict(), "day": day}
 
 
 def _lost(run: ElectionDayRun) -> dict:

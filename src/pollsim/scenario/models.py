@@ -31,6 +31,7 @@ from pollsim.scenario.fields import ClockTime, FieldProblem, Ident, Int, Minutes
 from pollsim.scenario.generate import Mississippi, mississippi_absentee, mississippi_precincts
 from pollsim.scenario.night_spec import Night
 from pollsim.scenario.plan_spec import GivingUp, Plan
+from pollsim.scenario.staff_spec import Staff, check_rosters
 from pollsim.scenario.precinct_spec import Equipment, Needs, PrecinctSpec, Replay, RollMix, ScriptedVoter
 
 __all__ = [
@@ -88,6 +89,8 @@ class Scenario(Strict):
     """Voters who leave a long check-in line (balking, reneging); off in ``pollsim run`` unless enabled (docs/planning.md)."""
     plan: Plan = Plan()
     """What ``pollsim plan`` does when its options are left out (docs/planning.md)."""
+    staff: Staff | None = None
+    """The poll managers, bailiffs and clerks of each polling place (§23-15-239); left out: no staffing model."""
 
     @model_validator(mode="before")
     @classmethod
@@ -111,6 +114,7 @@ class Scenario(Strict):
         check_absentee(self.absentee, self.precincts)
         check_incidents(self.incidents, self.precincts, self.election, self.polls, self.procedures)
         check_day(self.precincts, self.election, self.polls, self.service_times)
+        check_rosters(self.staff, self.precincts)
         if arrivals is not self.arrivals:  # the default profile, spread over other polling hours
             return self.model_copy(update={"arrivals": arrivals})
         return self
