@@ -39,6 +39,9 @@ _EXPORTS = {
     "ElectionDayRun": "pollsim.precinct.election_day",
     "simulate_precinct": "pollsim.precinct",
     "PrecinctResult": "pollsim.precinct",
+    # absentee voting before the day, and the canvass after the night
+    "run_absentee": "pollsim.absentee",
+    "run_canvass": "pollsim.canvass",
     # election night
     "simulate_night": "pollsim.night",
     "NightResult": "pollsim.night",
@@ -94,6 +97,8 @@ def _register_url_handler() -> None:
 _register_url_handler()
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the names __getattr__ serves
+    from pollsim.absentee import run_absentee
+    from pollsim.canvass import run_canvass
     from pollsim.audit import AuditResult, RunBallots, run_audit, verify_package
     from pollsim.election.definition import Election
     from pollsim.errors import PollsimError, ScenarioError

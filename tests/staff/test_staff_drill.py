@@ -13,8 +13,8 @@ import numpy as np
 from pollsim.pipeline import run_election
 from pollsim.precinct.election_day import run_election_day
 from pollsim.rundir import write_run
-from tests.conftest import SCENARIOS
 from pollsim.scenario import load_scenario
+from tests.conftest import SCENARIOS
 
 DRILL = SCENARIOS / "drills" / "opening-short-staffed.yaml"
 

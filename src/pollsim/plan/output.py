@@ -16,16 +16,14 @@ Each file is written whole or not at all (:mod:`pollsim.files`).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-from pollsim.files import atomic_text
+from pollsim.files import atomic_text, csv_text
 from pollsim.plan.fleet import COLUMNS as FLEET_COLUMNS
 from pollsim.plan.fleet import FleetResult
 from pollsim.plan.result import PlanResult, csv_header, csv_rows, spread
@@ -36,14 +34,6 @@ from pollsim.staff.roster import crew
 
 FILES = ("plan.csv", "plan.json", "whatif.csv", "recommended.yaml")
 WHATIF_COLUMNS = ["precinct", "resource", "units", "recommended", "p95_mean", "p95_lo", "p95_hi", "wait_mean", "lost_mean", "days_meeting"]
-
-
-def _csv(header: list[str], rows: list[list[object]]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    return buf.getvalue()
 
 
 def _days(f: DayFigures) -> dict:
@@ -123,9 +113,9 @@ def write_plan(result: PlanResult, scenario: Scenario, out: Path | str) -> list[
     rec = recommended_scenario(scenario, result).model_dump(mode="json")
     rec["description"] = f"{rec.get('description') or ''} Recommended by pollsim plan ({result.settings.target_text}).".strip()
     texts = {
-        "plan.csv": _csv(csv_header(result.resources), csv_rows(result)),
+        "plan.csv": csv_text(csv_header(result.resources), csv_rows(result)),
         "plan.json": doc,
-        "whatif.csv": _csv(WHATIF_COLUMNS, whatif_rows(result)),
+        "whatif.csv": csv_text(WHATIF_COLUMNS, whatif_rows(result)),
         "recommended.yaml": "# The scenario with the units pollsim plan recommends (plan.json); run it with\n"
                             f"# pollsim run recommended.yaml --seed {result.settings.seed} (replication 0)\n"
                             + yaml.safe_dump(rec, sort_keys=False, allow_unicode=True),
@@ -140,7 +130,7 @@ def write_plan(result: PlanResult, scenario: Scenario, out: Path | str) -> list[
 def write_fleet(fleet: FleetResult, out: Path | str) -> Path:
     """Write fleet.csv: per precinct, units today and allocated, scores, and the value of one more unit."""
     path = Path(out) / "fleet.csv"
-    atomic_text(path, _csv(FLEET_COLUMNS, fleet.rows()))
+    atomic_text(path, csv_text(FLEET_COLUMNS, fleet.rows()))
     return path
 
 

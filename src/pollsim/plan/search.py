@@ -43,9 +43,10 @@ def _with(config: Config, k: int, value: int) -> Config:
     return config[:k] + (value,) + config[k + 1 :]
 
 
-def fewest_for_line(trials: Trials, config: Config, k: int, meet: int) -> tuple[int, bool]:
+def fewest_for_line(trials: Trials, config: Config, k: int, meet: int, also: tuple[Config, ...] = ()) -> tuple[int, bool]:
     """The fewest units of resource ``k`` whose line meets the targets, the others as in ``config``
-    (windows of :data:`WINDOW` counts, up or down from a guess); (count, found)."""
+    (windows of :data:`WINDOW` counts, up or down from a guess); (count, found). ``also``: other
+    configurations to try with the first window (a batch costs little more for more lanes)."""
     resource = trials.resources[k]
     lo, hi = trials.bounds(resource)
     line = LINE[resource]
@@ -57,7 +58,9 @@ def fewest_for_line(trials: Trials, config: Config, k: int, meet: int) -> tuple[
     known: int | None = None  # the fewest found to meet so far
     while True:
         values = list(range(start, min(hi, start + WINDOW - 1) + 1))
-        ok = [meets(f) for f in trials.figures([_with(config, k, v) for v in values], until="checkin" if line == "checkin" else "")]
+        until = "checkin" if line == "checkin" else ""
+        ok = [meets(f) for f in trials.figures([_with(config, k, v) for v in values] + ([] if until else list(also)), until=until)[: len(values)]]
+        also = also if until else ()
         if any(ok):
             first = values[ok.index(True)]
             if first == start > lo:  # the fewest may be lower still
@@ -80,7 +83,7 @@ def search(trials: Trials, meet: int, scope: str = "voter") -> Search:
         config = _with(config, crew, ENOUGH)
     reachable = True
     for k in range(len(trials.resources)):
-        value, found = fewest_for_line(trials, config, k, meet)
+        value, found = fewest_for_line(trials, config, k, meet, also=(trials.today,))  # today's room rides along with the first full batch
         config = _with(config, k, value)
         reachable &= found
     line = scope == "line"

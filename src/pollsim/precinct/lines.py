@@ -93,6 +93,7 @@ def serve(times: np.ndarray, service: np.ndarray, units: np.ndarray, t_open: np.
     free[:] = np.asarray(t_open, float).reshape(-1, 1) if np.ndim(t_open) else t_open
     free[np.arange(cmax)[None, :] >= units[:, None]] = np.inf
     rows = np.arange(lanes)
+    flat, base = free.reshape(-1), rows * cmax  # free[rows, j] is flat[base + j]
     start = np.full((width, lanes), np.inf)
     if rolls is not None:
         real = np.isfinite(r).astype(np.int64)  # no record for no request
@@ -104,17 +105,19 @@ def serve(times: np.ndarray, service: np.ndarray, units: np.ndarray, t_open: np.
     for k in range(steps):
         if closures is None:
             j = free.argmin(axis=1)
-            t = np.maximum(r[k], free[rows, j])
+            at = base + j
+            t = np.maximum(r[k], flat[at])
         else:
             avail, idle = closures.available(np.maximum(r[k][:, None], free), free)
             t = avail.min(axis=1)
             j = np.where(avail == t[:, None], idle, np.inf).argmin(axis=1)
+            at = base + j
         start[k] = t
         end = t + s[k]
         for m in extra:
             end = end + m[k]
         if rolls is not None:
-            n = on_roll[rows, j] + void[k]
+            n = on_roll.reshape(-1)[at] + void[k]
             for filled in ((void[k] > 0) & (n >= rolls.capacity), None):  # the VOID record, then the cast
                 if filled is None:
                     n = n + real[k]
@@ -125,8 +128,8 @@ def serve(times: np.ndarray, service: np.ndarray, units: np.ndarray, t_open: np.
                     end = np.where(filled, end + rolls.minutes[rows, m], end)
                     out += filled
                     n = np.where(filled, 0, n)
-            on_roll[rows, j] = n
-        free[rows, j] = end
+            on_roll.reshape(-1)[at] = n
+        flat[at] = end
     result = np.empty_like(start.T)
     np.put_along_axis(result, order, start.T, 1)
     return result
@@ -153,6 +156,8 @@ def check_in_giving_up(line: CheckInDraws, units: int, t_open: float, t_close: f
     unit, its closed (start, end) times.
     """
     n = len(line.arrival)
+    if closed is None and not any(line.come_back):
+        return _check_in_simple(line, units, t_open, per_voter, balking, reneging)
     called, requested, outcome = [math.inf] * n, [math.inf] * n, [0] * n
     free = [(float(t_open), u) for u in range(units)]
     heapq.heapify(free)
@@ -193,6 +198,37 @@ def check_in_giving_up(line: CheckInDraws, units: int, t_open: float, t_close: f
             heapq.heapreplace(free, (at + line.service[i], unit))
         else:
             free = [(at + line.service[i], u) if u == unit else (f, u) for f, u in free]
+    return requested, called, outcome
+
+
+def _check_in_simple(line: CheckInDraws, units: int, t_open: float, per_voter: float, balking: bool, reneging: bool) -> tuple[list[float], list[float], list[int]]:
+    """:func:`check_in_giving_up` when nobody comes back and no station closes (the same rule, faster)."""
+    arrival, service, patience = line.arrival, line.service, line.patience
+    n = len(arrival)
+    called, outcome = [math.inf] * n, [0] * n
+    requested = list(arrival)
+    free = [float(t_open)] * units  # when each unit is next free (a heap)
+    waiting: list[float] = []
+    push, pop, replace = heapq.heappush, heapq.heappop, heapq.heapreplace
+    for i in range(n):
+        t = arrival[i]
+        while waiting and waiting[0] <= t:
+            pop(waiting)
+        p = patience[i]
+        if balking and len(waiting) * per_voter > p:
+            outcome[i], requested[i] = 3, math.inf
+            continue
+        at = free[0]
+        if at < t:
+            at = t
+        if reneging and at - t > p:
+            outcome[i] = 4
+            push(waiting, t + p)
+            continue
+        called[i] = at
+        if at > t:
+            push(waiting, at)
+        replace(free, at + service[i])
     return requested, called, outcome
 
 

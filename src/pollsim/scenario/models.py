@@ -31,8 +31,8 @@ from pollsim.scenario.fields import ClockTime, FieldProblem, Ident, Int, Minutes
 from pollsim.scenario.generate import Mississippi, mississippi_absentee, mississippi_precincts
 from pollsim.scenario.night_spec import Night
 from pollsim.scenario.plan_spec import GivingUp, Plan
-from pollsim.scenario.staff_spec import Staff, check_rosters
 from pollsim.scenario.precinct_spec import Equipment, Needs, PrecinctSpec, Replay, RollMix, ScriptedVoter
+from pollsim.scenario.staff_spec import Staff, check_rosters
 
 __all__ = [
     "Absentee", "AbsenteeError", "AffidavitRules", "ApplicationReasons", "Canvass", "RejectionRates", "ResolutionBoard", "ReturnPoint",

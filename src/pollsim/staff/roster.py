@@ -98,11 +98,11 @@ def staff_day(scenario: Scenario, spec: PrecinctSpec, managers: int | None = Non
                     spans[-1] = (spans[-1][0], b)
                 else:
                     spans.append((a, b))
-    for units in closed.values():  # closed when the polls open: closed from the start (never handed to the morning line)
-        for u, spans in enumerate(units):
+    for per_unit in closed.values():  # closed when the polls open: closed from the start (never handed to the morning line)
+        for u, spans in enumerate(per_unit):
             if spans and spans[0][0] == opens:
-                units[u] = [(0.0, spans[0][1]), *spans[1:]]
-    return StaffDay(people, t_open, ready, opens, {pool: tuple(tuple(s) for s in units) for pool, units in closed.items()})
+                per_unit[u] = [(0.0, spans[0][1]), *spans[1:]]
+    return StaffDay(people, t_open, ready, opens, {pool: tuple(tuple(s) for s in per_unit) for pool, per_unit in closed.items()})
 
 
 def _changes(p: Person) -> list[float]:
