@@ -1,4 +1,5 @@
-"""The ``pollsim`` command: parse arguments and call one function of :mod:`pollsim.verbs` per verb.
+"""The ``pollsim`` command: parse arguments and call one function of :mod:`pollsim.verbs` per verb
+(:mod:`pollsim.verbs_audit` for ``pollsim audit ...``).
 
 Every user error (a :class:`~pollsim.errors.PollsimError`) is printed as one line per problem on
 standard error, and the exit status is 2; nothing already written is touched. Help for every
@@ -233,10 +234,10 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(_normalise(list(sys.argv[1:] if argv is None else argv)))
     try:
-        from pollsim import verbs
+        from pollsim import verbs, verbs_audit
 
         name = {"audit": f"audit_{getattr(args, 'audit_verb', '')}", "roll": f"roll_{getattr(args, 'roll_verb', '')}"}.get(args.command, args.command)
-        return int(getattr(verbs, name.replace("-", "_"))(args))
+        return int(getattr(verbs_audit if args.command == "audit" else verbs, name.replace("-", "_"))(args))
     except PollsimError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:
             print(f"pollsim: {line}", file=sys.stderr)

@@ -1,7 +1,7 @@
 """What each ``pollsim`` verb does: call the library's front doors, print the result.
 
 One function per verb, each taking the parsed arguments (:mod:`pollsim.cli`) and returning the
-exit status. The work is done by library functions users can call from Python too:
+exit status (the ``audit`` sub-verbs are in :mod:`pollsim.verbs_audit`). The work is done by library functions users can call from Python too:
 :func:`pollsim.pipeline.run_election`, :func:`pollsim.rundir.write_run`,
 :class:`pollsim.rundir.RunDir`, :func:`pollsim.reconcile.reconcile_precincts`,
 :func:`pollsim.audit.run_audit`, :func:`pollsim.export.export_run`,
@@ -16,9 +16,6 @@ import sys
 from pathlib import Path
 
 from pollsim.errors import PollsimError
-from pollsim.verbs_audit import audit_draw, audit_plan, audit_run, audit_sample_size, audit_simulate, audit_verify
-
-__all__ = ["audit_draw", "audit_plan", "audit_run", "audit_sample_size", "audit_simulate", "audit_verify"]  # and one function per verb below
 
 
 def validate(args: argparse.Namespace) -> int:
