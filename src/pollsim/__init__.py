@@ -98,8 +98,8 @@ _register_url_handler()
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the names __getattr__ serves
     from pollsim.absentee import run_absentee
-    from pollsim.canvass import run_canvass
     from pollsim.audit import AuditResult, RunBallots, run_audit, verify_package
+    from pollsim.canvass import run_canvass
     from pollsim.election.definition import Election
     from pollsim.errors import PollsimError, ScenarioError
     from pollsim.export import export_run
