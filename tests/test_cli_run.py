@@ -129,3 +129,17 @@ def test_a_silent_fault_is_not_counted_as_an_incident_in_the_printed_summary(tmp
     assert cells == ["incidents", "0"], row
     kinds = [i["kind"] for i in json.loads((tmp_path / "M" / "summary.json").read_text())["incidents"]]
     assert "misrecording" in kinds  # the run directory keeps it for the trainer
+
+
+def test_a_run_with_absentee_voting_prints_the_certified_tally(tmp_path, runs):
+    proc = pollsim("run", str(SCENARIOS / "drills" / "voted-ab-affidavit.yaml"), "--seed", "1", "--out", str(tmp_path / "AB"))
+    assert proc.returncode == 0, proc.stderr
+    canvass = json.loads((tmp_path / "AB" / "summary.json").read_text())["canvass"]
+    assert "Certified tally" in proc.stdout and "Certified tally" not in runs["stdout"]  # only with a canvass
+    after = proc.stdout[proc.stdout.index("Certified tally") :]
+    row = next(line for line in after.splitlines() if "dawson" in line)
+    cells = [c.strip() for c in row.strip().strip("│").split("│")]
+    assert cells[1:] == ["dawson", f"{canvass['tally']['us-senate']['dawson']:,}", f"{canvass['paper_tally']['us-senate']['dawson']:,}"], row
+    first = proc.stdout[: proc.stdout.index("Certified tally")]
+    day = next(line for line in first.splitlines() if "dawson" in line)
+    assert day != row  # the certified count has the absentee and affidavit ballots on top of election day's

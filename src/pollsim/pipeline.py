@@ -26,6 +26,7 @@ import numpy as np
 
 from pollsim.absentee import AbsenteeRun, run_absentee, with_voted_ab
 from pollsim.audit import RunBallots, run_audit
+from pollsim.audit.ballots import COUNTED_KIND
 from pollsim.audit.package import AnyAuditResult
 from pollsim.canvass import CanvassResult, run_canvass
 from pollsim.night import NightResult, night_seed, simulate_night
@@ -82,23 +83,67 @@ class ElectionRun:
         return cls(day, counts, report, night, flags, absentee=absentee, canvass=canvass)
 
 
-def ballots_of(day: ElectionDayRun, layers: dict[str, np.ndarray] | None = None) -> RunBallots:
-    """The day's ballots as the audit sees them (the rows of ``ballots.npz``, in the same order)."""
+def ballots_of(
+    day: ElectionDayRun, layers: dict[str, np.ndarray] | None = None, absentee: AbsenteeRun | None = None, canvass: CanvassResult | None = None
+) -> RunBallots:
+    """The day's ballots as the audit sees them (the rows of ``ballots.npz``, in the same order),
+    then the absentee and accepted affidavit ballots counted after the polls closed, each batch its
+    own (as :meth:`pollsim.rundir.RunDir.audit_ballots` reads them from a run directory)."""
     layers = layers if layers is not None else day.layers()
     ps = day.precincts
     device_ids = {(pi, k): d.device_id for pi, p in enumerate(ps) for k, d in enumerate(p.devices)}
+    kinds = {(pi, k): d.kind for pi, p in enumerate(ps) for k, d in enumerate(p.devices)}
+    names, parts = _counted(day, layers, absentee, canvass)
+    kinds.update({(len(ps) + k, 0): COUNTED_KIND for k in range(len(names))})
+    n = len(layers["cvr"])
+
+    def cat(name: str, extra: np.ndarray) -> np.ndarray:
+        return np.concatenate([layers[name], extra.astype(layers[name].dtype)]) if len(names) else layers[name]
+
     return RunBallots(
         election=day.election,
-        cvr=layers["cvr"],
-        precinct=layers["precinct"],
-        device=layers["device"],
+        cvr=cat("cvr", parts["cvr"]),
+        precinct=cat("precinct", parts["precinct"]),
+        device=cat("device", np.zeros(len(parts["batch"]), np.int16)),
         precinct_ids=tuple(p.precinct for p in ps),
         counties=tuple(p.county for p in ps),
         device_ids=device_ids,
-        paper_source=layers["paper"],
+        paper_source=cat("paper", parts["paper"]),
         source=f"run of {day.scenario.scenario} (seed {day.seed})",
-        device_kinds={(pi, k): d.kind for pi, p in enumerate(ps) for k, d in enumerate(p.devices)},
+        device_kinds=kinds,
+        counted_batch=np.concatenate([np.full(n, -1, np.int64), parts["batch"]]) if names else None,
+        counted_names=tuple(names),
     )
+
+
+def _counted(
+    day: ElectionDayRun, layers: dict[str, np.ndarray], ab: AbsenteeRun | None, cv: CanvassResult | None
+) -> tuple[list[tuple[str, str]], dict[str, np.ndarray]]:
+    """((name, county) per counted batch, the counted rows' ``cvr``, ``paper``, ``precinct``, ``batch``):
+    the absentee batches in order, then one ``COUNTY/AFF`` batch per county with counted affidavit
+    ballots (counties in precinct order), as ``RunDir.counted_batches`` and ``counted_rows``."""
+    w = day.election.width
+    names: list[tuple[str, str]] = []
+    parts: dict[str, list[np.ndarray]] = {"cvr": [np.zeros((0, w), np.uint8)], "paper": [np.zeros((0, w), np.uint8)], "precinct": [np.zeros(0, np.int32)], "batch": [np.zeros(0, np.int64)]}
+    if ab is not None:
+        names += [(ab.batch_id(k), ab.county_names[int(ab.batches[k]["county"])]) for k in range(len(ab.batches))]
+        parts["cvr"].append(ab.cvr)
+        parts["paper"].append(ab.paper)
+        parts["precinct"].append(ab.ballot_precinct.astype(np.int32))
+        parts["batch"].append(ab.ballot_batch.astype(np.int64))
+    if cv is not None and "affidavit" in layers:
+        counted = cv.affidavit_counted.astype(bool)
+        rows, pre = layers["affidavit"][counted], layers["affidavit_precinct"][counted]
+        county_of = [p.county for p in day.precincts]
+        for county in dict.fromkeys(county_of):
+            mine = np.flatnonzero(np.array([county_of[int(p)] == county for p in pre.tolist()], bool))
+            if len(mine):
+                parts["batch"].append(np.full(len(mine), len(names), np.int64))
+                names.append((f"{county}/AFF", county))
+                parts["cvr"].append(rows[mine])
+                parts["paper"].append(rows[mine])
+                parts["precinct"].append(pre[mine].astype(np.int32))
+    return names, {k: np.concatenate(v) for k, v in parts.items()}
 
 
 def run_election(
@@ -137,5 +182,5 @@ def run_election(
 
         out.serial_readin = serial_readin(day, serial)
     if audit is not None:
-        out.audit = run_audit(ballots_of(day), audit.contest, audit.risk_limit, audit.seed, audit.method, echo, sampler=audit.sampler)
+        out.audit = run_audit(ballots_of(day, absentee=ab, canvass=canvassed), audit.contest, audit.risk_limit, audit.seed, audit.method, echo, sampler=audit.sampler)
     return out

@@ -97,6 +97,16 @@ def _print_summary(summ: dict, out: Path) -> None:
         for k, (choice, v) in enumerate(votes.items()):
             r.add_row(contest if k == 0 else "", choice, f"{v:,}", f"{summ['paper_tally'][contest][choice]:,}")
     console.print(r)
+    canvass = summ.get("canvass") or {}
+    if canvass.get("tally"):  # with absentee voting: the count certified after the canvass (§23-15-603)
+        c = Table(title=f"Certified tally ({canvass.get('ballots_certified', 0):,} ballots: election day, absentee and affidavit)")
+        for col, justify in (("contest", "left"), ("choice", "left"), ("votes", "right"), ("paper", "right")):
+            c.add_column(col, justify=justify)  # type: ignore[arg-type]
+        paper = canvass.get("paper_tally") or {}
+        for contest, votes in canvass["tally"].items():
+            for k, (choice, v) in enumerate(votes.items()):
+                c.add_row(contest if k == 0 else "", choice, f"{v:,}", f"{paper[contest][choice]:,}" if choice in paper.get(contest, {}) else "")
+        console.print(c)
     for line in summ.get("notice", []):
         console.print(f"[bold]notice:[/bold] {line}")
     console.print(f"written to {out}/")

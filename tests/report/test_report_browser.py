@@ -196,3 +196,27 @@ def test_the_misrecording_drill_shows_no_outage_and_the_scanner_jam_its_scanner_
     # the scanner jam: its scanner line, the jam shaded over the lines and barred in the incidents
     assert re.search(r'data-key="incidents" data-value="1"', jam_dom)
     assert counts["jam", "scanner line"] > 100 and counts["jam", "band"] > 100 and counts["jam", "bar"] > 100, counts
+
+
+@pytest.fixture(scope="module")
+def absentee_run(tmp_path_factory) -> Path:
+    """The VOTED AB drill with absentee voting and a canvass (seed 1), with its report."""
+    from pollsim.pipeline import run_election
+    from pollsim.report import build_report
+    from pollsim.rundir import write_run
+    from pollsim.scenario import load_scenario
+    from tests.conftest import SCENARIOS
+
+    out = tmp_path_factory.mktemp("report-ab") / "run"
+    write_run(run_election(load_scenario(SCENARIOS / "drills" / "voted-ab-affidavit.yaml"), 1), out)
+    build_report(out)
+    return out
+
+
+def test_the_absentee_and_canvass_section_renders_with_its_curve(absentee_run, tmp_path):
+    boxes, rgb, dom = seen(tmp_path / "ab", absentee_run)
+    shown = dict(item.split(":") for item in body_attr(dom, "data-sections").split(","))
+    assert shown.get("absentee") == "shown" and shown.get("reporting") == "shown", shown
+    assert re.search(r'data-key="affidavit_counted" data-value="[1-9]', dom) and "absentee-rejections" in dom
+    # the canvass curve is drawn: the report's blue (#0072B2) inside the plot's box
+    assert colour_pixels(rgb, boxes["canvass"], (0x00, 0x72, 0xB2), 20) > 100

@@ -10,6 +10,12 @@ Arrays (all rows in ``ballots.npz`` order): ``cvr`` and (loaded on first use) ``
 ``precinct_ids``), ``device`` ``int16[n]`` (index into the precinct's devices, as in
 ``devices.csv``). :attr:`RunBallots.batches` groups the rows into manifest batches (precinct x
 device); :meth:`RunBallots.rows` finds the row of (batch, position) without sorting a million rows.
+
+With absentee voting the rows of ``ballots.npz`` are followed by the ballots counted after the polls
+closed (``RunDir.counted_rows``: absentee batches ``COUNTY/AB-0001``, affidavit ``COUNTY/AFF``),
+which mix precincts: ``counted_batch`` gives each row its counted batch (-1 for a polling-place
+row) and ``counted_names`` each counted batch's (name, county). They are batches of their own,
+after the precincts', on the equipment ``central-count-absentee``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,11 @@ import numpy as np
 from pollsim.audit.errors import AuditError
 from pollsim.audit.manifest import RunBatches
 from pollsim.election.definition import Election
+
+COUNTED_TABULATOR = "AB-SCAN"
+"""Tabulator of the batches counted after the polls closed (the county's absentee scanner)."""
+COUNTED_KIND = "central-count-absentee"
+"""Equipment (:mod:`.evidence`) of those batches."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,6 +58,8 @@ class RunBallots:
     paper_source: np.ndarray | Callable[[], np.ndarray]
     source: str = ""
     device_kinds: dict[tuple[int, int], str] = field(default_factory=dict)  # (precinct, device) -> devices.csv kind
+    counted_batch: np.ndarray | None = None  # int64[n]: the counted batch of an absentee/affidavit row, -1 otherwise
+    counted_names: tuple[tuple[str, str], ...] = ()  # (batch name, county) per counted batch
 
     @cached_property
     def paper(self) -> np.ndarray:
@@ -66,16 +79,31 @@ class RunBallots:
 
     @cached_property
     def _keys(self) -> np.ndarray:
-        return self.precinct.astype(np.int64) * self._stride + self.device.astype(np.int64)
+        keys = self.precinct.astype(np.int64) * self._stride + self.device.astype(np.int64)
+        if self.counted_batch is not None:  # counted batch k is the pseudo precinct len(precinct_ids) + k, device 0
+            counted = self.counted_batch >= 0
+            keys[counted] = (len(self.precinct_ids) + self.counted_batch[counted]) * self._stride
+        return keys
+
+    @property
+    def _n_units(self) -> int:
+        return len(self.precinct_ids) + len(self.counted_names)
 
     @cached_property
     def batches(self) -> RunBatches:
         """The CVRs grouped by precinct x device, ordered by precinct then device index."""
-        counts = np.bincount(self._keys, minlength=len(self.precinct_ids) * self._stride)
+        counts = np.bincount(self._keys, minlength=self._n_units * self._stride)
         keys = np.flatnonzero(counts)
         pi, di = keys // self._stride, keys % self._stride
         tabs, names, counties = [], [], []
+        n_p = len(self.precinct_ids)
         for p, d in zip(pi.tolist(), di.tolist(), strict=True):
+            if p >= n_p:
+                name, county = self.counted_names[p - n_p]
+                tabs.append(COUNTED_TABULATOR)
+                names.append(name)
+                counties.append(county)
+                continue
             dev = self.device_ids.get((p, d), f"device-{d}")
             tabs.append(dev)
             names.append(f"{self.precinct_ids[p]} {dev}")
@@ -86,6 +114,8 @@ class RunBallots:
     def _precinct_bounds(self) -> np.ndarray | None:
         """Row range of each precinct when rows are grouped by precinct (as pollsim writes them)."""
         p = self.precinct
+        if self.counted_batch is not None and bool(np.any(self.counted_batch >= 0)):
+            return None
         if self.n and np.any(p[1:] < p[:-1]):
             return None
         return np.searchsorted(p, np.arange(len(self.precinct_ids) + 1), side="left")
@@ -98,7 +128,7 @@ class RunBallots:
     def row_batch(self) -> np.ndarray:
         """``int64[n]``: the run batch (index into :attr:`batches`) of every row (a look-up table
         over the batch keys: one gather, no search)."""
-        lut = np.zeros(len(self.precinct_ids) * self._stride, np.int64)
+        lut = np.zeros(self._n_units * self._stride, np.int64)
         lut[self.batches.keys] = np.arange(len(self.batches.keys))
         return lut[self._keys]
 

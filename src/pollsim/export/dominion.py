@@ -15,7 +15,12 @@ votingworks/arlo ``server/api/cvrs.py``, and its test fixtures):
    ballot's place in its batch (1..n in cast order), ``ImprintedId`` ``BATCH-RECORD``,
    ``CountingGroup`` "Election Day", ``PrecinctPortion`` the precinct id, ``BallotType`` the
    ballot style id; then 1/0 per choice as the electronic record (``cvr`` layer) has it, and empty
-   cells for a contest not on the ballot's style (Arlo's "contest not on ballot").
+   cells for a contest not on the ballot's style (Arlo's "contest not on ballot");
+6. then the ballots counted after the polls closed (``RunDir.counted_rows``): absentee and
+   accepted affidavit ballots, ``CvrNumber`` continuing after the regular ones (as the NIST
+   ``UniqueId``), ``TabulatorNum`` ``AB-SCAN``, ``BatchId`` the manifest's ``COUNTY/AB-0001`` or
+   ``COUNTY/AFF``, ``RecordId`` the place in that batch, ``CountingGroup`` "Absentee" or
+   "Provisional", ``PrecinctPortion`` the voter's precinct.
 
 Overvotes stay as marked (a row can have more 1s than the contest's Vote For): a reader applies
 the vote-for-N rule itself, as Arlo does. Real Dominion exports number tabulators and batches;
@@ -38,6 +43,8 @@ from pollsim.rundir import RunDir
 
 META_COLUMNS = ["CvrNumber", "TabulatorNum", "BatchId", "RecordId", "ImprintedId", "CountingGroup", "PrecinctPortion", "BallotType"]
 COUNTING_GROUP = "Election Day"
+COUNTED_GROUP = {"absentee": "Absentee", "provisional": "Provisional"}
+"""``CountingGroup`` of the batches counted after the polls closed, by ``CountedBatch.group``."""
 DOMINION_CHUNK = 16_384
 """Ballots per chunk (~100 bytes of CSV each)."""
 
@@ -100,4 +107,26 @@ def write_dominion_cvr(run: RunDir, fh: IO[str], chunk: int = DOMINION_CHUNK) ->
         ]
         fh.write("".join(lines))
         rows_written += stop - start
-    return rows_written
+    return rows_written + _write_counted(run, fh, marks_texts, precinct_style, chunk)
+
+
+def _write_counted(run: RunDir, fh: IO[str], marks_texts: RowTexts, precinct_style: np.ndarray, chunk: int) -> int:
+    """The absentee and counted affidavit ballots after the regular ones (``CvrNumber`` continuing)."""
+    batches = run.counted_batches
+    if not batches:
+        return 0
+    rows, pre, batch, pos = run.counted_rows("cvr")
+    head = [f"{_field(b.tabulator)},{_field(b.name)}," for b in batches]
+    group = [_field(COUNTED_GROUP[b.group]) for b in batches]
+    tail = [f",{_field(p.id)},{_field(s)}," for p, s in zip(run.precincts, run.precinct_styles, strict=True)]
+    first = run.n_ballots + 1
+    for start in range(0, len(rows), chunk):
+        stop = min(start + chunk, len(rows))
+        texts, where = marks_texts.chunk(rows[start:stop], precinct_style[pre[start:stop]])
+        fh.write(
+            "".join(
+                f"{u},{head[b]}{q},{_field(f'{batches[b].name}-{q}')},{group[b]}{tail[p]}{texts[f]}\n"
+                for b, q, p, f, u in zip(batch[start:stop].tolist(), pos[start:stop].tolist(), pre[start:stop].tolist(), where, range(first + start, first + stop), strict=True)
+            )
+        )
+    return len(rows)

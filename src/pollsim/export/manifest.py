@@ -19,6 +19,10 @@ would take a county's last row for a total row (votingworks/arlo ``server/util/c
 ``reject_final_total_row``: the last count equal to the sum of the ones above it): there the
 county's last row is written before its first. (Only a county with exactly two batches of equal
 size cannot be ordered out of that rule; docs/exports.md.)
+
+With absentee voting, the batches counted after the polls closed follow the precincts' batches
+(``RunDir.counted_batches``): each resolution-board batch ``COUNTY/AB-0001`` and each county's
+accepted affidavit ballots ``COUNTY/AFF``, on the tabulator ``AB-SCAN``.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ def manifest_rows(run: RunDir) -> list[list]:
             n = int(counts[pi * stride + d.index])
             if n:
                 rows.append([p.county, d.device_id, run.device_path(d), n])
+    rows.extend([b.county, b.tabulator, b.name, b.ballots] for b in run.counted_batches if b.ballots)
     return no_total_row_last(rows)
 
 

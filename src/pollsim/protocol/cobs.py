@@ -49,9 +49,11 @@ class FrameFault(StrEnum):
 class FrameError(PollsimError):
     """Bytes received that are not a valid frame; ``reason`` says which check failed."""
 
-    def __init__(self, reason: FrameFault, detail: str = ""):
+    def __init__(self, reason: FrameFault, detail: str = "", size: int = 0):
         self.reason = reason
         """The check that failed (a :class:`FrameFault`)."""
+        self.size = size
+        """Bytes in the run between the delimiters (0: not known)."""
         super().__init__(f"{reason.value}: {detail}" if detail else reason.value)
 
 

@@ -187,7 +187,7 @@ class FrameDecoder:
     def _close(self) -> Frame | FrameError | None:
         if self._overflowed:
             size, self._overflowed = self._overflowed, 0
-            return FrameError(FrameFault.OVERSIZE, f"{size} bytes between delimiters")
+            return FrameError(FrameFault.OVERSIZE, f"{size} bytes between delimiters", size)
         run = bytes(self._partial)
         self._partial.clear()
         return _finish(run)
@@ -213,4 +213,5 @@ def _finish(run: bytes) -> Frame | FrameError | None:
     try:
         return decode_frame(run)
     except FrameError as error:
+        error.size = len(run)
         return error

@@ -60,6 +60,7 @@ _SYNC = struct.Struct(">IB")  # nonce u32, features u8
 _FRAGMENT = struct.Struct(">BHHH")  # message type u8, message number u16, length u16, offset u16
 _GROW_AFTER = 4
 _MIN_FRAGMENT = 24
+_CONTROL_RUN = 16  # runs this short (an encoded ACK or NAK is 15 bytes) are not NAKed (L5)
 _CONTROL = frozenset({MessageType.ACK, MessageType.NAK, MessageType.SYNC, MessageType.SYNC_ACK})
 
 
@@ -153,11 +154,12 @@ class Link:
                 raise LinkError(self.name, 0, f"no answer to SYNC within {now - start:.0f} s: {damaged} damaged "
                                               "frames came back (the line is too noisy)")  # fmt: skip
             self.port.write(wire)
-            timer, heard = min(now + wait, end), False
-            while self._nonce is not None and time.monotonic() < timer:
+            timer, heard, before = min(now + wait, end), False, self.stats.corrupt
+            while self._nonce is not None and time.monotonic() < timer and self.stats.corrupt == before:
                 heard = self._pump() or heard
             silent = 0 if heard else silent + 1
-            wait = min(2 * wait, 8 * self.ack_timeout)
+            if self.stats.corrupt == before:  # a damaged answer: the device is there, ask at once
+                wait = min(2 * wait, 8 * self.ack_timeout)
 
     def request(self, msg_type: int, payload: bytes = b"", timeout: float | None = None) -> Frame:
         """Send a request and return the peer's reply: its next message that acknowledges the
@@ -302,7 +304,9 @@ class Link:
             if isinstance(item, FrameError):
                 self.stats.corrupt += 1
                 self._noisy = 32
-                if not self._awaiting:  # else it was most likely the peer's ACK or NAK (L5)
+                # not for a short run (a damaged ACK or NAK: NAKs for NAKs would storm), nor while
+                # we await an ACK ourselves (the peer sends only ACKs and NAKs then): L5
+                if item.size > _CONTROL_RUN and not self._awaiting:
                     self._write_control(MessageType.NAK, self._last_delivered)
             else:
                 self._on_frame(item)

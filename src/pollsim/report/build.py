@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pollsim import __version__
+from pollsim.report.absentee import absentee_section
 from pollsim.report.counting import accounting_section, audit_section, reconciliation_section, reporting_section
 from pollsim.report.data import ReportData, ReportError, gather
 from pollsim.report.day import device_section, queue_section, summary_section, wait_section
@@ -39,6 +40,9 @@ def render_report(run: ReportData) -> tuple[str, dict[str, bytes]]:
         reporting_section(run, pics),
         audit_section(run, pics),
     ]
+    absentee = absentee_section(run, pics)  # with absentee voting only
+    if absentee is not None:
+        sections.insert(sections.index(next(x for x in sections if x.id == "reporting")) + 1, absentee)
     staffing = staffing_section(run)  # with a staff section only
     if staffing is not None:
         sections.insert(4, staffing)

@@ -2,7 +2,8 @@
 
 Required (``pollsim run`` writes them all): ``summary.json``, ``precincts.csv``, ``devices.csv``,
 ``voters.npz``, ``ballots.npz``, ``eventlog.npz``, each checked against the SHA-256 summary.json
-records for it. Optional: ``reporting.csv`` (election night ran), ``reconciliation.json``
+records for it. Optional: ``reporting.csv`` (election night ran), ``canvass.csv`` (the canvass
+ran: the reporting curve to certification), ``reconciliation.json``
 (``pollsim reconcile`` ran), ``audit/`` (a risk-limiting audit's package); a derived product made
 from another run than this one is not shown: its section says so.
 
@@ -91,6 +92,7 @@ class ReportData:
     audit: AuditTrace | None
     audit_problem: str | None  # an audit directory that is there but could not be read
     names: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)  # contest id -> (title, {choice id: name})
+    canvass_curve: list[dict] | None = None  # canvass.csv (a run with absentee voting and a canvass): time, date, share_of_ballots
 
     @property
     def n_precincts(self) -> int:
@@ -168,5 +170,6 @@ def gather(run_dir: Path) -> ReportData:
         reconciliation, rec_problem = None, rec_problem or ("reconciliation.json: missing key precincts" if reconciliation is not None else None)
     audit, problem = _audit_trace(run)
     names = {c.id: (c.title, {ch.id: ch.name for ch in c.choices}) for c in run.election.contests}
+    curve = run.read_csv("canvass.csv", ("time", "date", "share_of_ballots")) if run.has("canvass.csv") else None
     return ReportData(run.dir, run.run_sha256, run.summary, precincts, devices, voters, ballots, opened, closed, reporting,
-                      reconciliation, rec_problem, audit, problem, names)  # fmt: skip
+                      reconciliation, rec_problem, audit, problem, names, canvass_curve=curve)  # fmt: skip

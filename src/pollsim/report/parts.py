@@ -13,7 +13,7 @@ SMALL_LINE_PANELS = 4  # up to this many precincts: one line panel each
 BUSIEST_PANELS = 6  # otherwise: all together plus the busiest this many
 MAX_BARS = 40  # stations drawn as bars; more: a histogram
 MAX_FLAGGED_ROWS = 500
-PLOT_NAMES = ("queues", "waits", "wait-by-arrival", "utilisation", "incidents", "reporting", "audit-risk")
+PLOT_NAMES = ("queues", "waits", "wait-by-arrival", "utilisation", "incidents", "reporting", "canvass", "audit-risk")
 WAIT_LIMIT = 30.0  # minutes: the Presidential Commission on Election Administration's aim
 WARN_SHARE = 0.05  # more than this share of voters over WAIT_LIMIT: a plain warning
 

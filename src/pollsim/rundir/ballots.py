@@ -16,7 +16,7 @@ from functools import cached_property
 
 import numpy as np
 
-from pollsim.audit.ballots import RunBallots
+from pollsim.audit.ballots import COUNTED_KIND, RunBallots
 from pollsim.files import one_line
 from pollsim.reconcile import PrecinctCounts
 from pollsim.rundir.absentee_read import AbsenteeReader, positions
@@ -199,21 +199,34 @@ class RunDir(AbsenteeReader):
     # ------------------------------------------------------------------ what each stage reads
 
     def audit_ballots(self) -> RunBallots:
-        """The ballots as the audit sees them (the paper layer is read only if the audit draws)."""
+        """The ballots as the audit sees them (the paper layer is read only if the audit draws): the
+        rows of ballots.npz, then the absentee and affidavit ballots counted after the polls closed
+        (:meth:`counted_rows`), each in its own batch (:attr:`counted_batches`)."""
         pindex = {p: i for i, p in enumerate(self.precinct_ids)}
         device_ids = {(pindex[r["precinct"]], int(r["index"])): r["device_id"] for r in self.device_rows if r["precinct"] in pindex}
         device_kinds = {(pindex[r["precinct"]], int(r["index"])): r.get("kind", "") for r in self.device_rows if r["precinct"] in pindex}
+        cvr, precinct, device = self.layer("cvr"), self.ballot_precinct, self.ballot_device
+        counted = self.counted_batches
+        rows, pre, batch, _ = self.counted_rows("cvr")
+        n_p = len(self.precincts)
+        device_kinds.update({(n_p + k, 0): COUNTED_KIND for k in range(len(counted))})
+
+        def paper() -> np.ndarray:
+            return np.concatenate([self.layer("paper"), self.counted_rows("paper")[0]]) if len(rows) else self.layer("paper")
+
         return RunBallots(
             election=self.election,
-            cvr=self.layer("cvr"),
-            precinct=self.ballot_precinct,
-            device=self.ballot_device,
+            cvr=np.concatenate([cvr, rows]) if len(rows) else cvr,
+            precinct=np.concatenate([precinct, pre.astype(precinct.dtype)]) if len(rows) else precinct,
+            device=np.concatenate([device, np.zeros(len(rows), device.dtype)]) if len(rows) else device,
             precinct_ids=tuple(self.precinct_ids),
             counties=tuple(p.county for p in self.precincts),
             device_ids=device_ids,
-            paper_source=lambda: self.layer("paper"),
+            paper_source=paper,
             source=str(self.dir),
             device_kinds=device_kinds,
+            counted_batch=np.concatenate([np.full(len(cvr), -1, np.int64), batch]) if len(rows) else None,
+            counted_names=tuple((b.name, b.county) for b in counted),
         )
 
     def counts(self) -> PrecinctCounts:
