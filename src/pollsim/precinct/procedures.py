@@ -37,8 +37,10 @@ def seal_number(precinct: str, device: str, seed: int) -> str:
     return "MS-" + str(int(hashlib.sha256(f"{seed}|{precinct}|{device}".encode()).hexdigest()[:10], 16) % 10**7).zfill(7)
 
 
-def accounting_form(p: PrecinctResult, election_name: str, seed: int, clock) -> str:
-    """The ballot accounting form a precinct's poll managers sign at closing."""
+def accounting_form(p: PrecinctResult, election_name: str, seed: int, clock, absentee: int = 0, absentee_counted: int = 0) -> str:
+    """The ballot accounting form of a precinct (§23-15-615(1)): (b) and (f) include the precinct's
+    absentee voters the resolution board entered in the receipt book (``absentee``) and its
+    absentee ballots counted (``absentee_counted``), as the registrar reports them."""
     a = p.accounting
     dev_public = sum(d.public_count for d in p.devices if d.kind in ("dre", "scan-single"))
     lines = [
@@ -48,11 +50,12 @@ def accounting_form(p: PrecinctResult, election_name: str, seed: int, clock) -> 
         f"Polls closed after the last voter at {clock(p.polls_closed)}",
         "",
         f"(a) voters marked VOTED in the pollbook ............ {a.pollbook_marked_voted:>7}",
-        f"(b) receipt-book signatures (+ absentee: 0) ........ {a.receipt_book_signatures:>7}",
+        f"(b) receipt-book signatures {a.receipt_book_signatures} + absentee {absentee} = {a.receipt_book_signatures + absentee}",
         f"(c) ballots received from election officials ...... {a.ballots_received:>7}",
         f"(d) paper ballots voted {a.paper_ballots_voted} + unused {a.paper_ballots_unused} + spoiled {a.paper_ballots_spoiled} = {a.paper_ballots_voted + a.paper_ballots_unused + a.paper_ballots_spoiled}",
         f"(e) electronic ballots cast (DRE public counters) .. {a.electronic_ballots_cast:>7}",
-        f"(f) total ballots cast ............................. {a.regular_ballots_cast:>7}",
+        f"(f) total ballots cast ............................. {a.regular_ballots_cast + absentee_counted:>7}"
+        + (f"  (polling place {a.regular_ballots_cast} + absentee {absentee_counted})" if absentee_counted else ""),
         f"    affidavit ballots (sealed, counted later) ...... {a.affidavit_ballots:>7}",
         "",
         "COUNTERS AGAINST THE POLLBOOK",

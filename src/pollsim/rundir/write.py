@@ -117,7 +117,9 @@ def _write_all(run: ElectionRun, stage: Path, pool: ThreadPoolExecutor) -> dict:
     steps = []
     for folder in FOLDERS:
         (stage / folder).mkdir()
-    for p in day.precincts:
+    counts = run.counts.filled()
+    counted = counts.absentee_tabulated if counts.absentee_tabulated is not None else counts.absentee
+    for pi, p in enumerate(day.precincts):
         (stage / "tapes" / p.precinct).mkdir()
         for dev, body in p.zero_tapes.items():
             folder_text("tapes", f"{p.precinct}/{dev}-zero.txt", body)
@@ -125,7 +127,8 @@ def _write_all(run: ElectionRun, stage: Path, pool: ThreadPoolExecutor) -> dict:
             folder_text("tapes", f"{p.precinct}/{dev}-results.txt", body)
         for phase, step, start, end in schedule(day.scenario.procedures, opening, p.polls_closed):
             steps.append([p.precinct, phase, step, hhmm_floor(start), hhmm_floor(end)])
-        folder_text("forms", f"{p.precinct}-ballot-accounting.txt", accounting_form(p, day.election.name, day.seed, hhmm))
+        folder_text("forms", f"{p.precinct}-ballot-accounting.txt",
+                    accounting_form(p, day.election.name, day.seed, hhmm, int(counts.absentee[pi]), int(counted[pi])))  # fmt: skip
     text("procedures.csv", csv_text(["precinct", "phase", "step", "start", "end"], steps))
     if run.night is not None:
         summ["reporting"] = reporting(run.night)
