@@ -162,6 +162,7 @@ static void finish_run(ps_decoder *d, ps_on_frame on_frame, void *ctx)
     } else {
         fault = ps_frame_decode(d->run, d->len, d->raw, &frame);
     }
+    d->last_run = d->overflow ? d->overflow : d->len;
     d->len = 0;
     d->overflow = 0;
     on_frame(ctx, fault == PS_OK ? &frame : NULL, fault);

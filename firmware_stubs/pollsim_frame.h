@@ -47,6 +47,7 @@ typedef struct {
     uint8_t run[PS_MAX_ENCODED];  /* bytes since the last zero */
     size_t len;
     size_t overflow;              /* bytes dropped from a run longer than any frame */
+    size_t last_run;              /* bytes between the delimiters of the run reported last */
     uint8_t raw[PS_MAX_ENCODED];  /* decoded run (never longer than the run itself) */
 } ps_decoder;
 

@@ -4,10 +4,10 @@
  * IDENTIFY, STATUS, COUNTERS, TALLY, CVRS (chunked) and EVENT_LOG (chunked, hash-chained) for
  * the ballots in a fixture file; every other request of the protocol is refused with
  * UNSUPPORTED. It follows the link's rules of section 4: it answers SYNC (no fragments), ACKs
- * every intact data frame, NAKs a rejected run unless it awaits an ACK itself, delivers each
- * request once, sends its reply again when the host repeats the request, abandons it when the
- * host moves on, and retransmits an unacknowledged reply with backoff (500 ms doubling to 4 s),
- * 10 timeouts at most (NAKs do not count). Given a key, it seals IDENTIFY, STATUS, COUNTERS,
+ * every intact data frame, NAKs a rejected run unless it is short or a reply awaits its ACK,
+ * delivers each request once, sends its reply again when the host repeats the request, drops
+ * it when the host moves on, and retransmits an unacknowledged reply with backoff (500 ms
+ * doubling to 4 s), 10 timeouts at most (NAKs do not count). Given a key, it seals IDENTIFY, STATUS, COUNTERS,
  * TALLY and CVRS as section 8 says, bound to its scope, with a counter that never repeats.
  *
  * Usage: pollsim-stub FIXTURE [KEY_HEX]        (fixture format: firmware_stubs/README.md)
@@ -53,6 +53,7 @@ typedef struct {
 typedef struct {
     int fd;
     fixture *device;
+    const ps_decoder *decoder;
     uint16_t next_seq, last_delivered, last_key_seq, last_key_ack, reply_for, reply_seq;
     int have_key, have_reply;
     uint16_t awaiting;     /* our reply awaiting acknowledgement, 0 if none */
@@ -449,7 +450,8 @@ static void on_frame(void *ctx, const ps_frame *frame, enum ps_fault fault)
     link_state *l = ctx;
 
     if (fault != PS_OK) {
-        if (!l->awaiting) /* else it was most likely the host's ACK or NAK (L5) */
+        /* not for a damaged ACK or NAK (a short run), nor while a reply awaits its ACK (L5) */
+        if (l->decoder->last_run > 16 && !l->awaiting)
             send_control(l, NAK, l->last_delivered, NULL, 0);
         return;
     }
@@ -547,6 +549,7 @@ int main(int argc, char **argv)
     if (argc == 3)
         read_key(argv[2], &device);
     link.device = &device;
+    link.decoder = &decoder;
     link.next_seq = 1;
     ps_decoder_init(&decoder);
     link.fd = open_pty();

@@ -96,11 +96,16 @@ class _Session:
         """Give the next request what is left of the deadline, or stop with one line."""
         left = self.end - time.monotonic()
         if left <= 0:
-            stats = self.client.link.stats
             raise ReadError(f"{self.name}: {what}: the readout did not finish within its deadline of {self.deadline:g} s "
-                            f"({stats.corrupt} damaged frames, {stats.retransmissions} retransmissions: "
-                            f"the line is too noisy){f'; last: {error}' if error else ''}")  # fmt: skip
+                            f"({self.noise()}){f'; last: {error}' if error else ''}")  # fmt: skip
         self.client.link.deadline = left
+
+    def noise(self) -> str:
+        """What the line did to the readout so far, for an error message."""
+        stats = self.client.link.stats
+        if not stats.corrupt:
+            return "the line damaged no frame"
+        return f"{stats.corrupt} damaged frames, {stats.retransmissions} retransmissions: the line is too noisy"
 
     def ask(self, what: str, call: Callable[[], T]) -> T:
         error: Exception | None = None
@@ -203,7 +208,7 @@ def read_device(
         try:
             identity = client.identify()
         except LinkError as error:
-            raise ReadError(f"{name}: no answer to IDENTIFY ({error})") from None
+            raise ReadError(f"{name}: no answer to IDENTIFY ({error}; {session.noise()})") from None
         except (RequestRefused, PayloadError) as error:
             raise ReadError(f"{name}: IDENTIFY: {error}") from None
         ballots = identity.kind in BALLOT_KINDS

@@ -23,6 +23,12 @@ What a trainer sees, top to bottom (docs/report.md explains how to read each par
 7. **Election night reporting**: the share of precincts and ballots reported at each publication.
 8. **Risk-limiting audit**: the measured risk after each round (when the run has an audit package).
 
+With a ``staff`` section the run's page also has **Poll managers** (:mod:`.staffing`: a late
+opening, stations closed for want of a poll manager, the §23-15-239 compliance report per county,
+the pay bill); with voters who may give up, the summary counts the voters lost. ``pollsim plan``
+writes its own page with the same look (:mod:`.planning`: the plan per precinct, the what-if chart
+of waits against units, turnout sensitivity, a fleet shared out).
+
 The same run directory always gives the same bytes, so a report can be checked into a training
 pack and compared later.
 """
