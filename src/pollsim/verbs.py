@@ -220,7 +220,7 @@ def read(args: argparse.Namespace) -> int:
     from pollsim.emulator.read import read_command
 
     key = read_key(args.key) if args.key else None
-    print(read_command(args.port, args.out, key=key, seen=args.seen, chunk=args.chunk, ack_timeout=args.ack_timeout))
+    print(read_command(args.port, args.out, key=key, seen=args.seen, chunk=args.chunk, ack_timeout=args.ack_timeout, deadline=args.deadline))
     return 0
 
 

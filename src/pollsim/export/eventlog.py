@@ -13,19 +13,10 @@ serial emulator's clock is Unix time, written in UTC.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pollsim.devices.eventlog import EventLog
+from pollsim.protocol.records import CENTRAL, timestamp  # the one clock format, shared with the devices on the wire
 
-CENTRAL = dt.timezone(dt.timedelta(hours=-6))
-_SIM_CLOCK_LIMIT = 10 * 24 * 60  # a time below this is minutes of election day, above it Unix seconds
-
-
-def timestamp(t: float, election_date: str) -> str:
-    if t < _SIM_CLOCK_LIMIT:
-        day = dt.datetime.fromisoformat(election_date).replace(tzinfo=CENTRAL)
-        return (day + dt.timedelta(minutes=t)).isoformat(timespec="seconds")
-    return dt.datetime.fromtimestamp(t, dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+__all__ = ["CENTRAL", "device_event_log", "election_event_log", "timestamp"]
 
 
 def device_event_log(log: EventLog, kind: str, election_date: str, *, model: str = "", manufacturer: str = "pollsim") -> dict:
