@@ -114,3 +114,19 @@ def test_serve_refuses_a_bad_option_with_one_line() -> None:
     result = subprocess.run([*POLLSIM, "serve", "dre", "--corrupt", "1.5"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.strip() == "pollsim: corrupt rate 1.5 is not in [0, 1)"
+
+
+def test_a_pollbook_takes_a_key_and_its_readout_is_sealed(tmp_path) -> None:
+    """A pollbook keeps no ballots, but it takes the results key before its polls open and seals
+    what a reader decides on, as the other devices do (it used to refuse: "already holds another key")."""
+    link = tmp_path / "pollsim-pb"
+    served = start_serve("pollbook", "--link", link, "--key", KEY.hex(), stderr=tmp_path / "serve.err")
+    try:
+        readout = run_read(link, tmp_path / "R", "--key", KEY.hex())
+        assert readout.returncode == 0, readout.stderr
+        assert "electronic-poll-book" in readout.stdout and "seals verified" in readout.stdout
+        assert json.loads((tmp_path / "R" / "identity.json").read_text())["sealed"] is True
+        forged = run_read(link, tmp_path / "F", "--key", OTHER_KEY.hex())
+        assert forged.returncode == 2 and "Traceback" not in forged.stderr
+    finally:
+        assert served.stop() == 0
