@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import math
 from pathlib import Path
@@ -20,17 +19,10 @@ from pollsim.audit.contest import ReportedOutcome
 from pollsim.audit.designs import DesignAuditResult
 from pollsim.audit.risk import KaplanMarkov
 from pollsim.audit.rounds import AuditResult, Decision, RoundRecord, decide, draw_classes
+from pollsim.files import csv_text
 
 FORMAT = "pollsim-rla-package/1"
 LAW = "Miss. Code §§23-15-617 to 23-15-617.5"
-
-
-def csv_text(header: list[str], rows: list[list]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    return buf.getvalue()
 
 
 def sha(text: str) -> str:

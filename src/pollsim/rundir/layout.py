@@ -33,15 +33,14 @@ anywhere, npz archives with fixed zip timestamps.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pollsim import __version__
+from pollsim.files import csv_text  # noqa: F401 - the run directory's one CSV dialect, used by its writers
 from pollsim.tabulate import tally_dict
 
 if TYPE_CHECKING:  # the records this module lays out; importing them here would pull in every stage
@@ -224,15 +223,6 @@ def reporting(night: NightResult) -> dict:
         "missing_precincts": night.missing_precincts,
         "incidents": [{**i, "time": hhmm(i["time"])} for i in night.incidents],
     }
-
-
-def csv_text(header: list[str], rows: list[list]) -> str:
-    """CSV with ``\\n`` line ends (the run directory's one CSV dialect)."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    return buf.getvalue()
 
 
 def reporting_csv(night: NightResult, flagged: np.ndarray) -> str:
