@@ -32,6 +32,7 @@ from pollsim.files import write_npz
 from pollsim.rundir import DEVICE_COLUMNS, PRECINCT_COLUMNS, RunDir
 from pollsim.scenario import build_election, load_scenario
 from pollsim.tabulate import tally, tally_dict
+from tests.conftest import reseal
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "ms-2020-general.yaml"
 DEVICES_PER_PRECINCT = 3
@@ -88,9 +89,10 @@ def statewide_run_dir(out: Path) -> Path:
                 c = int(per_device[i * DEVICES_PER_PRECINCT + k])
                 w.writerow([p.id, k, f"DRE-{k + 1}", "dre", c, c, c, "0" * 64])
     (out / "election.json").write_text(json.dumps(el.to_dict(), indent=2) + "\n")
-    summary = {"scenario": "synthetic-statewide", "seed": 2020, "pollsim_version": "0.1.0", "ballots_cast": n, "last_voter_out": "19:40", "tally": tally_dict(el, cvr)}
+    summary = {"scenario": "synthetic-statewide", "seed": 2020, "pollsim_version": "0.1.0", "election": {"id": el.id, "definition_sha256": el.definition_hash},
+               "precincts": len(precincts), "ballots_cast": n, "last_voter_out": "19:40", "tally": tally_dict(el, cvr)}  # fmt: skip
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return out
+    return reseal(out)  # summary.json records the files' SHA-256, as pollsim run writes it
 
 
 @pytest.fixture(scope="module")
