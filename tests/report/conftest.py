@@ -107,3 +107,16 @@ def drill_run(tmp_path_factory):
         return made[name]
 
     return make
+
+
+@pytest.fixture(scope="module")
+def absentee_run(tmp_path_factory) -> Path:
+    """The VOTED AB drill with absentee voting and a canvass (seed 1), with its report."""
+    from pollsim.pipeline import run_election
+    from pollsim.scenario import load_scenario
+    from tests.conftest import SCENARIOS
+
+    out = tmp_path_factory.mktemp("report-ab") / "run"
+    write_run(run_election(load_scenario(SCENARIOS / "drills" / "voted-ab-affidavit.yaml"), 1), out)
+    build_report(out)
+    return out

@@ -8,23 +8,8 @@ from __future__ import annotations
 import csv
 import json
 import re
-from pathlib import Path
 
-import pytest
-
-from pollsim.pipeline import run_election
 from pollsim.report import build_report
-from pollsim.rundir import write_run
-from pollsim.scenario import load_scenario
-from tests.conftest import SCENARIOS
-
-
-@pytest.fixture(scope="module")
-def absentee_run(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("report-ab") / "run"
-    write_run(run_election(load_scenario(SCENARIOS / "drills" / "voted-ab-affidavit.yaml"), 1), out)
-    build_report(out)
-    return out
 
 
 def fact(html: str, key: str) -> str:

@@ -198,20 +198,6 @@ def test_the_misrecording_drill_shows_no_outage_and_the_scanner_jam_its_scanner_
     assert counts["jam", "scanner line"] > 100 and counts["jam", "band"] > 100 and counts["jam", "bar"] > 100, counts
 
 
-@pytest.fixture(scope="module")
-def absentee_run(tmp_path_factory) -> Path:
-    """The VOTED AB drill with absentee voting and a canvass (seed 1), with its report."""
-    from pollsim.pipeline import run_election
-    from pollsim.report import build_report
-    from pollsim.rundir import write_run
-    from pollsim.scenario import load_scenario
-    from tests.conftest import SCENARIOS
-
-    out = tmp_path_factory.mktemp("report-ab") / "run"
-    write_run(run_election(load_scenario(SCENARIOS / "drills" / "voted-ab-affidavit.yaml"), 1), out)
-    build_report(out)
-    return out
-
 
 def test_the_absentee_and_canvass_section_renders_with_its_curve(absentee_run, tmp_path):
     boxes, rgb, dom = seen(tmp_path / "ab", absentee_run)
