@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test bench clean firmware
+.PHONY: demo test bench bench-statewide clean firmware
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "pollsim needs $(PYTHON) (Python >= 3.11) on PATH" >&2; exit 2; }
@@ -30,6 +30,11 @@ test: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	@$(PY) -m pytest benchmarks --benchmark-only -p no:randomly
+
+# issue 12: `pollsim run` of the statewide scenario on 1 and 2 workers (wall, CPU, peak memory of
+# every process, byte-identity), the day's parallel efficiency and a Dask curve; tables in runs/bench/
+bench-statewide: $(VENV)/.installed-dev
+	@$(PY) benchmarks/statewide.py
 
 firmware:
 	@$(MAKE) -s -C firmware_stubs

@@ -6,7 +6,9 @@ canvass=False``: the same election day, night and reconciliation) and with them 
 absentee envelopes checked and counted, 20,000 affidavit ballots ruled on, the canvass to
 certification), timed in alternation in one process (3 pairs, the order swapped each pair, no
 earlier run kept alive), so load from other processes on the machine hits both alike; the best
-time of each is compared. The two stages are also timed alone, against the best run without
+time of each is compared, in wall time and in this process's CPU time (``time.process_time``:
+the run is in-process on one core, so its CPU time is what other processes' load disturbs least;
+the target is checked on CPU time, the wall ratio is printed beside it). The two stages are also timed alone, against the best run without
 them. Run (about 5 minutes):
 
     .venv/bin/pytest benchmarks/test_absentee_bench.py --benchmark-only -s
@@ -37,6 +39,7 @@ def scenario():
 
 def test_statewide_run_with_and_without_absentee_and_canvass_interleaved(benchmark, scenario):
     times: dict[str, list[float]] = {"without": [], "with": []}
+    cpu: dict[str, list[float]] = {"without": [], "with": []}
     order = ["without", "with"]
 
     pairs = 3
@@ -44,9 +47,10 @@ def test_statewide_run_with_and_without_absentee_and_canvass_interleaved(benchma
     def pair() -> None:
         for what in order:
             gc.collect()  # no earlier run's objects left for the collector to walk
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             run = run_election(scenario, 1) if what == "with" else run_election(scenario, 1, absentee=False, canvass=False)
             times[what].append(time.perf_counter() - t0)
+            cpu[what].append(time.process_time() - c0)
             if what == "with" and len(times["with"]) == pairs:  # kept only once the timing is over
                 RUNS["with"] = run
             del run
@@ -57,8 +61,10 @@ def test_statewide_run_with_and_without_absentee_and_canvass_interleaved(benchma
     run = RUNS["with"]
     assert run.absentee is not None and run.canvass is not None and run.absentee.n_ballots > 230_000  # type: ignore[attr-defined]
     extra = TIMES["with"] / TIMES["without"] - 1.0
-    print(f"\nstatewide run, best of 3: {TIMES['without']:.1f} s without, {TIMES['with']:.1f} s with absentee and canvass: {extra:+.1%}")
-    assert extra <= 0.15
+    extra_cpu = min(cpu["with"]) / min(cpu["without"]) - 1.0
+    print(f"\nstatewide run, best of 3: wall {TIMES['without']:.1f} s without, {TIMES['with']:.1f} s with absentee and canvass: {extra:+.1%}; "
+          f"CPU {min(cpu['without']):.1f} s / {min(cpu['with']):.1f} s: {extra_cpu:+.1%}")
+    assert extra_cpu <= 0.15
 
 
 def test_the_absentee_stage_alone(benchmark, scenario):

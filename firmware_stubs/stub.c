@@ -7,8 +7,10 @@
  * every intact data frame, NAKs a rejected run unless it is short or a reply awaits its ACK,
  * delivers each request once, sends its reply again when the host repeats the request, drops
  * it when the host moves on, and retransmits an unacknowledged reply with backoff (500 ms
- * doubling to 4 s), 10 timeouts at most (NAKs do not count). Given a key, it seals IDENTIFY, STATUS, COUNTERS,
- * TALLY and CVRS as section 8 says, bound to its scope, with a counter that never repeats.
+ * doubling to 4 s), 10 timeouts at most (NAKs do not count); after a damaged run, a NAK or a
+ * timeout it sends each ACK and NAK three times and closes each data frame with two zeros for
+ * the next 32 frames (L8). Given a key, it seals IDENTIFY, STATUS, COUNTERS, TALLY and CVRS as
+ * section 8 says, bound to its scope, with a counter that never repeats.
  *
  * Usage: pollsim-stub FIXTURE [KEY_HEX]        (fixture format: firmware_stubs/README.md)
  */
@@ -58,8 +60,9 @@ typedef struct {
     int have_key, have_reply;
     uint16_t awaiting;     /* our reply awaiting acknowledgement, 0 if none */
     int timeouts;
+    int noisy;             /* frames to go before the line counts as clean again (L8) */
     long deadline_ms, backoff_ms;
-    uint8_t raw[PS_MAX_RAW], wire[PS_MAX_WIRE], reply[PS_MAX_PAYLOAD], body[PS_MAX_PAYLOAD];
+    uint8_t raw[PS_MAX_RAW], wire[PS_MAX_WIRE + 1], reply[PS_MAX_PAYLOAD], body[PS_MAX_PAYLOAD];
     size_t wire_len;       /* the last reply, kept for retransmission */
 } link_state;
 
@@ -263,7 +266,12 @@ static void send_control(link_state *l, uint8_t type, uint16_t ack, const uint8_
 {
     uint8_t wire[64];
     ps_frame f = { (uint16_t)l->device->device_id, type, 0, ack, len, payload };
-    write_all(l->fd, wire, ps_frame_encode(&f, l->raw, wire));
+    size_t n = ps_frame_encode(&f, l->raw, wire);
+    write_all(l->fd, wire, n);
+    if (l->noisy && (type == ACK || type == NAK)) { /* a noisy line: two more copies, sharing delimiters (L8) */
+        write_all(l->fd, wire + 1, n - 1);
+        write_all(l->fd, wire + 1, n - 1);
+    }
 }
 
 static void transmit(link_state *l)
@@ -289,6 +297,8 @@ static void send_reply(link_state *l, uint8_t type, size_t length, int sealed)
     l->awaiting = l->reply_seq = l->next_seq;
     l->next_seq = (uint16_t)(l->next_seq % 0xFFFFu + 1);
     l->wire_len = ps_frame_encode(&f, l->raw, l->wire);
+    if (l->noisy) /* a second delimiter: a damaged last byte still closes the frame (L8) */
+        l->wire[l->wire_len++] = 0;
     l->have_reply = 1;
     l->reply_for = l->last_delivered;
     l->timeouts = 0;
@@ -298,6 +308,7 @@ static void send_reply(link_state *l, uint8_t type, size_t length, int sealed)
 
 static void on_timeout(link_state *l)
 {
+    l->noisy = 32;
     if (++l->timeouts > RETRIES) {
         fprintf(stderr, "pollsim-stub: frame seq %u not acknowledged after %d retransmissions\n",
                 l->awaiting, RETRIES);
@@ -450,6 +461,7 @@ static void on_frame(void *ctx, const ps_frame *frame, enum ps_fault fault)
     link_state *l = ctx;
 
     if (fault != PS_OK) {
+        l->noisy = 32;
         /* not for a damaged ACK or NAK (a short run), nor while a reply awaits its ACK (L5) */
         if (l->decoder->last_run > 16 && !l->awaiting)
             send_control(l, NAK, l->last_delivered, NULL, 0);
@@ -457,14 +469,18 @@ static void on_frame(void *ctx, const ps_frame *frame, enum ps_fault fault)
     }
     if (frame->device_id != l->device->device_id && frame->device_id != PS_BROADCAST_ID)
         return; /* for another device on the line */
+    if (l->noisy)
+        l->noisy--;
     if (frame->msg_type == ACK) {
         if (l->awaiting && frame->ack == l->awaiting)
             l->awaiting = 0;
         return;
     }
     if (frame->msg_type == NAK) {
-        if (l->awaiting)
+        if (l->awaiting) {
+            l->noisy = 32;
             transmit(l); /* at once, and it spends none of the retries */
+        }
         return;
     }
     if (frame->msg_type == SYNC) { /* a new session: forget everything (L2) */

@@ -158,8 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--triggered", nargs="*", help="counties with a discrepancy at or over threshold")
     p.add_argument("--election-date", help="YYYY-MM-DD: also print the deadlines")
 
-    p = verb("serve", "emulate a device on a pseudo-terminal (first line printed: its path)")
-    p.add_argument("kind", choices=["dre", "scanner", "bmd", "pollbook"], help="device kind")
+    p = verb("serve", "emulate a device on a pseudo-terminal (first line printed: its path), or a county's devices at once",
+             description="pollsim serve KIND ...: one device (first line printed: its port). pollsim serve --scenario S "
+                         "(--county NAME | --precincts K) --manifest FILE: every DRE and scanner of those precincts after "
+                         "their day, each on its own port (first line printed: the manifest).")  # fmt: skip
+    p.add_argument("kind", nargs="?", choices=["dre", "scanner", "bmd", "pollbook"], help="device kind (leave out to serve a county's devices)")
     p.add_argument("--scenario", type=Path, help="live the first precinct's election day of this scenario")
     p.add_argument("--election", type=Path, help="load this scenario's election without living its day")
     p.add_argument("--speed", type=float, help="replay at this many times real time (default: as fast as possible)")
@@ -173,15 +176,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device-id", type=int, default=1, help="device id on the wire, 1..65534")
     p.add_argument("--election-code", help="code OPEN_POLLS needs (default: first 8 hex digits of the definition SHA-256)")
     p.add_argument("--test-mode", action="store_true", help="put a device before the election into test mode")
+    many = p.add_mutually_exclusive_group()
+    many.add_argument("--county", metavar="NAME", help="no KIND: serve every DRE and scanner of this county's precincts of --scenario")
+    many.add_argument("--precincts", type=int, metavar="K", help="no KIND: serve every DRE and scanner of the first K precincts of --scenario")
+    p.add_argument("--manifest", type=Path, help="with --county or --precincts: write the manifest of ports here (CSV), once every port is open")
 
-    p = verb("read", "read and check a device's counters, records and event log")
-    p.add_argument("port", help="device path (/dev/pts/N, a symlink) or pyserial URL (pollsim://dre?...)")
-    p.add_argument("--out", type=Path, required=True, help="directory for the readout")
+    p = verb("read", "read and check a device's counters, records and event log (or every device of a manifest)")
+    p.add_argument("port", nargs="?", help="device path (/dev/pts/N, a symlink) or pyserial URL (pollsim://dre?...); leave out with --manifest")
+    p.add_argument("--out", type=Path, help="directory for the readout (required with PORT; with --manifest: OUT/PRECINCT/UNIT/ and OUT/summary.json)")
+    p.add_argument("--manifest", type=Path, help="read every device this manifest lists (pollsim serve --county), instead of PORT")
+    p.add_argument("--ports", type=int, default=2, help="with --manifest: devices read at once (the station's reader ports)")
     p.add_argument("--key", help="results key (hex, or a file of hex): verify every seal")
     p.add_argument("--seen", type=Path, help="JSON object of the last seal counter accepted, keyed 'serial|definition_hash|memory_card' (read and updated)")
     p.add_argument("--chunk", type=int, default=0xFFFF, help="records asked for per chunk (lower on slow or noisy lines)")
     p.add_argument("--ack-timeout", type=float, default=0.5, help="seconds to wait for an acknowledgement")
     p.add_argument("--deadline", type=float, default=600.0, help="seconds the whole readout may take before it gives up with one line saying why")
+
+    p = verb("conformance", "check a device on a serial port against every numbered rule of docs/protocol.md")
+    p.add_argument("port", help="device path (/dev/pts/N, a symlink, a serial port) or pyserial URL")
+    p.add_argument("--key", help="results key (hex, or a file of hex): verify the seals (S rules; n/a without it)")
+    p.add_argument("--baud", type=int, default=115200, help="line rate of a real serial port (a pty ignores it)")
+    p.add_argument("--rule", nargs="+", metavar="RULE", help="check only these rules, e.g. L3 S1 (default: all)")
+    p.add_argument("--json", type=Path, metavar="OUT", help="also write the results as JSON to this file")
+    p.add_argument("--rule-deadline", type=float, default=10.0, help="seconds each rule's check may take before it fails")
 
     p = verb("plan", "the fewest check-in stations, voting units and scanners meeting a service target, per precinct")
     p.add_argument("scenario", help="scenario YAML file")

@@ -12,8 +12,11 @@ typed in-memory records:
              -> reconciliation (:func:`pollsim.reconcile.reconcile_precincts`; §23-15-615)
              -> risk-limiting audit (:func:`pollsim.audit.run_audit`; §23-15-617)
 
-and returns an :class:`ElectionRun`. ``pollsim run`` writes it with :func:`pollsim.rundir.write_run`;
-``pollsim stress`` measures it night after night without writing anything.
+and returns an :class:`ElectionRun`. ``pollsim run`` writes it with :func:`pollsim.rundir.write_run`,
+having streamed the day into the run directory's staging folder as precincts finished (``sink=``
+a :class:`pollsim.rundir.DaySpool`); ``pollsim stress`` measures it night after night without
+writing anything. The stages after the day need only each precinct's counts, ballot layers and the
+few voters who did not cast a regular ballot, so they run the same on a streamed day.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from pollsim.audit.ballots import COUNTED_KIND
 from pollsim.audit.package import AnyAuditResult
 from pollsim.canvass import CanvassResult, run_canvass
 from pollsim.night import NightResult, night_seed, simulate_night
-from pollsim.precinct.election_day import ElectionDayRun, run_election_day
+from pollsim.precinct.election_day import DaySink, ElectionDayRun, run_election_day
 from pollsim.reconcile import PrecinctCounts, ReconciliationReport, flags_at_publications, reconcile_precincts
 from pollsim.reconcile.totals import counts_from_results
 from pollsim.scenario.models import Scenario
@@ -158,6 +161,7 @@ def run_election(
     echo: Callable[[str], None] = lambda _line: None,
     absentee: bool | None = None,
     canvass: bool | None = None,
+    sink: DaySink | None = None,
 ) -> ElectionRun:
     """Run the chain for one root seed.
 
@@ -167,11 +171,14 @@ def run_election(
     ``executor``/``progress``: as :func:`~pollsim.precinct.election_day.run_election_day`;
     ``echo``: the audit's round-by-round lines; ``absentee``/``canvass``: model absentee voting
     before the day and the canvass after the night (default: when the scenario has an
-    ``absentee`` section; ``False`` runs the chain without them).
+    ``absentee`` section; ``False`` runs the chain without them); ``sink``: where the day's
+    results go as precincts finish (:func:`~pollsim.precinct.election_day.run_election_day`; for
+    a run directory: ``with pollsim.rundir.DaySpool(out) as spool: write_run(run_election(...,
+    sink=spool), out)``).
     """
     with_absentee = absentee if absentee is not None else scenario.absentee is not None
     ab = run_absentee(scenario, seed) if with_absentee else None
-    day = run_election_day(with_voted_ab(scenario, ab) if ab is not None else scenario, seed, progress=progress, executor=executor)
+    day = run_election_day(with_voted_ab(scenario, ab) if ab is not None else scenario, seed, progress=progress, executor=executor, sink=sink)
     with_night = night if night is not None else len(day.precincts) > 1
     night_result = simulate_night(day, night_seed(seed)) if with_night else None
     with_canvass = canvass if canvass is not None else with_absentee

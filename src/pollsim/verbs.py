@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
     from pollsim.pipeline import run_election
-    from pollsim.rundir import write_run
+    from pollsim.rundir import DaySpool, write_run
     from pollsim.rundir.write import check_target
     from pollsim.scale import executor
     from pollsim.scenario import load_scenario
@@ -41,21 +41,27 @@ def run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     if (args.roll is None) != (args.election is None):
         raise PollsimError("--roll and --election go together: the roll directory and the election date (YYYY-MM-DD) whose pollbooks to use")
+    roll = None
     if args.roll is not None:
+        from pollsim.roll import RollDir
+        from pollsim.roll.attach import roll_attachment
         from pollsim.roll.pollbook import scenario_from_roll
 
-        scenario = scenario_from_roll(scenario, args.roll, args.election)
+        book = RollDir(args.roll)
+        scenario = scenario_from_roll(scenario, book, args.election)
+        roll = roll_attachment(book, args.election, [p.id for p in scenario.precincts])  # copied into the run for its report
     seed = scenario.seed if args.seed is None else args.seed
     out = Path(args.out) if args.out else Path("runs") / scenario.scenario
     if args.serial < 0:
         raise PollsimError(f"--serial {args.serial}: the number of precincts to read over serial must be 0 or more")
     check_target(out, args.force)  # before hours of simulation, not after
     n = len(scenario.precincts)
-    with Progress(console=Console(stderr=True), transient=True, disable=n < 20 or args.quiet) as bar, executor(args.workers, args.engine, args.scheduler) as ex:
-        task = bar.add_task("precinct days", total=n)
-        result = run_election(scenario, seed, night=True if args.night else None, serial=args.serial, executor=ex,
-                              progress=lambda k: bar.update(task, completed=k))  # fmt: skip
-    summ = write_run(result, out, force=args.force)
+    with DaySpool(out, force=args.force) as spool:  # the day streams into the run's staging folder (issue 12)
+        with Progress(console=Console(stderr=True), transient=True, disable=n < 20 or args.quiet) as bar, executor(args.workers, args.engine, args.scheduler) as ex:
+            task = bar.add_task("precinct days", total=n)
+            result = run_election(scenario, seed, night=True if args.night else None, serial=args.serial, executor=ex,
+                                  progress=lambda k: bar.update(task, completed=k), sink=spool)  # fmt: skip
+        summ = write_run(result, out, force=args.force, roll=roll)
     if not args.quiet:
         _print_summary(summ, out)
     return 0
@@ -207,6 +213,29 @@ def serve(args: argparse.Namespace) -> int:
     from pollsim.emulator.serve import EmulatorSettings
     from pollsim.emulator.serve import serve as serve_device
 
+    many = args.county is not None or args.precincts is not None
+    if args.kind is None or many or args.manifest is not None:
+        from pollsim.emulator.county import serve_county
+        from pollsim.scenario import load_scenario
+
+        one = [flag for flag, value in (("KIND", args.kind), ("--election", args.election), ("--speed", args.speed),
+               ("--state", args.state), ("--link", args.link), ("--test-mode", args.test_mode),
+               ("--election-code", args.election_code), ("--device-id", args.device_id != 1 or None)) if value]  # fmt: skip
+        if one:
+            raise PollsimError(f"{', '.join(one)}: for one device (pollsim serve KIND); a county's devices take "
+                               "--scenario, --county or --precincts, --manifest, --seed, --baud, --corrupt, --drop, --key")  # fmt: skip
+        if args.scenario is None or not many or args.manifest is None:
+            raise PollsimError("pollsim serve: give a device KIND, or --scenario S with --county NAME or --precincts K "
+                               "and --manifest FILE to serve those precincts' devices")  # fmt: skip
+        key = read_key(args.key) if args.key else None
+        scenario = load_scenario(args.scenario)
+        seed = scenario.seed if args.seed is None else args.seed
+        if scenario.absentee is not None:  # as pollsim run: the pollbooks mark VOTED AB
+            from pollsim.absentee import run_absentee, with_voted_ab
+
+            scenario = with_voted_ab(scenario, run_absentee(scenario, seed))
+        return serve_county(scenario, seed, county=args.county, precincts=args.precincts, manifest=args.manifest,
+                            baud=args.baud, corrupt=args.corrupt, drop=args.drop, key=key)  # fmt: skip
     settings = EmulatorSettings(
         kind=args.kind, scenario=args.scenario, election=args.election, seed=args.seed, speed=args.speed,
         state=args.state, key=read_key(args.key) if args.key else None, number=args.device_id,
@@ -220,9 +249,32 @@ def read(args: argparse.Namespace) -> int:
     from pollsim.emulator.read import read_command
 
     key = read_key(args.key) if args.key else None
+    if args.manifest is not None:
+        from pollsim.emulator.station import station_command
+
+        if args.port is not None:
+            raise PollsimError(f"pollsim read: give PORT or --manifest, not both ({args.port} and {args.manifest})")
+        return station_command(args.manifest, ports=args.ports, out=args.out, key=key, seen=args.seen, chunk=args.chunk,
+                               ack_timeout=args.ack_timeout, deadline=args.deadline)  # fmt: skip
+    if args.port is None or args.out is None:
+        raise PollsimError("pollsim read: give PORT and --out DIR (or --manifest FILE)")
     print(read_command(args.port, args.out, key=key, seen=args.seen, chunk=args.chunk, ack_timeout=args.ack_timeout, deadline=args.deadline))
     return 0
 
+
+def conformance(args: argparse.Namespace) -> int:
+    """``pollsim conformance``: 0 if every required rule passes, 1 if one fails (2: bad arguments)."""
+    from pollsim.conformance import check_port, exit_status, format_table, write_json
+    from pollsim.emulator.keyfile import read_key
+
+    key = read_key(args.key) if args.key else None
+    if args.rule_deadline <= 0:
+        raise PollsimError(f"--rule-deadline {args.rule_deadline}: must be positive")
+    results = check_port(args.port, key=key, baud=args.baud, numbers=args.rule, budget=args.rule_deadline)
+    print(format_table(results, args.port))
+    if args.json is not None:
+        write_json(results, args.port, args.json)
+    return exit_status(results)
 
 def stress(args: argparse.Namespace) -> int:
     from rich.console import Console

@@ -97,6 +97,7 @@ def test_errors_are_one_line_and_exit_2(roll_dir, tmp_path, capsys):
         ["roll", "simulate", "--out", str(tmp_path / "x"), "--counties", "Atlantis"],
         ["roll", "simulate", "--out", str(tmp_path / "x"), "--scale", "0"],
         ["roll", "simulate", "--out", str(tmp_path / "x"), "--start", "2020-13-01"],
+        ["roll", "simulate", "--out", str(tmp_path / "x"), "--end", "2020-11-02"],  # before the calibration's pollbook
         [*ARGS, "--out", str(roll_dir)],  # holds a roll: needs --force
     ]
     for argv in cases:

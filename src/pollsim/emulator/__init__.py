@@ -10,7 +10,11 @@ a DRE's or a scanner's, and finds a device that lives through a simulated electi
   same over an electronic pollbook;
 * :mod:`~pollsim.emulator.pty`: the serial connector on a pty (pacing, line faults, unplugging);
 * :mod:`~pollsim.emulator.serve`: the emulated device and its election day (``pollsim serve``);
-* :mod:`~pollsim.emulator.read`: the county's reader with its checks (``pollsim read``).
+* :mod:`~pollsim.emulator.read`: the county's reader with its checks (``pollsim read``);
+* :mod:`~pollsim.emulator.afterday`: a unit after its simulated day, for the night's read-in;
+* :mod:`~pollsim.emulator.county`, :mod:`~pollsim.emulator.manifest`,
+  :mod:`~pollsim.emulator.station`: a county's devices at once (``pollsim serve --county``), their
+  manifest, and the county's read station (``pollsim read --manifest``).
 
 docs/emulator.md tells a test team how to connect.
 """

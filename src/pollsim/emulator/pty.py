@@ -165,6 +165,11 @@ class PtyPort:
             time.sleep(min(left, 0.02))
         return False
 
+    def fileno(self) -> int:
+        """The master's descriptor, for a caller watching many ports with one poll() (it polls
+        POLLHUP while no reader has the port open)."""
+        return self._fd
+
     # -- the Link's side -----------------------------------------------------------------------
     @property
     def in_waiting(self) -> int:

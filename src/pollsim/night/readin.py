@@ -6,7 +6,8 @@ and takes what it holds: identity, counters, tally, every cast vote record and e
 (VVPAT) record, and the event log, results sealed with the election's key. This module does that
 with real bytes: for each DRE and precinct scanner of the chosen precincts (BMDs cast nothing
 and carry no card), it builds an emulated device (pollsim's firmware,
-:class:`~pollsim.emulator.service.DeviceService`) whose memory holds exactly the ballots that
+:class:`~pollsim.emulator.service.DeviceService`, built by
+:func:`pollsim.emulator.afterday.device_after_day`) whose memory holds exactly the ballots that
 unit took during the simulated day, serves it on a real pseudo-terminal
 (:class:`~pollsim.emulator.pty.PtyPort`) and reads it back with the protocol's
 :class:`~pollsim.protocol.Client` through pyserial, with the checks of ``pollsim read``
@@ -36,19 +37,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 import serial
 
-from pollsim.devices import DRE, PrecinctScanner
-from pollsim.devices.store import MemoryStore
+from pollsim.emulator.afterday import FIRMWARE, device_after_day, serve_port
 from pollsim.emulator.pty import PtyPort
 from pollsim.emulator.read import check_readout, read_device
 from pollsim.emulator.service import DeviceService
 from pollsim.errors import PollsimError
-from pollsim.protocol import DeviceServer, Link, LinkError
 from pollsim.tabulate.tally import tally_votes
 
 __all__ = ["ReadinError", "compare_readin", "emulated_device", "read_over_serial", "serial_readin"]
-
-FIRMWARE = {"dre": DRE, "scan-single": PrecinctScanner}
-"""Device kinds that carry a memory card -> their firmware (a BMD's cards are cast by the scanner)."""
 
 WORKERS = 4
 """Devices served and read at once (each on its own pty, with its own server thread)."""
@@ -63,46 +59,12 @@ class ReadinError(PollsimError):
 
 
 def emulated_device(run, precinct: int, index: int, key: bytes) -> DeviceService:
-    """The service port of device ``index`` of precinct ``precinct`` after its day: memory
-    holding exactly that unit's ballots (the rows of the precinct's ``cvr``/``paper`` with
-    ``ballot_device == index``, in cast order), results sealed with ``key``, polls closed."""
-    p = run.precincts[precinct]
-    record = p.devices[index]
-    firmware = FIRMWARE.get(record.kind)
-    if firmware is None:
-        raise ReadinError(f"precinct {p.precinct} {record.device_id}: a {record.kind} carries no memory card")
-    rows = p.ballot_device == index
-    cvr, paper = p.cvr[rows], p.paper[rows]
-    store = MemoryStore(run.election.width, capacity=max(len(cvr), 1))
-    # Device ids on the wire are 1..65534; the firmware keeps its precinct name (DRE-1) in its log.
-    service = DeviceService(firmware(record.device_id, run.election, store, precinct=p.precinct), number=index + 1)
-    device = service.device
-    service.load_key(key)  # in test mode, as the technician does during L&A testing
-    service.open_polls(service.election_code)  # set for the election, zero tape, polls open
-    with service.lock:
-        t = service.clock.now()
-        for cvr_row, paper_row in zip(cvr, paper, strict=True):
-            # The firmware's own recording path (polls-open check, store, "ballot-cast" log
-            # entry), given both layers: the scanner's or DRE's front end already ran that day.
-            device._record(t, cvr_row, paper_row)
-    service.close_polls()  # results tape
-    return service
-
-
-def _serve(port: PtyPort, service: DeviceService, stop: threading.Event, ack_timeout: float = 0.25) -> None:
-    """Answer the port until ``stop`` (a fresh link each time a reader opens it), as
-    ``pollsim serve`` does."""
-    session, server = -1, None
-    while not stop.is_set():
-        if not port.wait_for_host(0.05):
-            continue
-        if port.sessions != session or server is None:
-            session = port.sessions
-            server = DeviceServer(Link(port, device_id=service.number, ack_timeout=ack_timeout), service, signer=service.seal)
-        try:
-            server.serve_one(0.05)
-        except LinkError:  # the reader closed the port mid-conversation
-            continue
+    """The service port of device ``index`` of precinct ``precinct`` after its day, results
+    sealed with ``key`` (:func:`pollsim.emulator.afterday.device_after_day`)."""
+    try:
+        return device_after_day(run, precinct, index, key)
+    except PollsimError as error:
+        raise ReadinError(str(error)) from None
 
 
 def _read_one(run, precinct: int, index: int, key: bytes, reader_key: bytes,
@@ -113,7 +75,7 @@ def _read_one(run, precinct: int, index: int, key: bytes, reader_key: bytes,
     service = device(run, precinct, index, key)
     port, stop, thread = PtyPort(), threading.Event(), None
     try:
-        thread = threading.Thread(target=_serve, args=(port, service, stop), name=f"serial read-in {port.path}", daemon=True)
+        thread = threading.Thread(target=serve_port, args=(port, service, stop), name=f"serial read-in {port.path}", daemon=True)
         thread.start()
         try:
             readout = read_device(port.path, key=reader_key)

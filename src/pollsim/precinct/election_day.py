@@ -13,18 +13,25 @@ Precinct days are independent tasks. With an executor (any ``concurrent.futures.
 process pool, or Dask distributed's ``Client.get_executor()``) they run as tasks of a few
 precincts each; results come back in scenario order, so the output bytes do not depend on the
 executor or the worker count.
+
+A ``sink`` (:class:`DaySink`, e.g. :class:`pollsim.rundir.DaySpool`: the run directory being
+written) receives the results as they arrive, a chunk of precincts at a time and always in
+scenario order, and hands back slimmed results (:class:`~pollsim.precinct.result.Streamed`), so a
+statewide day never holds every voter's arrays at once; the run remembers its sink.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from pollsim.election.definition import Election
-from pollsim.precinct import PrecinctResult, simulate_precinct
+from pollsim.precinct import VOTER_DTYPE, PrecinctResult, simulate_precinct
 from pollsim.scenario.models import Scenario, build_election
 
 #: Precincts per task: big enough to amortise sending the scenario, small enough to balance load.
@@ -36,14 +43,50 @@ def precinct_seed(root: int, index: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(root, spawn_key=(index,))
 
 
+class DaySink(Protocol):
+    """Where precinct results go as they arrive (module docstring)."""
+
+    def take(self, first: int, results: list[PrecinctResult]) -> list[PrecinctResult]:
+        """Keep ``results`` (the precincts at ``first``, ``first + 1``, ... in scenario order;
+        called with ``first`` 0 and then always right after the previous chunk); return them
+        slimmed."""
+        ...
+
+    def voter_field(self, name: str) -> np.ndarray:
+        """Every voter's ``name`` (a field of ``VOTER_DTYPE``), in scenario order."""
+        ...
+
+
+#: The keys of :meth:`ElectionDayRun.layers`, in the order of ``ballots.npz``.
+LAYERS = ("intent", "paper", "cvr", "precinct", "device", "voter", "affidavit", "affidavit_precinct")
+#: The per-precinct ballot arrays a sink keeps instead of the result (not needed after the day).
+STREAMED_LAYERS = ("intent", "voter")
+
+
+def precinct_layers(index: int, p: PrecinctResult) -> dict[str, np.ndarray]:
+    """The rows precinct ``p`` (at ``index``) adds to each of :meth:`ElectionDayRun.layers`."""
+    return {
+        "intent": p.intent,
+        "paper": p.paper,
+        "cvr": p.cvr,
+        "precinct": np.full(p.ballots_cast, index, np.int32),
+        "device": p.ballot_device,
+        "voter": p.ballot_voter,
+        "affidavit": p.affidavit,
+        "affidavit_precinct": np.full(len(p.affidavit), index, np.int32),
+    }
+
+
 @dataclass
 class ElectionDayRun:
-    """Every precinct's election day, in scenario order."""
+    """Every precinct's election day, in scenario order (``sink``: where the results went as
+    they arrived, None: all held here)."""
 
     scenario: Scenario
     election: Election
     seed: int
     precincts: list[PrecinctResult]
+    sink: DaySink | None = None
 
     def layers(self) -> dict[str, np.ndarray]:
         """Every precinct's ballots stacked in scenario order (the rows of ``ballots.npz``).
@@ -51,24 +94,21 @@ class ElectionDayRun:
         ``intent``, ``paper``, ``cvr``: ``uint8[n, width]``; ``precinct``: ``int32[n]`` (index in
         :attr:`precincts`); ``device``: each ballot's device (index within its precinct);
         ``voter``: its voter's row in the precinct's voters; ``affidavit``: the sealed affidavit
-        ballots, with ``affidavit_precinct``.
+        ballots, with ``affidavit_precinct``. A day that went to a sink has no ``intent`` and
+        ``voter`` here (:data:`STREAMED_LAYERS`: they are in the sink).
         """
-        ps = self.precincts
-        width = self.election.width
+        parts = [precinct_layers(i, p) for i, p in enumerate(self.precincts)]
+        if not parts:
+            return {name: np.zeros((0, self.election.width), np.uint8) for name in LAYERS}
+        names = [n for n in LAYERS if not (self.sink is not None and n in STREAMED_LAYERS)]
+        return {name: np.concatenate([part[name] for part in parts]) for name in names}
 
-        def cat(name: str) -> np.ndarray:
-            return np.concatenate([getattr(p, name) for p in ps]) if ps else np.zeros((0, width), np.uint8)
-
-        return {
-            "intent": cat("intent"),
-            "paper": cat("paper"),
-            "cvr": cat("cvr"),
-            "precinct": np.repeat(np.arange(len(ps), dtype=np.int32), [p.ballots_cast for p in ps]),
-            "device": cat("ballot_device"),
-            "voter": cat("ballot_voter"),
-            "affidavit": cat("affidavit"),
-            "affidavit_precinct": np.repeat(np.arange(len(ps), dtype=np.int32), [len(p.affidavit) for p in ps]),
-        }
+    def voter_field(self, name: str) -> np.ndarray:
+        """Every voter's ``name`` (a field of ``VOTER_DTYPE``: ``wait``, ``status``...) in scenario
+        order, as ``voters.npz`` has it: from the precincts, or from the sink the day went to."""
+        if self.sink is not None and self.precincts:
+            return self.sink.voter_field(name)
+        return np.concatenate([p.voters[name] for p in self.precincts]) if self.precincts else np.zeros(0, VOTER_DTYPE[name])
 
 
 def simulate_chunk(scenario: Scenario, election: Election, seed: int, start: int) -> list[PrecinctResult]:
@@ -81,24 +121,33 @@ def run_election_day(
     seed: int,
     progress: Callable[[int], None] | None = None,
     executor: Executor | None = None,
+    sink: DaySink | None = None,
 ) -> ElectionDayRun:
-    """Simulate every precinct's day; ``progress(k)`` is called as precincts finish."""
+    """Simulate every precinct's day; ``progress(k)`` is called as precincts finish; ``sink``:
+    where the results go as they arrive (module docstring)."""
     election = build_election(scenario.election)
     n = len(scenario.precincts)
+    results: list[PrecinctResult] = []
+
+    def arrived(chunk: list[PrecinctResult]) -> None:
+        results.extend(sink.take(len(results), chunk) if sink is not None else chunk)
+
     if executor is None:
-        results = []
+        chunk: list[PrecinctResult] = []
         for index, spec in enumerate(scenario.precincts):
-            results.append(simulate_precinct(scenario, election, spec, precinct_seed(seed, index)))
+            chunk.append(simulate_precinct(scenario, election, spec, precinct_seed(seed, index)))
+            if len(chunk) == CHUNK or index + 1 == n:
+                arrived(chunk)
+                chunk = []
             if progress is not None:
                 progress(index + 1)
-        return ElectionDayRun(scenario, election, seed, results)
-    futures = []
+        return ElectionDayRun(scenario, election, seed, results, sink)
+    futures: deque[Future[list[PrecinctResult]]] = deque()
     for start in range(0, n, CHUNK):
         part = scenario.model_copy(update={"precincts": scenario.precincts[start : start + CHUNK]})
         futures.append(executor.submit(simulate_chunk, part, election, seed, start))
-    results = []
-    for future in futures:  # in scenario order, whatever order they finish in
-        results.extend(future.result())
+    while futures:  # in scenario order, whatever order they finish in
+        arrived(futures.popleft().result())  # the future goes: its full results are the sink's now
         if progress is not None:
             progress(len(results))
-    return ElectionDayRun(scenario, election, seed, results)
+    return ElectionDayRun(scenario, election, seed, results, sink)

@@ -12,6 +12,11 @@ everything after it (tabulation, reconciliation, audits, exports). Bulk data are
 - ``affidavit``: ``uint8[n_affidavit, width]``: affidavit ballots, sealed and not counted on
   election day (examined later by the commissioners, §23-15-573).
 - ``voters``: a structured array, one row per arriving voter (see :data:`VOTER_DTYPE`).
+
+A result handed to a sink while the day runs (``run_election_day(sink=...)``, e.g. a run directory
+being written) comes back slimmed (:class:`Streamed`): the per-voter and per-ballot arrays only
+the run directory needs went to the sink, and ``voters`` keeps only the voters who did not cast a
+regular ballot (affidavit, lost, gave up: the canvass and the lost-voter counts read them).
 """
 
 from __future__ import annotations
@@ -92,6 +97,19 @@ class BallotAccounting:
     total_ballots_cast: int  # regular + affidavit (the §615 report's (f) leaves affidavit ballots out: docs/reconciliation.md)
 
 
+@dataclass(frozen=True)
+class Streamed:
+    """What a slimmed :class:`PrecinctResult` keeps of what went to the sink.
+
+    ``intent``, ``ballot_voter`` (empty now), ``logs`` and the tapes (empty now) are in the sink;
+    ``voters`` holds only the rows with ``outcome != REGULAR``, in their order.
+    """
+
+    voters_arrived: int  # rows of the full ``voters``
+    last_voter_out: float
+    wait: dict[str, float]  # the precinct's wait statistics, as the sink computed them from every voter
+
+
 @dataclass
 class PrecinctResult:
     precinct: str
@@ -114,6 +132,7 @@ class PrecinctResult:
     utilisation: dict[str, float] = field(default_factory=dict)
     logs: dict[str, EventLog] = field(default_factory=dict)  # device id -> its event log (electronic pollbook included)
     staffing: dict = field(default_factory=dict)  # with a ``staff`` section: {"opened", "late_minutes", "closures"} (pollsim.precinct.staffing)
+    streamed: Streamed | None = None  # set when the bulk went to a sink (module docstring)
 
     @property
     def ballots_cast(self) -> int:
@@ -121,5 +140,7 @@ class PrecinctResult:
 
     @property
     def last_voter_out(self) -> float:
+        if self.streamed is not None:
+            return self.streamed.last_voter_out
         exits = self.voters["exit"]
         return float(exits.max()) if len(exits) else float("nan")

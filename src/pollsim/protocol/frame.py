@@ -9,7 +9,9 @@ encoded so it holds no zero byte, and a zero byte is put before and after it:
     00 | COBS( header[10] | payload[0..65535] | CRC-32C[4] ) | 00
 
 A zero always ends a frame, so a reader that lost its place in line noise finds it again at
-the next zero. Header layout (all big-endian; see docs/protocol.md):
+the next zero. A run whose first decoded byte has its top bit set is a compact frame
+(:mod:`pollsim.protocol.compact`, rules L15-L18), which :meth:`FrameDecoder.feed_any` returns
+too. Header layout (all big-endian; see docs/protocol.md):
 
     offset 0  u8   version         always 1
     offset 1  u16  device id       0xFFFF = "whichever device is on this line"
@@ -31,6 +33,7 @@ import crc32c
 
 from pollsim.protocol import cobs
 from pollsim.protocol.cobs import FrameError, FrameFault
+from pollsim.protocol.compact import Piece, PieceAck, decode_compact
 
 __all__ = [
     "BROADCAST_ID",
@@ -102,7 +105,11 @@ def decode_frame(encoded: bytes) -> Frame:
     """
     if len(encoded) > _MAX_ENCODED:
         raise FrameError(FrameFault.OVERSIZE, f"{len(encoded)} bytes between delimiters")
-    raw = cobs.decode(encoded)
+    return _check(cobs.decode(encoded))
+
+
+def _check(raw: bytes) -> Frame:
+    """The frame that the COBS-decoded ``raw`` is, or the first fault found."""
     if len(raw) < HEADER_SIZE + _CRC.size:
         raise FrameError(FrameFault.TOO_SHORT, f"{len(raw)} bytes")
     body, (crc,) = raw[:-4], _CRC.unpack_from(raw, len(raw) - 4)
@@ -154,14 +161,20 @@ class FrameDecoder:
         instead of taking them piece by piece. A damaged header only makes the guess wrong.
         """
         header = _decoded_prefix(self._partial, HEADER_SIZE)
-        if header is None:
+        if header is None or header[0] != VERSION:
             return 1
         length = int.from_bytes(header[-2:], "big")
         # COBS adds at least one byte; the closing zero is one more
         return max(1, HEADER_SIZE + length + _CRC.size + 2 - len(self._partial))
 
     def feed(self, data: bytes) -> list[Frame | FrameError]:
-        """Take the next bytes of the stream; return the frames and errors they complete."""
+        """Take the next bytes of the stream; return the frames and errors they complete (a
+        compact frame is an error here: ``bad_version``)."""
+        return [item if isinstance(item, Frame | FrameError) else FrameError(FrameFault.BAD_VERSION, "a compact frame")
+                for item in self.feed_any(data)]  # fmt: skip
+
+    def feed_any(self, data: bytes) -> list[Frame | Piece | PieceAck | FrameError]:
+        """As :meth:`feed`, with compact frames (L15) among the frames returned."""
         if not self.in_step:
             first = data.find(0)
             if first < 0:
@@ -184,7 +197,7 @@ class FrameDecoder:
         else:
             self._partial += data
 
-    def _close(self) -> Frame | FrameError | None:
+    def _close(self) -> Frame | Piece | PieceAck | FrameError | None:
         if self._overflowed:
             size, self._overflowed = self._overflowed, 0
             return FrameError(FrameFault.OVERSIZE, f"{size} bytes between delimiters", size)
@@ -206,12 +219,15 @@ def _decoded_prefix(run: bytearray, size: int) -> bytes | None:
     return bytes(out[:size]) if len(out) >= size else None
 
 
-def _finish(run: bytes) -> Frame | FrameError | None:
+def _finish(run: bytes) -> Frame | Piece | PieceAck | FrameError | None:
     """Decode one run between zeros: nothing if it is empty, else a frame or the error."""
     if not run:
         return None
     try:
-        return decode_frame(run)
+        if len(run) > _MAX_ENCODED:
+            return decode_frame(run)  # raises OVERSIZE
+        raw = cobs.decode(run)
+        return decode_compact(raw) if raw and raw[0] & 0x80 else _check(raw)
     except FrameError as error:
         error.size = len(run)
         return error

@@ -10,30 +10,16 @@ official at the hatch first says "let us start afresh" (SYNC) and waits to hear 
 (SYNC_ACK), so nothing left over from the last conversation is mistaken for this one. Nothing
 here is prescribed by statute: it carries the results the county's §23-15-615 accounting uses.
 
-The rules, numbered as in docs/protocol.md section 4 (L1-L14), are implemented here; in short:
-
-* **Session (L1-L3).** The host starts every session with SYNC (a random 32-bit nonce and the
-  features it supports) and resends it with backoff until the SYNC_ACK echoing the nonce; it
-  ignores every data frame before that. A device that receives SYNC abandons whatever it was
-  sending, forgets every sequence number, and answers SYNC_ACK with its own features. Both then
-  number data frames from 1. A retransmission can never be taken for the first request of a
-  new session, nor a stale reply for the answer to it.
-* **Receiving (L4-L8).** A run that is no valid frame is NAKed (bytes before the first delimiter
-  after opening are dropped silently). Every valid data frame is ACKed; it is delivered unless
-  it repeats the (sequence, acknowledgement) of the data frame delivered last.
-* **Sending (L9-L12).** A frame is acknowledged by an ACK naming it or a data frame whose
-  acknowledgement names it. The retransmission timer adapts to the measured round trip (as in
-  RFC 6298) and doubles after each timeout, up to 8 x ``ack_timeout``; a NAK brings a
-  retransmission at once and does not spend one of the ``retries`` (only timeouts do). Every
-  wait is bounded by a deadline.
-* **Fragments (L13).** After a SYNC in which both ends offered it, a message longer than the
-  current frame size goes as FRAGMENT frames, each naming the message's type and number, its
-  length and the offset of the piece, which the receiver puts in place. The frame size halves
-  whenever a frame fails (and a failed piece is cut again, smaller, under a new sequence) and
-  doubles after four clean ones, between 24 and 65535 bytes, as ZMODEM does with subpackets.
-* **Device duties (L14).** A device that receives a new request while its reply awaits
-  acknowledgement abandons the reply (the host has moved on); a repeated request makes it send
-  its reply again at once (the host did not get it).
+The rules, numbered as in docs/protocol.md section 4 (L1-L18), are implemented here: the
+session (L1-L3: SYNC with a random nonce and the features offered, SYNC_ACK echoing it, data
+from before it ignored); receiving (L4-L8: a damaged run NAKed, every valid data frame ACKed and
+delivered unless it repeats the last one); sending (L9-L12: acknowledged by an ACK or by a data
+frame naming it, a retransmission timer that follows the round trip as in RFC 6298 and doubles
+after each timeout, a NAK answered at once, a deadline on every wait); FRAGMENT frames whose size
+halves whenever one fails and doubles after four clean ones, as ZMODEM's subpackets (L13); a
+device's duties (L14: a new request abandons the reply, a repeated one brings it again); and, on
+a noisy line, a device's long replies in compact pieces with selective repeat, if its host
+offered them (L15-L18, :mod:`~pollsim.protocol.pieces`).
 
 :meth:`Link.request` is the host's side (SYNC once, then request and reply under one deadline,
 asking again after a silence); :meth:`Link.receive` and :meth:`Link.send` are the device's.
@@ -51,11 +37,14 @@ from pollsim.protocol.cobs import FrameError
 from pollsim.protocol.frame import BROADCAST_ID, MAX_PAYLOAD, Frame, FrameDecoder
 from pollsim.protocol.linkstate import LinkError, LinkStats, RoundTrip, SerialPort
 from pollsim.protocol.messages import MessageType
+from pollsim.protocol.pieces import PieceJoiner, PieceSender, PieceSize, observe, on_compact, send_pieces
 
-__all__ = ["FEATURE_FRAGMENTS", "Link", "LinkError", "LinkStats", "SerialPort"]
+__all__ = ["FEATURE_FRAGMENTS", "FEATURE_PIECES", "Link", "LinkError", "LinkStats", "SerialPort"]
 
 FEATURE_FRAGMENTS = 0x01
 """SYNC feature bit: this end joins FRAGMENT frames (and may send them)."""
+FEATURE_PIECES = 0x02
+"""SYNC feature bit: a host joins compact pieces; a device sends its replies in them on a noisy line (L15)."""
 _SYNC = struct.Struct(">IB")  # nonce u32, features u8
 _FRAGMENT = struct.Struct(">BHHH")  # message type u8, message number u16, length u16, offset u16
 _GROW_AFTER = 4
@@ -80,6 +69,7 @@ class Link:
         reply_timeout: float = 1.0,
         fragment: int = 1024,
         role: str = "host",
+        features: int = FEATURE_FRAGMENTS | FEATURE_PIECES,
     ):
         """Take over ``port``; its ``timeout`` is set to ``tick``, the polling interval.
 
@@ -88,7 +78,8 @@ class Link:
         timeouts per frame of :meth:`send`; ``deadline`` (seconds) bounds every request, and
         ``reply_timeout`` is the silence after which :meth:`request` asks again. ``fragment``
         is the first frame size once fragments are agreed. ``role`` is "host" or "device"
-        (a :class:`~pollsim.protocol.server.DeviceServer` sets it).
+        (a :class:`~pollsim.protocol.server.DeviceServer` sets it). ``features`` are the SYNC
+        feature bits this end offers (a reader without compact pieces: ``FEATURE_FRAGMENTS``).
         """
         self.port = port
         port.timeout = tick
@@ -112,16 +103,17 @@ class Link:
         self._inbox: deque[Frame] = deque()
         self._partial = bytearray()
         self._last_wire = b""
-        self._written = 0.0
         self._timeouts = 0
         self._noisy = 0
         """Frames to go before the line counts as clean again (L8: tripled ACKs and NAKs, doubled delimiters)."""
         self._nonce: int | None = None
         """The host's SYNC nonce awaiting its SYNC_ACK (None: not syncing)."""
-        self.synced = False
-        """Whether a SYNC exchange started this session."""
-        self.fragmenting = False
-        """Whether both ends agreed to fragments."""
+        self.synced = self.fragmenting = self.pieces = False
+        """Whether a SYNC exchange started this session; both ends agreed to fragments; this
+        device may send its replies in compact pieces (L15)."""
+        self.features, self.piece_size = features, PieceSize()
+        """The features offered; the losses measured on pieces, and the piece size they call for (L16)."""
+        self.piece_tx: PieceSender | None = None
         self._reset_session()
 
     def _reset_session(self) -> None:
@@ -136,6 +128,7 @@ class Link:
         self._partial.clear()
         self._msg_id = self._rx_msg = self._done_msg = 0
         self.fragment = self._first_fragment
+        self._joiner = PieceJoiner()
 
     # -- the host's side ---------------------------------------------------------------------------
     def sync(self, deadline: float | None = None) -> None:
@@ -143,7 +136,7 @@ class Link:
         (a monotonic time; default: :attr:`deadline` from now)."""
         end = time.monotonic() + self.deadline if deadline is None else deadline
         self._nonce = secrets.randbits(32)
-        wire = Frame(MessageType.SYNC, _SYNC.pack(self._nonce, FEATURE_FRAGMENTS), self.device_id).encode()
+        wire = Frame(MessageType.SYNC, _SYNC.pack(self._nonce, self.features), self.device_id).encode()
         wait, silent, start, damaged = self.ack_timeout, 0, time.monotonic(), self.stats.corrupt
         while self._nonce is not None:
             now = time.monotonic()
@@ -207,12 +200,17 @@ class Link:
             if not self.fragmenting or len(payload) <= _MIN_FRAGMENT:  # else pieces, to cut again if need be
                 seq = self._transmit(msg_type, payload, deadline, retries, recut=False)
             else:
+                failed = 0  # the end of the furthest fragment that failed (and may have arrived all the same)
                 while pos < len(payload):
+                    if self.pieces and self._noisy and failed < len(payload):  # L15: all of it in compact pieces
+                        send_pieces(self, msg_type, payload, msg_id & 0x3F, deadline, retries)
+                        break
                     piece = payload[pos : pos + self.fragment - _FRAGMENT.size]
                     body = _FRAGMENT.pack(msg_type, msg_id, len(payload), pos) + piece
                     seq = self._transmit(MessageType.FRAGMENT, body, deadline, retries, recut=True)
                     if seq:
                         pos, self._timeouts = pos + len(piece), 0
+                    failed = failed if seq else max(failed, pos + len(piece))
         except LinkError:
             self.stats.abandoned += 1
             raise
@@ -232,7 +230,7 @@ class Link:
         while True:
             self.port.write(wire)
             tries += 1
-            self._written = written = time.monotonic()
+            written = time.monotonic()
             timer, self._nak = written + min(wait, 8 * self.ack_timeout), False
             while self._awaiting and not (self._nak or self._superseded):
                 now = time.monotonic()
@@ -298,18 +296,23 @@ class Link:
         whether any byte came."""
         # wait for a long frame whole (one read, not hundreds); a short one, or one on a noisy line
         # whose header may lie, is taken as it comes: a frame that never completes costs a tick
-        wanted = self._decoder.wanted
+        wanted, joined = self._decoder.wanted, self.stats.pieces
         data = self.port.read(max(self.port.in_waiting, wanted if wanted > 1024 and not self._noisy else 1))
-        for item in self._decoder.feed(data):
+        for item in self._decoder.feed_any(data):
+            observe(self, item)
             if isinstance(item, FrameError):
                 self.stats.corrupt += 1
                 self._noisy = 32
-                # not for a short run (a damaged ACK or NAK: NAKs for NAKs would storm), nor while
-                # we await an ACK ourselves (the peer sends only ACKs and NAKs then): L5
-                if item.size > _CONTROL_RUN and not self._awaiting:
+                # not for a short run (a damaged ACK or NAK: NAKs for NAKs would storm), nor while we await
+                # an ACK (the peer sends only ACKs and NAKs then): L5; nor while pieces come or go: L16
+                if item.size > _CONTROL_RUN and not (self._awaiting or self.piece_tx or self._joiner.joining):
                     self._write_control(MessageType.NAK, self._last_delivered)
-            else:
+            elif isinstance(item, Frame):
                 self._on_frame(item)
+            else:
+                on_compact(self, item)
+        if self.stats.pieces != joined and (report := self._joiner.report()) is not None:
+            self.port.write(report.encode() * (3 if report.delivered else 1))  # one per read; three at the end (L16)
         return bool(data)
 
     def _on_frame(self, frame: Frame) -> None:
@@ -335,12 +338,13 @@ class Link:
             return
         nonce, features = _SYNC.unpack(frame.payload)
         if frame.msg_type == MessageType.SYNC and self.role == "device":
-            sending = bool(self._awaiting)
+            sending = bool(self._awaiting or self.piece_tx)
             self._reset_session()
             self._superseded = sending
             self.synced, self.fragmenting = True, bool(features & FEATURE_FRAGMENTS)
+            self.pieces = self.fragmenting and bool(features & self.features & FEATURE_PIECES)
             self.stats.syncs += 1
-            reply = _SYNC.pack(nonce, FEATURE_FRAGMENTS)
+            reply = _SYNC.pack(nonce, self.features & ~FEATURE_PIECES | self.pieces * FEATURE_PIECES)  # 02: agreed
             self.port.write(Frame(MessageType.SYNC_ACK, reply, self.device_id).encode())
         elif frame.msg_type == MessageType.SYNC_ACK and nonce == self._nonce:
             self._reset_session()
@@ -356,9 +360,9 @@ class Link:
             if self.role == "device":  # the host repeats its request: it lacks our reply (L14)
                 self._nak = bool(self._awaiting)
                 last = self._last_message
-                self._resend = not self._awaiting and last is not None and last[2] == frame.seq
+                self._resend = not (self._awaiting or self.piece_tx) and last is not None and last[2] == frame.seq
             return
-        if self.role == "device" and self._awaiting:
+        if self.role == "device" and (self._awaiting or self.piece_tx):
             self._superseded = True  # a new request: the host has moved on (L14)
         self._last_delivered, self._last_key = frame.seq, (frame.seq, frame.ack)
         if frame.msg_type != MessageType.FRAGMENT:

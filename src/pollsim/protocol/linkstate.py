@@ -75,6 +75,12 @@ class LinkStats:
     """Requests sent again after a silence with no reply."""
     syncs: int = 0
     """Sessions started (host) or restarted by the peer (device)."""
+    pieces: int = 0
+    """Compact pieces received intact (L15)."""
+    piece_acks: int = 0
+    """Acknowledgements of compact pieces received intact (L16)."""
+    rejected: int = 0
+    """Messages joined from pieces that failed their CRC-32C and were taken again whole (L17)."""
 
 
 class RoundTrip:

@@ -18,7 +18,7 @@ from matplotlib.ticker import PercentFormatter
 from pollsim.report.data import ReportData, ReportError
 from pollsim.report.page import Section, data_table, fact_table, number, paragraph, text
 from pollsim.report.parts import SHOW_ROWS, Plots, badge, fold, minutes_of
-from pollsim.report.plots import BLUE, render
+from pollsim.report.plots import BLUE, PLAIN, render
 
 
 def _label(reason: str) -> str:
@@ -49,7 +49,7 @@ def canvass_plot(days: np.ndarray, share: np.ndarray) -> bytes:
         ax.set_title("The canvass: counts after election night, to certification", loc="left")
         ax.legend(loc="lower right")
 
-    return render(draw, 10, 3.0)
+    return render(draw, 10, 3.0, PLAIN)
 
 
 def absentee_section(run: ReportData, pics: Plots) -> Section | None:

@@ -21,6 +21,7 @@ from pollsim.report.day import device_section, queue_section, summary_section, w
 from pollsim.report.measures import line_lengths
 from pollsim.report.page import number, page, text
 from pollsim.report.parts import PLOT_NAMES, Plots
+from pollsim.report.roll import roll_section
 from pollsim.report.staffing import staffing_section
 from pollsim.rundir import RunDir, write_derived
 
@@ -43,6 +44,9 @@ def render_report(run: ReportData) -> tuple[str, dict[str, bytes]]:
     absentee = absentee_section(run, pics)  # with absentee voting only
     if absentee is not None:
         sections.insert(sections.index(next(x for x in sections if x.id == "reporting")) + 1, absentee)
+    roll = roll_section(run)  # a run made with --roll only
+    if roll is not None:
+        sections.insert(sections.index(next(x for x in sections if x.id == "accounting")), roll)
     staffing = staffing_section(run)  # with a staff section only
     if staffing is not None:
         sections.insert(4, staffing)

@@ -30,26 +30,31 @@ def _int(row: dict, key: str) -> int:
 def accounting_section(run: ReportData) -> Section:
     keys = [k for k, _ in ACCOUNTING]
     labels = [label for _, label in ACCOUNTING]
-    totals = [sum(_int(r, k) for r in run.precincts) for k in keys]
+    counts = [[_int(r, k) for k in keys] for r in run.precincts]  # each precinct's form, read once
+    totals = [sum(c[j] for c in counts) for j in range(len(keys))]
     body = [paragraph("The ballot accounting form of each precinct (§23-15-615(1)), from <code>precincts.csv</code>. "
                       "Paper stock received should equal paper voted + unused + spoiled; (f), the regular ballots cast, should "
                       "equal voters marked VOTED in the pollbook. Affidavit ballots are sealed, counted later, and not in (f).", "lead")]  # fmt: skip
     header = ["precinct", "county", "equipment", *labels, "last voter out"]
-    rows = [[r["precinct"], r["county"], r["equipment"], *(number(_int(r, k)) for k in keys), r.get("last_voter_out", "")] for r in run.precincts]
-    rows.append(["all precincts", "", "", *(number(t) for t in totals), run.summary["last_voter_out"]])
     classes = [""] * run.n_precincts + ["total"]
+
+    def every_precinct() -> list[list]:
+        rows = [[r["precinct"], r["county"], r["equipment"], *(number(x) for x in c), r.get("last_voter_out", "")] for r, c in zip(run.precincts, counts, strict=True)]
+        return rows + [["all precincts", "", "", *(number(t) for t in totals), run.summary["last_voter_out"]]]
+
     if run.n_precincts <= parts.SHOW_ROWS:
-        body.append(data_table(header, rows, text_columns=3, row_class=classes, table_id="accounting-table"))
+        body.append(data_table(header, every_precinct(), text_columns=3, row_class=classes, table_id="accounting-table"))
     else:
-        by_county: dict[str, list[dict]] = {}
-        for r in run.precincts:
-            by_county.setdefault(r["county"], []).append(r)
-        county_rows = [[c, number(len(rs)), *(number(sum(_int(r, k) for r in rs)) for k in keys), max(r.get("last_voter_out", "") for r in rs)] for c, rs in sorted(by_county.items())]
+        by_county: dict[str, list[int]] = {}
+        for i, r in enumerate(run.precincts):
+            by_county.setdefault(r["county"], []).append(i)
+        county_rows = [[c, number(len(ix)), *(number(sum(counts[i][j] for i in ix)) for j in range(len(keys))),
+                        max(run.precincts[i].get("last_voter_out", "") for i in ix)] for c, ix in sorted(by_county.items())]  # fmt: skip
         county_rows.append(["all counties", number(run.n_precincts), *(number(t) for t in totals), run.summary["last_voter_out"]])
         body.append(f"<h3>County totals ({run.n_precincts:,} precincts)</h3>")
         body.append(data_table(["county", "precincts", *labels, "last voter out"], county_rows, row_class=[""] * len(by_county) + ["total"], table_id="accounting-table"))
         if run.n_precincts <= parts.FOLD_ROWS:
-            body.append(fold(f"Every precinct ({run.n_precincts:,})", data_table(header, rows, text_columns=3, row_class=classes, table_id="accounting-all")))
+            body.append(fold(f"Every precinct ({run.n_precincts:,})", data_table(header, every_precinct(), text_columns=3, row_class=classes, table_id="accounting-all")))
         else:
             body.append(paragraph("Every precinct's form is in <code>precincts.csv</code>.", "note"))
     return Section("accounting", "Ballot accounting", "\n".join(body))

@@ -9,6 +9,7 @@ day showed them (:func:`pollsim.report.parts.incidents`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -226,7 +227,7 @@ def _share(u: DeviceUse) -> str:
 def device_section(run: ReportData, pics: Plots) -> Section:
     uses = device_use(run)
     one = run.n_precincts == 1
-    timed = [u for u in uses if np.isfinite(u.busy_share)]
+    timed = [u for u in uses if math.isfinite(u.busy_share)]
     body = [
         paragraph("The share of the open hours (polls open to the close after the last voter) that each station "
                   "had a voter at it: pollbook stations, DREs, and in a paper precinct the marking booths, the BMD and "
@@ -256,7 +257,7 @@ def device_section(run: ReportData, pics: Plots) -> Section:
             busiest += sorted((u for u in timed if u.kind == kind), key=lambda u: (-u.busy_share, u.precinct, u.device_id))[:10]
         body.append(f"<h3>The busiest stations of {len(uses):,}: up to 10 of each kind</h3>")
         body.append(data_table(header, rows(busiest), text_columns=cols, table_id="device-use"))
-        untimed = [u for u in uses if not np.isfinite(u.busy_share)]
+        untimed = [u for u in uses if not math.isfinite(u.busy_share)]
         if untimed:
             by_kind: dict[str, list[int]] = {}
             for u in untimed:

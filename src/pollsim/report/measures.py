@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -56,12 +57,17 @@ class Lines:
         return self.pollbook[:, k] + self.voting[:, k] + self.scanner[:, k]
 
 
-def _counts_by_minute(times: np.ndarray, precinct: np.ndarray, n: int, t0: float, k: int) -> np.ndarray:
-    """``out[p, j]``: events of precinct ``p`` at or before ``t0 + j`` minutes."""
-    ok = np.isfinite(times)
-    j = np.clip(np.ceil(times[ok] - t0 - 1e-9), 0, k - 1).astype(np.int64)
-    flat = np.bincount(precinct[ok].astype(np.int64) * k + j, minlength=n * k)
+def _in_line(enter: np.ndarray, leave: np.ndarray, precinct: np.ndarray, n: int, t0: float, k: int) -> np.ndarray:
+    """``out[p, j]``: people of precinct ``p`` who entered a line at or before ``t0 + j`` minutes
+    and had not left it by then (every voter given has both times)."""
+    p = precinct.astype(np.int64) * k
+    flat = np.bincount(p + _minute(enter, t0, k), minlength=n * k) - np.bincount(p + _minute(leave, t0, k), minlength=n * k)
     return np.cumsum(flat.reshape(n, k), axis=1, dtype=np.int32)
+
+
+def _minute(times: np.ndarray, t0: float, k: int) -> np.ndarray:
+    """The first whole minute (``t0 + j``) at or after each time, as ``j`` in 0..k-1."""
+    return np.clip(np.ceil(times - t0 - 1e-9), 0, k - 1).astype(np.int64)
 
 
 def line_lengths(run: ReportData) -> Lines:
@@ -74,17 +80,14 @@ def line_lengths(run: ReportData) -> Lines:
     t1 = float(np.ceil(ends.max())) + 1
     k = int(t1 - t0) + 1
     p = v["precinct"]
-    def both(a: str, b: str) -> np.ndarray:  # a voter counts in a line only with both ends known
-        return np.isfinite(v[a]) & np.isfinite(v[b])
 
-    m = both("arrival", "checkin_start")
-    pollbook = _counts_by_minute(v["arrival"][m], p[m], n, t0, k) - _counts_by_minute(v["checkin_start"][m], p[m], n, t0, k)
-    m = both("checkin_end", "vote_start")
-    voting = _counts_by_minute(v["checkin_end"][m], p[m], n, t0, k) - _counts_by_minute(v["vote_start"][m], p[m], n, t0, k)
-    scanner = np.zeros_like(voting)
-    if run.has_scanner_times:
-        m = both("mark_end", "scan_start")
-        scanner = _counts_by_minute(v["mark_end"][m], p[m], n, t0, k) - _counts_by_minute(v["scan_start"][m], p[m], n, t0, k)
+    def line(a: str, b: str) -> np.ndarray:  # a voter counts in a line only with both ends known
+        m = np.isfinite(v[a]) & np.isfinite(v[b])
+        return _in_line(v[a][m], v[b][m], p[m], n, t0, k)
+
+    pollbook = line("arrival", "checkin_start")
+    voting = line("checkin_end", "vote_start")
+    scanner = line("mark_end", "scan_start") if run.has_scanner_times else np.zeros_like(voting)
     return Lines(t0 + np.arange(k, dtype=np.float64), pollbook, voting, scanner)
 
 
@@ -95,20 +98,31 @@ def wait_percentiles(waits: np.ndarray) -> dict[str, float]:
 
 def waits_by_arrival(run: ReportData, step: float = 60.0) -> list[tuple[float, int, float, float, int]]:
     """(start of the arrival window, voters, median wait, 95th percentile, voters over 30 minutes)
-    for each ``step``-minute window of arrival time that had voters, in clock order."""
-    w, a = run.voters["wait"], run.voters["arrival"]
+    for each ``step``-minute window of arrival time that had voters, in clock order (computed once per run and step)."""
+    key = ("waits_by_arrival", step)
+    if key not in run.measured:
+        run.measured[key] = _waits_by_arrival(run.voters["wait"], run.voters["arrival"], step)
+    return run.measured[key]
+
+
+def _waits_by_arrival(w: np.ndarray, a: np.ndarray, step: float) -> list[tuple[float, int, float, float, int]]:
     ok = np.isfinite(w) & np.isfinite(a)
     w, a = w[ok], a[ok]
     if not len(w):
         return []
-    start = np.floor(a / step) * step
-    order = np.lexsort((w, start))
-    w, start = w[order], start[order]
-    edges = np.flatnonzero(np.r_[True, start[1:] != start[:-1], True])
+    start = np.floor(a / step)  # the window of each voter, as a whole number of steps
+    first = float(start.min())
+    window = (start - first).astype(np.int64)
+    voters = np.bincount(window)
+    over = np.bincount(window, weights=w > 30)
+    # each window's waits side by side: a stable sort of 16-bit keys is a radix sort, one pass
+    order = np.argsort(window.astype(np.int16) if len(voters) < 2**15 else window, kind="stable")
+    edges = np.concatenate([[0], np.cumsum(voters)])
+    ws_all = w[order]
     out = []
-    for lo, hi in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
-        ws = w[lo:hi]
-        out.append((float(start[lo]), hi - lo, float(np.percentile(ws, 50)), float(np.percentile(ws, 95)), int((ws > 30).sum())))
+    for k in np.flatnonzero(voters).tolist():
+        ws = ws_all[edges[k] : edges[k + 1]]
+        out.append((float((first + k) * step), int(voters[k]), float(np.percentile(ws, 50)), float(np.percentile(ws, 95)), int(over[k])))
     return out
 
 
@@ -128,7 +142,7 @@ class DeviceUse:
     busy_minutes: float
     open_minutes: float
 
-    @property
+    @cached_property
     def busy_share(self) -> float:
         return self.busy_minutes / self.open_minutes if self.open_minutes > 0 else float("nan")
 
@@ -205,20 +219,30 @@ def device_use(run: ReportData) -> list[DeviceUse]:
     held = v["vote_end"][row] - began
     dev_busy = np.bincount(slot, weights=np.where(np.isfinite(held), held, 0.0), minlength=int(offsets[-1]))
     (booth_busy, booth_voters), (bmd_busy, bmd_voters) = _marking(run) if run.has_scanner_times else ((np.zeros((n, 0)),) * 2, (np.zeros((n, 0)),) * 2)
-    for i, pid in enumerate(ids):
-        span = float(minutes[i])
-        for s in np.flatnonzero(pb_voters[i]).tolist():
-            out.append(DeviceUse(pid, f"PB-{s + 1}", "pollbook", int(pb_voters[i, s]), float(pb_busy[i, s]), span))
+    pollbooks, booths = _by_row(pb_voters, pb_busy), _by_row(booth_voters, booth_busy)
+    dev_busy_at = dev_busy.tolist()
+    for i, (pid, span) in enumerate(zip(ids, minutes.tolist(), strict=True)):
+        for s, voters, busy in pollbooks[i]:
+            out.append(DeviceUse(pid, f"PB-{s + 1}", "pollbook", voters, busy, span))
         for d in by_precinct.get(i, []):
             k, kind = offsets[i] + int(d["index"]), d["kind"]
             if kind == "dre" or (kind.startswith("scan") and run.has_scanner_times):
-                busy = float(dev_busy[k])
+                busy = dev_busy_at[k]
             elif kind == "bmd" and run.has_scanner_times:
                 unit = int(d["device_id"].rsplit("-", 1)[-1]) - 1 if d["device_id"].rsplit("-", 1)[-1].isdigit() else -1
                 busy = float(bmd_busy[i, unit]) if 0 <= unit < bmd_busy.shape[1] else 0.0
             else:
                 busy = float("nan")
             out.append(DeviceUse(pid, d["device_id"], kind, int(d["public_count"]), busy, span))
-        for s in np.flatnonzero(booth_voters[i]).tolist() if booth_voters.shape[1] else []:
-            out.append(DeviceUse(pid, f"BOOTH-{s + 1}", "booth", int(booth_voters[i, s]), float(booth_busy[i, s]), span))
+        for s, voters, busy in booths[i]:
+            out.append(DeviceUse(pid, f"BOOTH-{s + 1}", "booth", voters, busy, span))
+    return out
+
+
+def _by_row(voters: np.ndarray, busy: np.ndarray) -> list[list[tuple[int, int, float]]]:
+    """For each row (precinct) of a (precinct, unit) table: (unit, voters, busy minutes) of the units with voters, in unit order."""
+    out: list[list[tuple[int, int, float]]] = [[] for _ in range(voters.shape[0])]
+    rows, units = np.nonzero(voters)
+    for i, s, v, b in zip(rows.tolist(), units.tolist(), voters[rows, units].tolist(), busy[rows, units].tolist(), strict=True):
+        out[i].append((s, int(v), float(b)))
     return out

@@ -10,8 +10,9 @@ side and ``HH:MM`` on the axes, on the run directory's clock (:func:`pollsim.run
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import matplotlib
 import numpy as np
@@ -33,6 +34,7 @@ STYLE = {
     "mathtext.fontset": "dejavusans",
     "axes.titlesize": 10.5,
     "axes.titleweight": "bold",
+    "axes.titley": 1.0,  # titles just above the axes (no plot has tick labels on top): not placed by measuring every tick label
     "axes.grid": True,
     "grid.alpha": 0.35,
     "axes.spines.top": False,
@@ -61,11 +63,43 @@ def _time_axis(ax, span: float, narrow: bool = False) -> None:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: clock(x)))
 
 
-def render(draw: Callable[[Figure], None], width: float, height: float) -> bytes:
-    """Draw on a fresh figure of ``width`` x ``height`` inches; the PNG's bytes."""
+class Margins(NamedTuple):
+    """Fixed room around and between the axes, in inches (the fonts and sizes are fixed, so the
+    room the titles, labels and tick labels take is known): laid out once, without matplotlib's
+    constrained layout, which measures every text of the figure several times and took most of a
+    statewide report's drawing time. ``rows`` x ``cols``: the grid of panels the gaps are between."""
+
+    left: float = 0.85
+    right: float = 0.2
+    top: float = 0.35
+    bottom: float = 0.55
+    hgap: float = 0.0
+    wgap: float = 0.0
+    rows: int = 1
+    cols: int = 1
+
+    def apply(self, fig: Figure, width: float, height: float) -> None:
+        inner_h = height - self.top - self.bottom
+        inner_w = width - self.left - self.right
+        panel_h = (inner_h - (self.rows - 1) * self.hgap) / self.rows
+        panel_w = (inner_w - (self.cols - 1) * self.wgap) / self.cols
+        fig.subplots_adjust(left=self.left / width, right=1 - self.right / width, bottom=self.bottom / height, top=1 - self.top / height,
+                            hspace=self.hgap / panel_h, wspace=self.wgap / panel_w)  # fmt: skip
+
+
+PLAIN = Margins()
+"""One panel with a title, an x label, a y label."""
+
+
+def render(draw: Callable[[Figure], None], width: float, height: float, margins: Margins | None = None) -> bytes:
+    """Draw on a fresh figure of ``width`` x ``height`` inches; the PNG's bytes. With ``margins``
+    the axes are placed by them, else by matplotlib's constrained layout (plots whose tick labels
+    are names of any length)."""
     with matplotlib.rc_context(cast(Any, STYLE)):
-        fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+        fig = Figure(figsize=(width, height), dpi=DPI, layout=None if margins is not None else "constrained")
         FigureCanvasAgg(fig)
+        if margins is not None:
+            margins.apply(fig, width, height)
         draw(fig)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
@@ -91,8 +125,9 @@ def _line_panel(ax, lines: Lines, p: int | None, title: str, opened: float | Non
     k = int(np.clip(np.searchsorted(minutes, close, side="right") - 1, 0, len(minutes) - 1))
     still = int(series[0][k] + series[1][k] + series[2][k])
     ax.axvline(close, color="black", ls=":", lw=1.1, label="polls close")
-    ax.annotate(f"{clock(close)} close:\n{still:,} in line", (close, 0.97), xycoords=("data", "axes fraction"), xytext=(4, 0),
-                textcoords="offset points", va="top", ha="left", fontsize=8)  # fmt: skip
+    left = minutes[-1] - close < 0.22 * (minutes[-1] - minutes[0])  # no room on the right: the label on the line's left
+    ax.annotate(f"{clock(close)} close:\n{still:,} in line", (close, 0.97), xycoords=("data", "axes fraction"), xytext=(-4 if left else 4, 0),
+                textcoords="offset points", va="top", ha="right" if left else "left", fontsize=8)  # fmt: skip
     ax.set_title(title, loc="left")
     ax.set_ylabel("people in line")
     ax.set_ylim(bottom=0)
@@ -123,7 +158,7 @@ def line_plot(lines: Lines, names: Sequence[str], opened: np.ndarray, close: flo
             if j == 0 and not with_total:
                 ax.legend(loc="upper center", fontsize=8)
 
-    return render(draw, 10, height)
+    return render(draw, 10, height, Margins(bottom=0.4, hgap=0.7, wgap=0.85, rows=rows_below + int(with_total), cols=cols))
 
 
 # ------------------------------------------------------------------ waits
@@ -158,7 +193,7 @@ def wait_plot(waits: np.ndarray, p50: float, p95: float, precinct_p95: np.ndarra
             ax.set_xlabel("95th-percentile wait in the precinct (minutes)")
             ax.set_ylabel("precincts")
 
-    return render(draw, 10, 3.6)
+    return render(draw, 10, 3.6, Margins(wgap=0.85, cols=2 if precinct_p95 is not None else 1))
 
 
 def arrival_plot(arrival: np.ndarray, waits: np.ndarray, windows: Sequence[tuple[float, int, float, float, int]], close: float, limit: float, max_points: int) -> bytes:
@@ -187,13 +222,13 @@ def arrival_plot(arrival: np.ndarray, waits: np.ndarray, windows: Sequence[tuple
         ax.set_title("Waits by time of arrival", loc="left")
         ax.legend(loc="upper right", fontsize=8)
 
-    return render(draw, 10, 3.6)
+    return render(draw, 10, 3.6, PLAIN)
 
 
 # ------------------------------------------------------------------ devices
 def utilisation_plot(uses: Sequence[DeviceUse], one_precinct: bool, max_bars: int) -> bytes:
     """Bars per station (few stations), else histograms of busy share by kind."""
-    timed = [u for u in uses if np.isfinite(u.busy_share)]
+    timed = [u for u in uses if math.isfinite(u.busy_share)]
     if len(timed) <= max_bars:
         def draw(fig: Figure) -> None:
             ax = fig.subplots()
@@ -227,7 +262,7 @@ def utilisation_plot(uses: Sequence[DeviceUse], one_precinct: bool, max_bars: in
         ax.set_title(f"Busy share across {len(timed):,} stations", loc="left")
         ax.legend(loc="upper left")
 
-    return render(draw_hist, 10, 3.6)
+    return render(draw_hist, 10, 3.6, PLAIN)
 
 
 def incident_plot(incidents: Sequence[dict], t0: float, t1: float) -> bytes:
@@ -278,7 +313,7 @@ def reporting_plot(minutes: np.ndarray, precincts: np.ndarray, ballots: np.ndarr
             handles, labels = handles + h2, labels + l2
         ax.legend(handles, labels, loc="upper left")
 
-    return render(draw, 10, 3.4)
+    return render(draw, 10, 3.4, Margins(right=0.8) if flagged is not None and flagged.max(initial=0) > 0 else PLAIN)
 
 
 # ------------------------------------------------------------------ audit
@@ -302,4 +337,4 @@ def risk_plot(audit: AuditTrace) -> bytes:
         ax.set_title("Risk-limiting audit: measured risk after each round", loc="left")
         ax.legend(loc="lower left")
 
-    return render(draw, 10, 3.6)
+    return render(draw, 10, 3.6, PLAIN)

@@ -13,7 +13,9 @@ Front doors: :func:`simulate_roll` (one law), :func:`compare_laws` (both, same p
 :func:`write_roll` / :class:`RollDir` (the roll directory), :func:`precinct_pollbook` (a precinct's
 pollbook at an election, and its :class:`~pollsim.scenario.RollMix` for the day model),
 :func:`print_pollbook` (the §23-15-125 pollbook for trainers), :func:`policy_csv` (the two laws
-side by side).
+side by side); for ``pollsim run --roll``, :func:`pollsim.roll.pollbook.scenario_from_roll` (every
+precinct's pollbook, VOTED AB marks included, from the roll) and
+:func:`pollsim.roll.attach.roll_attachment` (the roll's tables the run directory keeps for its report).
 """
 
 from pollsim.roll.calendar import Election, registration_deadline, scheduled_elections

@@ -158,7 +158,6 @@ def calibrated(geo: Geography, rates: Rates, law: Law, seed: int, scale: float, 
                sink: Callable[[Any], None] | None = None) -> tuple[Simulation, Calibration]:  # fmt: skip
     """A simulation whose November 2020 roll equals EAVS 2020 per county, run through that election
     (:meth:`Simulation.run` it on to ``last``); ``sink`` takes each recorded election."""
-    last = max(last, NOVEMBER_2020 + 31)
     ta = np.round(geo.active_2020 * scale).astype(np.int64)
     ti = np.round(geo.inactive_2020 * scale).astype(np.int64)
     total = ta + ti

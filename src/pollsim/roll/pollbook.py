@@ -29,7 +29,8 @@ from pollsim.files import csv_text
 from pollsim.roll.calendar import iso
 from pollsim.roll.store import RollDir, RollDirError
 from pollsim.roll.vote import VOTED_AB, VOTED_AFFIDAVIT, VOTED_REGULAR
-from pollsim.scenario.models import Scenario
+from pollsim.scenario.absentee_spec import Absentee
+from pollsim.scenario.models import PrecinctSpec, Scenario
 from pollsim.scenario.precinct_spec import RollMix
 
 MARKS = {VOTED_REGULAR: "VOTED", VOTED_AB: "VOTED AB", VOTED_AFFIDAVIT: "AFFIDAVIT"}
@@ -66,15 +67,16 @@ class PrecinctPollbook:
         """The scenario's ``registered_voters``: active + inactive in the pollbook."""
         return self.active + self.inactive
 
-    def roll_mix(self, no_photo_id: float | None = None) -> RollMix:
-        """The scenario's ``roll`` shares for this precinct; ``no_photo_id`` (not a roll matter) stays the scenario default."""
+    def roll_mix(self, no_photo_id: float | None = None, voted_ab: float = 0.0) -> RollMix:
+        """The scenario's ``roll`` shares for this precinct; ``no_photo_id`` (not a roll matter) stays the scenario
+        default; ``voted_ab``: the share of arrivals marked VOTED AB (the roll's absentee voters who come anyway)."""
         total = sum(self.arrivals.values())
         share = {k: (v / total if total else 0.0) for k, v in self.arrivals.items()}
         photo = RollMix().no_photo_id if no_photo_id is None else no_photo_id
-        scale = 1.0 - photo
+        scale = 1.0 - photo - voted_ab
         return RollMix(inactive=share["INACTIVE"] * scale, not_on_roll=share["NOT_ON_ROLL"] * scale,
                        wrong_precinct=share["WRONG_PRECINCT"] * scale, no_photo_id=photo,
-                       new_registrant=share["NEW_REGISTRANT"] * scale, restored=share["RESTORED"] * scale)  # fmt: skip
+                       new_registrant=share["NEW_REGISTRANT"] * scale, restored=share["RESTORED"] * scale, voted_ab=voted_ab)  # fmt: skip
 
 
 def precinct_pollbook(roll: RollDir | Path | str, election: str, precinct: str) -> PrecinctPollbook:
@@ -140,14 +142,43 @@ def print_pollbook(roll: RollDir | Path | str, election: str, precinct: str, as_
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["PrecinctPollbook", "names", "pollbook_rows", "precinct_pollbook", "print_pollbook"]
+def _apportion(votes: dict[str, int], total: int) -> dict[str, int]:
+    """``votes`` scaled to add up to ``total`` (largest remainders; ties by choice order)."""
+    have = sum(votes.values())
+    if not have:
+        return dict(votes)
+    exact = {k: v * total / have for k, v in votes.items()}
+    out = {k: int(x) for k, x in exact.items()}
+    for k in sorted(votes, key=lambda k: -(exact[k] - out[k]))[: total - sum(out.values())]:
+        out[k] += 1
+    return out
+
+
+def absentee_from_roll(spec: PrecinctSpec, book: PrecinctPollbook, stage: Absentee | None) -> dict:
+    """The precinct's changes that make the roll the one source of its VOTED AB marks (docs/roll.md).
+
+    With an absentee stage (``stage``): the accepted absentee ballots are the roll's absentee voters
+    (``absentee_ballots``; a replay's absentee votes scaled to that count, the choices' proportions
+    kept), so the stage's envelopes and its VOTED AB marks (:func:`pollsim.absentee.with_voted_ab`)
+    start from them. Without one: the share of arrivals marked VOTED AB is the roll's absentee voters
+    expected at the polls anyway (``Absentee().at_polls_returned`` of them), as the stage would set it.
+    """
+    n = book.voted_absentee
+    if stage is not None:
+        if spec.replay is not None and spec.absentee_replayed:
+            return {"replay": spec.replay.model_copy(update={"absentee_votes": _apportion(spec.replay.absentee_votes, n)})}
+        return {"absentee_ballots": n}
+    come = Absentee().at_polls_returned * n
+    day = float(sum(book.arrivals.values())) or spec.registered_voters * spec.turnout
+    return {"voted_ab": come / max(1.0, day + come)}
 
 
 def scenario_from_roll(scenario: Scenario, roll: RollDir | Path | str, election: str) -> Scenario:
     """``scenario`` with every precinct's pollbook taken from the roll at ``election``
     (``pollsim run --roll ROLL --election DATE``): registered voters (active + inactive listed) and
     the check-in mix (inactive, not on the roll, wrong precinct, new registrants, restored voters)
-    of the voters who came to the polls, instead of the scenario's fixed shares."""
+    of the voters who came to the polls, instead of the scenario's fixed shares; and the voters marked
+    VOTED AB are the roll's absentee voters (:func:`absentee_from_roll`)."""
     rd = roll if isinstance(roll, RollDir) else RollDir(roll)
     known = {row["id"] for row in rd.precincts}
     precincts = []
@@ -155,5 +186,10 @@ def scenario_from_roll(scenario: Scenario, roll: RollDir | Path | str, election:
         if spec.id not in known:
             raise RollDirError(rd.path, f"precinct {spec.id!r} of scenario {scenario.scenario} is not in the roll (the roll's precincts are the Mississippi generator's, e.g. 28001-001)")
         book = precinct_pollbook(rd, election, spec.id)
-        precincts.append(spec.model_copy(update={"registered_voters": max(book.registered, 1), "roll": book.roll_mix(spec.roll.no_photo_id)}))
+        update = absentee_from_roll(spec, book, scenario.absentee)
+        mix = book.roll_mix(spec.roll.no_photo_id, update.pop("voted_ab", 0.0))
+        precincts.append(spec.model_copy(update={"registered_voters": max(book.registered, 1), "roll": mix, **update}))
     return scenario.model_copy(update={"precincts": precincts})
+
+
+__all__ = ["PrecinctPollbook", "absentee_from_roll", "names", "pollbook_rows", "precinct_pollbook", "print_pollbook", "scenario_from_roll"]

@@ -78,6 +78,8 @@ def _check(start: str, end: str, law: str, scale: float) -> tuple[int, int]:
         raise PollsimError(f"--start {start}: the roll is built on {FIRST_DAY} and calibrated to November 2020; start after {FIRST_DAY}")
     if b < a or b > day(LAST_DAY):
         raise PollsimError(f"--end {end}: must be on or after --start {start} and at most {LAST_DAY}")
+    if b < NOVEMBER_2020:
+        raise PollsimError(f"--end {end}: the roll is calibrated to the pollbook of the {iso(NOVEMBER_2020)} general (EAVS 2020); end on or after that day")
     if law not in LAWS:
         raise PollsimError(f"--law {law}: one of {', '.join(LAWS)}")
     if not 0.0 < scale <= 1.0:

@@ -37,6 +37,7 @@ import os
 import shutil
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -113,7 +114,8 @@ class RollWriter:
         self.files[name] = _sha(body.encode())
 
     def _npz(self, name: str, arrays: dict[str, np.ndarray]) -> None:
-        write_npz(self.stage / name, arrays, level=1)
+        members: dict[str, Any] = dict(arrays)  # write_npz also takes spooled arrays
+        write_npz(self.stage / name, members, level=1)
         self.files[name] = _sha((self.stage / name).read_bytes())
 
     def election(self, rec: ElectionRecord) -> None:
@@ -184,6 +186,7 @@ class RollDir:
             raise RollDirError(meta, f"unreadable ({one_line(exc)})") from None
         if not ok:
             raise RollDirError(meta, f"not a {FORMAT} description (field 'format' or 'files' missing)")
+        self._loaded: dict[str, dict[str, np.ndarray]] = {}
         if self.doc.get("format_version") != FORMAT_VERSION:
             raise RollDirError(meta, f"format_version {self.doc.get('format_version')!r}; this pollsim reads {FORMAT_VERSION}")
 
@@ -219,10 +222,12 @@ class RollDir:
         return list(self.doc.get("elections", []))
 
     def election(self, date: str) -> tuple[dict, dict[str, np.ndarray]]:
-        """An election's entry in roll.json and its arrays."""
+        """An election's entry in roll.json and its arrays (read once, then kept)."""
         for e in self.elections:
             if e.get("date") == date:
-                return e, self.arrays(e["file"])
+                if date not in self._loaded:
+                    self._loaded[date] = self.arrays(e["file"])
+                return e, self._loaded[date]
         dates = ", ".join(e.get("date", "?") for e in self.elections)
         raise RollDirError(self.path, f"--election {date}: no election recorded on that day (recorded: {dates})")
 
@@ -233,4 +238,19 @@ class RollDir:
         raise RollDirError(self.path, f"--precinct {pid}: no such precinct (ids are FIPS-NNN, e.g. {self.precincts[0]['id'] if self.precincts else '28001-001'})")
 
     def counts(self) -> list[dict[str, str]]:
-        return list(csv.DictReader(io.StringIO(self._bytes("counts.csv").decode("utf-8"))))
+        return list(csv.DictReader(io.StringIO(self.text("counts.csv"))))
+
+    def has(self, name: str) -> bool:
+        """Whether the roll directory holds ``name`` (``policy.csv``: made with ``--compare``)."""
+        return name in self.doc["files"]
+
+    def text(self, name: str) -> str:
+        """A text file of the roll directory, checked against its SHA-256."""
+        return self._bytes(name).decode("utf-8")
+
+    def sha256(self) -> str:
+        """SHA-256 of ``roll.json``, which holds every other file's: the roll's identity."""
+        try:
+            return hashlib.sha256((self.path / "roll.json").read_bytes()).hexdigest()
+        except OSError as exc:
+            raise RollDirError(self.path / "roll.json", f"unreadable ({one_line(exc)})") from None

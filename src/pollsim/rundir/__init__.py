@@ -1,6 +1,8 @@
 """The run directory: the one writer and reader of what ``pollsim run`` leaves on disk.
 
 - :func:`write_run` writes an :class:`~pollsim.pipeline.ElectionRun` (refusing to mix two runs);
+  :class:`DaySpool` streams the election day into the run's staging folder as precincts finish
+  (``run_election(..., sink=spool)``; :mod:`.spool`), so a statewide run never holds every voter;
 - :class:`RunDir` opens one for the later verbs (reconcile, audit, export, report, stress), each
   file checked against the SHA-256 that summary.json records for it;
 - :func:`write_reconciliation`, :func:`write_audit_package`, :func:`write_derived` add the
@@ -29,10 +31,11 @@ from pollsim.rundir.layout import (
 )  # fmt: skip
 from pollsim.rundir.products import audit_run_dir, reconcile_run_dir
 from pollsim.rundir.read import Device, Precinct, RunDirError, is_run_dir
+from pollsim.rundir.spool import DaySpool
 from pollsim.rundir.write import write_audit_package, write_derived, write_reconciliation, write_run
 
 __all__ = [
-    "ABSENTEE_TABULATOR", "CountedBatch", "CHUNK_ROWS", "DAY_FILES", "DERIVED", "DEVICE_COLUMNS", "FORMAT_VERSION", "PRECINCT_COLUMNS", "REPORTING_COLUMNS",
+    "ABSENTEE_TABULATOR", "CountedBatch", "DaySpool", "CHUNK_ROWS", "DAY_FILES", "DERIVED", "DEVICE_COLUMNS", "FORMAT_VERSION", "PRECINCT_COLUMNS", "REPORTING_COLUMNS",
     "VOTER_FIELDS", "Device", "Precinct", "RunDir", "RunDirError", "folder_digest", "hhmm", "hhmm_floor", "is_run_dir",
     "audit_run_dir", "reconcile_run_dir", "summary", "wait_stats", "write_audit_package", "write_derived", "write_reconciliation", "write_run",
 ]  # fmt: skip

@@ -45,6 +45,7 @@ from pollsim.tabulate import tally_dict
 
 if TYPE_CHECKING:  # the records this module lays out; importing them here would pull in every stage
     from pollsim.night import NightResult
+    from pollsim.precinct import PrecinctResult
     from pollsim.precinct.election_day import ElectionDayRun
 
 FORMAT_VERSION = 2
@@ -113,10 +114,13 @@ def wait_stats(waits: np.ndarray) -> dict[str, float]:
     }
 
 
-def summary(run: ElectionDayRun, layers: dict[str, np.ndarray] | None = None) -> dict:
-    """The run's summary: the keys of summary.json, in a fixed order (``files`` is added last by the writer)."""
+def summary(run: ElectionDayRun, layers: dict[str, np.ndarray] | None = None, waits: np.ndarray | None = None) -> dict:
+    """The run's summary: the keys of summary.json, in a fixed order (``files`` is added last by the writer).
+
+    ``waits``: every voter's wait in precinct order (default: from the precincts' voters; a
+    streamed day's writer reads them back from its spool)."""
     layers = layers if layers is not None else run.layers()
-    waits = np.concatenate([p.voters["wait"] for p in run.precincts])
+    waits = waits if waits is not None else np.concatenate([p.voters["wait"] for p in run.precincts])
     last = max(p.last_voter_out for p in run.precincts)
     acc = [p.accounting for p in run.precincts]
     return {
@@ -172,7 +176,7 @@ def precinct_rows(run: ElectionDayRun) -> list[list]:
     (absentee ballots are not cast at the polls); affidavit ballots are their own column."""
     rows = []
     for p in run.precincts:
-        a, w = p.accounting, wait_stats(p.voters["wait"])
+        a, w = p.accounting, p.streamed.wait if p.streamed is not None else wait_stats(p.voters["wait"])
         rows.append([
             p.precinct, p.county, p.kind, p.registered_voters, a.voters_arrived, a.regular_ballots_cast,
             a.affidavit_ballots, a.pollbook_marked_voted, a.receipt_book_signatures, a.ballots_received,
@@ -190,27 +194,45 @@ def device_rows(run: ElectionDayRun) -> list[list]:
     ]
 
 
+class EventLogTables:
+    """The code tables of ``eventlog.npz`` (types, dispositions, details, device ids), built
+    precinct by precinct in scenario order: :meth:`columns` gives a precinct's rows."""
+
+    COLUMNS = ("precinct", "device", "sequence", "time", "type", "disposition", "details")
+
+    def __init__(self) -> None:
+        self.codes: dict[str, dict[str, int]] = {"types": {}, "dispositions": {}, "details_text": {"": 0}}
+        self.device_ids: list[str] = []
+
+    def columns(self, pi: int, p: PrecinctResult) -> list[dict[str, np.ndarray]]:
+        """One dict of :attr:`COLUMNS` per device log of precinct ``p`` (at ``pi``), in log order."""
+        out = []
+        for dev_id, log in p.logs.items():
+            di = len(self.device_ids)
+            self.device_ids.append(f"{p.precinct}/{dev_id}")
+            seq, time, kind, kinds = log.columns()  # kinds in order of first appearance, so the tables are too
+            cols = {"precinct": np.full(len(seq), pi, np.int32), "device": np.full(len(seq), di, np.int32), "sequence": seq, "time": time}
+            for j, name in enumerate(("type", "disposition", "details")):
+                table = self.codes[("types", "dispositions", "details_text")[j]]
+                cols[name] = np.array([table.setdefault(k[j], len(table)) for k in kinds], np.int32)[kind]
+            out.append(cols)
+        return out
+
+    def tables(self) -> dict[str, np.ndarray]:
+        return {"device_ids": np.array(self.device_ids), **{name: np.array(list(table)) for name, table in self.codes.items()}}
+
+
 def event_log_arrays(run: ElectionDayRun) -> dict[str, np.ndarray]:
     """All event logs as the arrays of ``eventlog.npz`` (see the module docstring)."""
-    codes: dict[str, dict[str, int]] = {"types": {}, "dispositions": {}, "details_text": {"": 0}}
-    device_ids: list[str] = []
-    cols: dict[str, list] = {k: [] for k in ("precinct", "device", "sequence", "time", "type", "disposition", "details")}
-    for pi, p in enumerate(run.precincts):
-        for dev_id, log in p.logs.items():
-            di = len(device_ids)
-            device_ids.append(f"{p.precinct}/{dev_id}")
-            seq, time, kind, kinds = log.columns()  # kinds in order of first appearance, so the tables are too
-            cols["precinct"].append(np.full(len(seq), pi, np.int32))
-            cols["device"].append(np.full(len(seq), di, np.int32))
-            cols["sequence"].append(seq)
-            cols["time"].append(time)
-            for j, (name, table) in enumerate((("type", codes["types"]), ("disposition", codes["dispositions"]), ("details", codes["details_text"]))):
-                cols[name].append(np.array([table.setdefault(k[j], len(table)) for k in kinds], np.int32)[kind])
-    out = {k: np.concatenate(v) if v else np.zeros(0) for k, v in cols.items()}
-    out["device_ids"] = np.array(device_ids)
-    for name, table in codes.items():
-        out[name] = np.array(list(table))
-    return out
+    tables = EventLogTables()
+    parts = [cols for pi, p in enumerate(run.precincts) for cols in tables.columns(pi, p)]
+    out = {k: np.concatenate([c[k] for c in parts]) if parts else np.zeros(0) for k in EventLogTables.COLUMNS}
+    return {**out, **tables.tables()}
+
+
+def voter_columns(pi: int, p: PrecinctResult) -> dict[str, np.ndarray]:
+    """The rows precinct ``p`` (at ``pi``) adds to each array of ``voters.npz``."""
+    return {**{name: p.voters[name] for name in p.voters.dtype.names or ()}, "precinct": np.full(len(p.voters), pi, np.int32)}
 
 
 def reporting(night: NightResult) -> dict:

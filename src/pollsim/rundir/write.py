@@ -15,21 +15,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from pollsim.audit.package import AnyAuditResult, package_files
 from pollsim.errors import PollsimError
-from pollsim.files import atomic_bytes, atomic_text, one_line, write_npz
+from pollsim.files import atomic_bytes, atomic_text, file_sha256, one_line, write_npz
 from pollsim.pipeline import ElectionRun
 from pollsim.precinct import VOTER_DTYPE
 from pollsim.precinct.election_day import ElectionDayRun
 from pollsim.precinct.procedures import accounting_form, schedule
 from pollsim.reconcile import ReconciliationReport
+from pollsim.roll.attach import RollAttachment
 from pollsim.rundir.absentee_layout import absentee_arrays, absentee_csv, absentee_summary, canvass_arrays, canvass_csv, canvass_summary, certified_layers
 from pollsim.rundir.layout import (
     DERIVED,
@@ -49,38 +50,23 @@ from pollsim.rundir.layout import (
     summary,
 )  # fmt: skip
 from pollsim.rundir.read import RunDirBase as RunDir
-from pollsim.rundir.read import RunDirError, is_run_dir
+from pollsim.rundir.roll_layout import add_roll
+from pollsim.rundir.spool import DaySpool, check_target, staging
 from pollsim.scenario.models import clock_minutes
 
-__all__ = ["check_target", "write_audit_package", "write_derived", "write_reconciliation", "write_run"]
+__all__ = ["DaySpool", "check_target", "write_audit_package", "write_derived", "write_reconciliation", "write_run"]
 
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def check_target(out: Path, force: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise RunDirError(out, "exists and is not a directory; choose another --out")
-    if not out.is_dir() or not any(out.iterdir()):
-        return
-    if not is_run_dir(out):
-        raise RunDirError(out, "is not empty and is not a pollsim run directory; choose another --out (nothing was written)")
-    if not force:
-        try:
-            s = json.loads((out / SUMMARY).read_text(encoding="utf-8"))
-            what = f" (scenario {s.get('scenario')}, seed {s.get('seed')})"
-        except (OSError, ValueError, AttributeError):
-            what = ""
-        raise RunDirError(out, f"holds another run{what}; use --force to replace it and everything made from it (nothing was written)")
-
-
-def _write_files(run: ElectionRun, stage: Path) -> dict:
+def _write_files(run: ElectionRun, stage: Path, spool: DaySpool | None) -> dict:
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="npz") as pool:
-        return _write_all(run, stage, pool)
+        return _write_all(run, stage, pool, spool)
 
 
-def _write_all(run: ElectionRun, stage: Path, pool: ThreadPoolExecutor) -> dict:
+def _write_all(run: ElectionRun, stage: Path, pool: ThreadPoolExecutor, spool: DaySpool | None) -> dict:
     day = run.day
     files: dict[str, str] = {}
     pending: list[Future] = []
@@ -90,10 +76,10 @@ def _write_all(run: ElectionRun, stage: Path, pool: ThreadPoolExecutor) -> dict:
         atomic_text(stage / name, body)
         files[name] = _sha(body.encode())
 
-    def npz(name: str, arrays: dict[str, np.ndarray]) -> None:  # compressed on a thread (zlib lets go of the GIL)
+    def npz(name: str, arrays: dict[str, Any]) -> None:  # compressed on a thread (zlib lets go of the GIL)
         def write() -> None:
             write_npz(stage / name, arrays)
-            files[name] = _sha((stage / name).read_bytes())
+            files[name] = file_sha256(stage / name)
 
         pending.append(pool.submit(write))
 
@@ -103,24 +89,31 @@ def _write_all(run: ElectionRun, stage: Path, pool: ThreadPoolExecutor) -> dict:
         folder_files[folder][name] = _sha(data)
 
     layers = day.layers()
-    summ = summary(day, layers)
+    streamed = spool is not None and spool.precincts > 0  # else nothing was spooled: all is here
+    summ = summary(day, layers, day.voter_field("wait") if streamed else None)
     text("election.json", json.dumps(day.election.to_dict(), indent=2) + "\n")
     columns = np.array([f"{c.contest}/{c.choice}" for c in day.election.columns])
-    npz("ballots.npz", {"columns": columns, "precinct_ids": np.array([p.precinct for p in day.precincts]), **layers})
-    voters = {name: np.concatenate([p.voters[name] for p in day.precincts]) for name in VOTER_DTYPE.names or ()}
-    voters["precinct"] = np.repeat(np.arange(len(day.precincts), dtype=np.int32), [len(p.voters) for p in day.precincts])
-    npz("voters.npz", voters)
+    ballots: dict[str, Any] = spool.members("ballots") if spool is not None and streamed else layers
+    npz("ballots.npz", {"columns": columns, "precinct_ids": np.array([p.precinct for p in day.precincts]), **ballots})
+    if spool is not None and streamed:
+        npz("voters.npz", spool.members("voters"))
+    else:
+        voters = {name: np.concatenate([p.voters[name] for p in day.precincts]) for name in VOTER_DTYPE.names or ()}
+        voters["precinct"] = np.repeat(np.arange(len(day.precincts), dtype=np.int32), [len(p.voters) for p in day.precincts])
+        npz("voters.npz", voters)
     text("precincts.csv", csv_text(PRECINCT_COLUMNS, precinct_rows(day)))
     text("devices.csv", csv_text(DEVICE_COLUMNS, device_rows(day)))
-    npz("eventlog.npz", event_log_arrays(day))
+    npz("eventlog.npz", {**spool.members("eventlog"), **spool.logs.tables()} if spool is not None else event_log_arrays(day))
     opening = clock_minutes(day.scenario.polls.open)
     steps = []
     for folder in FOLDERS:
-        (stage / folder).mkdir()
+        (stage / folder).mkdir(exist_ok=spool is not None)
+    if spool is not None:  # the tapes were written as the precincts arrived
+        folder_files["tapes"].update(spool.tapes)
     counts = run.counts.filled()
     counted = counts.absentee_tabulated if counts.absentee_tabulated is not None else counts.absentee
     for pi, p in enumerate(day.precincts):
-        (stage / "tapes" / p.precinct).mkdir()
+        (stage / "tapes" / p.precinct).mkdir(exist_ok=spool is not None)
         for dev, body in p.zero_tapes.items():
             folder_text("tapes", f"{p.precinct}/{dev}-zero.txt", body)
         for dev, body in p.results_tapes.items():
@@ -153,11 +146,14 @@ def _write_all(run: ElectionRun, stage: Path, pool: ThreadPoolExecutor) -> dict:
     return summ
 
 
-def write_run(run: ElectionRun | ElectionDayRun, out: Path | str, *, force: bool = False) -> dict:
+def write_run(run: ElectionRun | ElectionDayRun, out: Path | str, *, force: bool = False, roll: RollAttachment | None = None) -> dict:
     """Write the run directory ``out``; return summary.json's document.
 
     ``run``: the chain's record (:func:`pollsim.pipeline.run_election`), or a bare election day
-    (written as :meth:`ElectionRun.of_day` of it: no night).
+    (written as :meth:`ElectionRun.of_day` of it: no night). A day streamed into a
+    :class:`~pollsim.rundir.spool.DaySpool` (``sink=``) is finished in that spool's staging folder,
+    which must be ``out``'s.
+    ``roll``: the roll's part of a run made with ``pollsim run --roll`` (:mod:`.roll_layout`).
 
     ``out`` may be missing or empty. One that holds a run is replaced only with ``force`` (and
     then wholly); one that holds anything else is refused. Either way nothing is written or
@@ -166,28 +162,53 @@ def write_run(run: ElectionRun | ElectionDayRun, out: Path | str, *, force: bool
     out = Path(out)
     if isinstance(run, ElectionDayRun):
         run = ElectionRun.of_day(run)
-    check_target(out, force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = out.with_name(f".{out.name}.new-{os.getpid()}")
-    old = out.with_name(f".{out.name}.old-{os.getpid()}")
-    for leftover in (stage, old):
-        shutil.rmtree(leftover, ignore_errors=True)
+    sink = run.day.sink
+    spool = sink if isinstance(sink, DaySpool) else None
+    if sink is not None and spool is None:
+        raise PollsimError(f"{out}: the day's per-voter arrays went to a {type(sink).__name__}, not to a run directory; run it without one (or with a DaySpool) to write it")
+    if spool is not None:
+        spool.check_for(out)
     try:
-        stage.mkdir()
-        summ = _write_files(run, stage)
+        check_target(out, force)
+    except BaseException:
+        if spool is not None:
+            spool.discard()
+        raise
+    stage, old = staging(out)
+    try:
+        if spool is None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(stage, ignore_errors=True)
+            stage.mkdir()
+        else:
+            stage = spool.stage
+        shutil.rmtree(old, ignore_errors=True)
+        summ = _write_files(run, stage, spool)
+        if roll is not None:  # pollsim run --roll: the roll's tables for the report (rundir.roll_layout)
+            summ = add_roll(stage, summ, roll)
+        if spool is not None:
+            spool.close()
         if out.exists():
             out.rename(old)
         stage.rename(out)
+        if spool is not None:
+            spool.state = "written"
     except OSError as exc:
-        shutil.rmtree(stage, ignore_errors=True)
+        _give_up(stage, spool)
         if old.exists() and not out.exists():
             old.rename(out)
         raise PollsimError(f"{out}: cannot write the run directory ({one_line(exc)})") from None
     except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
+        _give_up(stage, spool)
         raise
     shutil.rmtree(old, ignore_errors=True)
     return summ
+
+
+def _give_up(stage: Path, spool: DaySpool | None) -> None:
+    shutil.rmtree(stage, ignore_errors=True)
+    if spool is not None:
+        spool.discard()
 
 
 def _stamped(run: RunDir, doc: dict) -> dict:

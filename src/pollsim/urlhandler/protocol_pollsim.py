@@ -21,12 +21,17 @@ memory speed, whatever the port's ``baudrate``). The cable is
 off (a device with a ``state`` file comes back as it was at the next open). With a ``scenario``
 and no ``speed`` the device lives its whole day while the port opens, so a reader always finds
 the polls closed and the results final; with a ``speed`` it lives the day in real (scaled) time.
+
+``pollsim://KIND?attach=NAME`` instead plugs a new cable into a device already running in this
+process under NAME (:func:`attach`; pollsim's pytest plugin offers its devices so), which stays
+on when the port closes.
 """
 
 from __future__ import annotations
 
 import threading
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 
 from serial.serialutil import PortNotOpenError, SerialBase, SerialException
@@ -36,7 +41,18 @@ from pollsim.emulator.serve import KINDS, Emulator, EmulatorSettings
 from pollsim.errors import PollsimError
 from pollsim.protocol.line import LineFaults, PortEnd, serial_pair
 
-__all__ = ["Serial"]
+__all__ = ["Serial", "attach"]
+
+_ATTACHED: dict[str, Callable[[str], PortEnd]] = {}
+
+
+def attach(name: str, connect: Callable[[str], PortEnd] | None) -> None:
+    """Offer a device running in this process as ``pollsim://KIND?attach=NAME``: each open
+    calls ``connect(url)`` for the host end of a new cable. ``None`` withdraws the name."""
+    if connect is None:
+        _ATTACHED.pop(name, None)
+    else:
+        _ATTACHED[name] = connect
 
 
 _OPTIONS = {"scenario", "election", "seed", "speed", "state", "key", "device-id", "election-code",
@@ -87,6 +103,14 @@ class Serial(SerialBase):
             raise SerialException("Port is already open.")
         if self._port is None:
             raise SerialException("Port must be configured before it can be used.")
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.portstr).query)
+        if "attach" in query:
+            connect = _ATTACHED.get(query["attach"][-1])
+            if connect is None:
+                raise SerialException(f"{self.portstr}: no device is attached as {query['attach'][-1]!r} in this process")
+            self._host = connect(self.portstr)
+            self.is_open = True
+            return
         try:
             settings, faults, baud = settings_from_url(self.portstr)
             self._emulator = Emulator(settings)
