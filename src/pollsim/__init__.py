@@ -21,13 +21,7 @@ opens an emulated device in-process (pollsim.urlhandler.protocol_pollsim).
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
-
-try:
-    __version__ = version("pollsim")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
 
 _EXPORTS = {
     # scenario -> election
@@ -74,7 +68,21 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 
+def _version() -> str:
+    """The installed package's version, looked up on first use of ``pollsim.__version__``: the
+    package metadata costs more than the rest of ``pollsim --help`` (issue 12)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pollsim")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        globals()[name] = value = _version()
+        return value
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'pollsim' has no attribute {name!r}")
@@ -84,7 +92,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+    return sorted(set(globals()) | set(_EXPORTS) | {"__version__"})
 
 
 def _register_url_handler() -> None:
@@ -113,3 +121,5 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the names __getattr__ serves
     from pollsim.scenario import load_scenario
     from pollsim.scenario.models import Scenario
     from pollsim.tabulate import tally, tally_dict
+
+    __version__: str

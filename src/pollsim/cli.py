@@ -96,11 +96,23 @@ def _audit_parsers(audit: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from pollsim import __version__
+class _Version(argparse.Action):
+    """``--version``: argparse's version action, with the version looked up only when asked for
+    (the package metadata costs more than the rest of ``pollsim --help``)."""
 
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, default: str = argparse.SUPPRESS, help: str = "show program's version number and exit") -> None:
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object, option_string: str | None = None) -> None:
+        from pollsim import __version__
+
+        print(f"pollsim {__version__}")
+        parser.exit()
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pollsim", description="Poll-place hardware and tabulation simulator.")
-    parser.add_argument("--version", action="version", version=f"pollsim {__version__}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True)
 
     def verb(name: str, help: str, **kw) -> argparse.ArgumentParser:

@@ -270,6 +270,8 @@ def conformance(args: argparse.Namespace) -> int:
     key = read_key(args.key) if args.key else None
     if args.rule_deadline <= 0:
         raise PollsimError(f"--rule-deadline {args.rule_deadline}: must be positive")
+    if args.json is not None and not args.json.parent.is_dir():
+        raise PollsimError(f"--json {args.json}: no directory {args.json.parent}")
     results = check_port(args.port, key=key, baud=args.baud, numbers=args.rule, budget=args.rule_deadline)
     print(format_table(results, args.port))
     if args.json is not None:

@@ -117,3 +117,14 @@ def no_naks() -> Rewrite:
         return [run]
 
     return rewrite
+
+
+def deaf_to_naks() -> Rewrite:
+    """A device that never hears the host's NAKs: it retransmits only when its timer runs out."""
+
+    def rewrite(direction: str, frame: Frame | None, run: bytes) -> list[bytes]:
+        if direction == "to_device" and frame is not None and frame.msg_type == MessageType.NAK:
+            return []
+        return [run]
+
+    return rewrite

@@ -90,3 +90,14 @@ def test_one_rule_at_a_time(sealed_stub: str, tmp_path, rule: str) -> None:
     outcome = run_conformance(sealed_stub, tmp_path, "--rule", rule)
     assert outcome.returncode == 0
     assert list(outcome.results) == [rule]
+
+
+def test_a_dre_conforms_while_its_polls_are_open_and_voters_vote(tmp_path) -> None:
+    """Records added during the checks (TALLY, chunk ends, resumed readouts) are not failures."""
+    served = start_serve("dre", "--scenario", TRAINING, "--speed", 300)
+    try:
+        outcome = run_conformance(served.path, tmp_path)
+    finally:
+        assert served.stop() == 0
+    _conforms(outcome)
+    assert "polls open" in outcome.results["M2"]["detail"]

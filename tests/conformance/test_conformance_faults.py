@@ -20,7 +20,7 @@ from pollsim.conformance import rules
 from pollsim.protocol import Frame, FrameDecoder, MessageType
 from pollsim.protocol.testing import PseudoTerminal
 from tests.conformance.conftest import run_conformance
-from tests.conformance.relay import Relay, forged_counters, no_naks, stale_after_sync
+from tests.conformance.relay import Relay, deaf_to_naks, forged_counters, no_naks, stale_after_sync
 from tests.emulator.conftest import KEY, POLLSIM, Served, start_serve
 
 
@@ -75,6 +75,13 @@ def test_a_device_whose_naks_are_lost_fails_l5(sealed_dre: Served, tmp_path) -> 
     assert outcome.results["L5"]["detail"].startswith("no NAK")
 
 
+def test_a_device_deaf_to_naks_fails_l11(sealed_dre: Served, tmp_path) -> None:
+    outcome = _behind(sealed_dre, deaf_to_naks(), tmp_path)
+    assert outcome.returncode == 1
+    assert outcome.failed() == {"L11"}, outcome.stdout
+    assert "no copy of the reply within 0.6 s of NAK" in outcome.results["L11"]["detail"]
+
+
 def test_a_port_where_nothing_answers_fails_every_required_rule_and_ends(tmp_path) -> None:
     with PseudoTerminal() as silent:  # nobody reads or writes the device end
         outcome = run_conformance(silent.path, tmp_path, "--rule-deadline", "3")
@@ -95,6 +102,7 @@ def test_a_port_where_nothing_answers_fails_every_required_rule_and_ends(tmp_pat
         (["/dev/null", "--rule", "L99"], "--rule L99: no such rule"),
         (["/dev/null", "--key", "abc"], "--key 'abc': neither a file nor hex digits"),
         (["/dev/null", "--rule-deadline", "0"], "--rule-deadline 0.0: must be positive"),
+        (["/dev/null", "--json", "/no/such/dir/out.json"], "--json /no/such/dir/out.json: no directory /no/such/dir"),
     ],
 )
 def test_bad_arguments_are_one_line_and_exit_2(args: list[str], message: str) -> None:

@@ -116,3 +116,17 @@ def test_a_changed_file_is_named(roll_dir, tmp_path, capsys):
     assert main(["roll", "pollbook", str(copy), "--election", "2024-11-05", "--precinct", "28125-001"]) == 2
     err = capsys.readouterr().err
     assert "2024-11-05.npz" in err and "SHA-256" in err and err.count("\n") == 1
+
+
+def test_a_roll_may_end_on_the_calibrations_election_day_and_writes_it(tmp_path):
+    """--end 2020-11-03 (the pollbook the roll is calibrated to): that election is written and read back;
+    an election after --end never is (the roll used to run on to 2020-12-04 and record what fell there)."""
+    out = tmp_path / "R"
+    assert main(["roll", "simulate", "--counties", "Issaquena", "--end", "2020-11-03", "--out", str(out), "--quiet"]) == 0
+    rd = RollDir(out)
+    assert rd.doc["end"] == "2020-11-03"
+    assert [e["date"] for e in rd.elections] == ["2020-03-10", "2020-11-03"]
+    _, a = rd.election("2020-11-03")
+    assert a["precinct_start"][-1] == len(a["row"]) > 0
+    history = rd.arrays("history.npz")
+    assert history["date"].max() <= day("2020-11-03")  # nothing happens after the last day

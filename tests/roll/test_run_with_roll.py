@@ -112,3 +112,18 @@ def test_without_an_absentee_stage_the_rolls_absentee_voters_who_come_vote_by_af
 
 def run_election_day_of(scenario):
     return run_election(scenario, 1, night=False).day
+
+
+def test_a_run_on_a_one_law_roll_reports_the_roll_without_the_two_law_table(adams_roll, tmp_path):
+    from pollsim.report import build_report
+    from pollsim.roll.attach import roll_attachment
+    from pollsim.rundir import RunDir, write_run
+
+    scenario = scenario_from_roll(load_scenario(SCENARIOS / "ms-2020-adams.yaml"), adams_roll, "2020-11-03")
+    out = tmp_path / "run"
+    write_run(run_election(scenario, 1, night=False), out, roll=roll_attachment(adams_roll, "2020-11-03", [p.id for p in scenario.precincts]))
+    rd = RunDir(out)
+    assert rd.has("roll_counts.csv") and not rd.has("roll_policy.csv") and rd.summary["roll"]["compared"] is False
+    html = build_report(out).read_text(encoding="utf-8")
+    assert '<section id="roll"' in html and 'id="roll-affidavit"' in html
+    assert 'id="roll-policy"' not in html and "pollsim roll simulate --compare" in html

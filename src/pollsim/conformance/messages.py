@@ -168,16 +168,19 @@ def tally_matches(ctx: Context) -> str:
     if not contests:
         raise NotApplicable("IDENTIFY gives no contest layout")
     ctx.session()
-    try:
-        tally = decode_tally(ctx.ask(MessageType.TALLY))
-    except RequestRefused as refusal:
-        if refusal.code == ErrorCode.UNSUPPORTED:
-            raise NotApplicable("TALLY is UNSUPPORTED") from None
-        raise
-    chunks = read_records(ctx, MessageType.CVRS)
-    if chunks is None:
-        raise NotApplicable("CVRS is UNSUPPORTED")
-    cvrs = _marks(chunks)
+    for _ in range(3):  # the polls may be open: read again until no ballot was cast meanwhile
+        try:
+            tally = decode_tally(ctx.ask(MessageType.TALLY))
+        except RequestRefused as refusal:
+            if refusal.code == ErrorCode.UNSUPPORTED:
+                raise NotApplicable("TALLY is UNSUPPORTED") from None
+            raise
+        chunks = read_records(ctx, MessageType.CVRS)
+        if chunks is None:
+            raise NotApplicable("CVRS is UNSUPPORTED")
+        cvrs = _marks(chunks)
+        if np.array_equal(decode_tally(ctx.ask(MessageType.TALLY)), tally):
+            break
     width = sum(c for c, _ in contests)
     if len(tally) != width or (len(cvrs) and cvrs.shape[1] != width):
         raise CheckFailed(f"{len(tally)} totals and {cvrs.shape[1] if len(cvrs) else width} CVR columns for {width} choices")

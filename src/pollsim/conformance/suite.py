@@ -157,5 +157,5 @@ def run_suite(context: Context, numbers: Iterable[str] | None = None) -> list[Re
             context.probe.settle()
         except OSError as error:
             outcome, detail = "fail", f"the port failed: {error}"
-        results.append(Result(number, entry.title, entry.required, outcome, " ".join(detail.split()), time.monotonic() - start))
+        results.append(Result(number, entry.title, entry.required, outcome, " ".join(str(detail).split()), time.monotonic() - start))
     return results

@@ -383,6 +383,7 @@ class Link:
 
     def _deliver(self, last: Frame, kind: int, payload: bytes) -> None:
         self.stats.delivered += 1
+        self._joiner.done = None  # the device moved past the last message in pieces: its tag may come again (L17)
         self._inbox.append(Frame(kind, payload, last.device_id, last.seq, last.ack))
 
     def _acknowledged(self, seq: int) -> None:

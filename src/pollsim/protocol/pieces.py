@@ -216,7 +216,8 @@ def send_pieces(link: Link, msg_type: int, payload: bytes, tag: int, deadline: f
     a row that brought no acknowledgement."""
     tx, restarts = PieceSender(msg_type, payload, tag, link._last_delivered, link.piece_size.best()), 0
     link.fragment = max(24, min(link.fragment, len(tx.wires[-1]) + 16))  # the frame size is small now
-    link.piece_tx, link._superseded, silent, heard = tx, False, 0, link.stats.piece_acks
+    link.piece_tx, link._superseded, silent = tx, False, 0
+    heard = link.stats.piece_acks + link.stats.corrupt  # an acknowledgement, or a damaged one: the host is there
     wait = link.timer.rto
     try:
         while not tx.delivered:
@@ -226,13 +227,14 @@ def send_pieces(link: Link, msg_type: int, payload: bytes, tag: int, deadline: f
             if deadline is not None and now >= deadline:
                 raise LinkError(link.name, 0, f"pieces of type 0x{msg_type:02x} not acknowledged by the deadline")
             best = link.piece_size.best()
-            if tx.size > 2 * best and 4 * sum(tx.held) < len(tx.wires) and tx.sent_no[tx.next_new - 1] > 2 * WINDOW and restarts < 3:
+            if (tx.size > 2 * best and tx.next_new < len(tx.wires) and 4 * sum(tx.held) < len(tx.wires)
+                    and tx.sent_no[tx.next_new - 1] > 2 * WINDOW and restarts < 3):  # fmt: skip
                 link._msg_id = link._msg_id % 0xFFFF + 1  # far too long for this line: the message anew, cut shorter
                 tx, restarts = PieceSender(msg_type, payload, link._msg_id & 0x3F, tx.ack, best), restarts + 1
                 link.piece_tx = tx
             pieces, timed_out = tx.burst(now, wait)
             if pieces:
-                if timed_out and link.stats.piece_acks == heard:
+                if timed_out and link.stats.piece_acks + link.stats.corrupt == heard:
                     silent += 1
                     if retries is not None and silent > retries:
                         raise LinkError(link.name, 0, f"pieces of type 0x{msg_type:02x} not acknowledged "
@@ -250,8 +252,8 @@ def send_pieces(link: Link, msg_type: int, payload: bytes, tag: int, deadline: f
                 tx.sent(pieces, time.monotonic())
             if link.port.in_waiting or not pieces:
                 link._pump()
-            if link.stats.piece_acks != heard:
-                heard, silent, wait = link.stats.piece_acks, 0, link.timer.rto
+            if link.stats.piece_acks + link.stats.corrupt != heard:
+                heard, silent, wait = link.stats.piece_acks + link.stats.corrupt, 0, link.timer.rto
     finally:
         link.piece_tx = None
 

@@ -25,7 +25,9 @@ What a trainer sees, top to bottom (docs/report.md explains how to read each par
 
 With a ``staff`` section the run's page also has **Poll managers** (:mod:`.staffing`: a late
 opening, stations closed for want of a poll manager, the §23-15-239 compliance report per county,
-the pay bill); with voters who may give up, the summary counts the voters lost. ``pollsim plan``
+the pay bill); with voters who may give up, the summary counts the voters lost. A run made with
+``pollsim run --roll`` also has **Voter roll** (:mod:`.roll`: the roll at the election, affidavit
+ballots by reason, and the earlier law and the 2024 bill side by side when the roll holds both). ``pollsim plan``
 writes its own page with the same look (:mod:`.planning`: the plan per precinct, the what-if chart
 of waits against units, turnout sensitivity, a fleet shared out).
 

@@ -11,13 +11,12 @@ well under 1 MB in a few seconds.
 
 from __future__ import annotations
 
+import importlib
+import threading
 from pathlib import Path
 
-from pollsim import __version__
-from pollsim.report.absentee import absentee_section
-from pollsim.report.counting import accounting_section, audit_section, reconciliation_section, reporting_section
+import pollsim
 from pollsim.report.data import ReportData, ReportError, gather
-from pollsim.report.day import device_section, queue_section, summary_section, wait_section
 from pollsim.report.measures import line_lengths
 from pollsim.report.page import number, page, text
 from pollsim.report.parts import PLOT_NAMES, Plots
@@ -25,10 +24,25 @@ from pollsim.report.roll import roll_section
 from pollsim.report.staffing import staffing_section
 from pollsim.rundir import RunDir, write_derived
 
+DRAWING = ("pollsim.report.absentee", "pollsim.report.counting", "pollsim.report.day")
+"""The sections that draw (matplotlib): imported when a report is made, while the run is read."""
+
+
+def _import_drawing() -> None:
+    try:
+        for name in DRAWING:
+            importlib.import_module(name)
+    except Exception:  # noqa: BLE001 - render_report imports them again and raises the error where it is seen
+        pass
+
 
 # ------------------------------------------------------------------ the page
 def render_report(run: ReportData) -> tuple[str, dict[str, bytes]]:
     """The page's HTML and the plots (name -> PNG bytes) for a loaded run."""
+    from pollsim.report.absentee import absentee_section
+    from pollsim.report.counting import accounting_section, audit_section, reconciliation_section, reporting_section
+    from pollsim.report.day import device_section, queue_section, summary_section, wait_section
+
     pics = Plots()
     lines = line_lengths(run)
     sections = [
@@ -54,7 +68,7 @@ def render_report(run: ReportData) -> tuple[str, dict[str, bytes]]:
     title = f"pollsim report: {s['scenario']}"
     subtitle = (f"seed {text(s['seed'])} &middot; {number(s['precincts'])} precinct(s) &middot; run directory "
                 f"<code>{text(run.run_dir.name)}</code> (run SHA-256 <code>{text(run.run_sha256[:16])}</code>) &middot; "
-                f"pollsim {text(s.get('pollsim_version', __version__))}")  # fmt: skip
+                f"pollsim {text(s['pollsim_version'] if 'pollsim_version' in s else pollsim.__version__)}")  # fmt: skip
     return page(title, subtitle, sections), pics.made
 
 
@@ -67,7 +81,16 @@ def build_report(run_dir: Path) -> Path:
     """
     run_dir = Path(run_dir)
     rd = RunDir(run_dir)
-    html, pngs = render_report(gather(run_dir))
+    # matplotlib and the drawing sections are imported on a second thread while this one reads the
+    # run (mostly inflating npz members, which lets go of the GIL): on two cores the import is
+    # nearly free (issue 12)
+    drawing = threading.Thread(target=_import_drawing, name="pollsim-report-imports", daemon=True)
+    drawing.start()
+    try:
+        run = gather(run_dir)
+    finally:
+        drawing.join()
+    html, pngs = render_report(run)
     folder = run_dir / "plots"
     try:
         folder.mkdir(exist_ok=True)

@@ -24,7 +24,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
@@ -142,7 +141,7 @@ class DeviceUse:
     busy_minutes: float
     open_minutes: float
 
-    @cached_property
+    @property
     def busy_share(self) -> float:
         return self.busy_minutes / self.open_minutes if self.open_minutes > 0 else float("nan")
 
