@@ -168,7 +168,8 @@ def plot(rows: list[dict], coefs: dict[str, np.ndarray], png: Path, when: str, v
             top = t_ax.secondary_xaxis("top")
             top.set_xticks(x, [f"{r['voters'] / 1e6:.2f}M" if r["voters"] >= 1e5 else "" for r in mine], fontsize=7)
             top.set_xlabel("voters", fontsize=8)
-    fig.suptitle(f"pollsim run --workers 1: time and peak memory (benchmarks/growth.py, {when})", fontsize=10)
+    loads = [float(r["load_before"].split(" / ")[0]) for r in rows]
+    fig.suptitle(f"pollsim run --workers 1: time and peak memory (benchmarks/growth.py, {when}, load average {min(loads):.1f}-{max(loads):.1f})", fontsize=10)
     fig.tight_layout()
     png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png, dpi=90)
@@ -214,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         "| quantity | a (constant) | b (per precinct) | c (per 1,000 voters) | largest misfit |",
         "|---|---|---|---|---|",
     ]
-    for key, name, unit in (("cpu_s", "CPU user+sys", "s"), ("wall_s", "wall", "s"), ("maxrss_wait4_mb", "peak RSS", "MB")):
+    for key, name, unit in (("cpu_s", "CPU user+sys", "s"), ("wall_s", "wall (an idle machine's only)", "s"), ("maxrss_wait4_mb", "peak RSS", "MB")):
         a, b, c = coefs[key]
         worst = max(abs(predict(coefs[key], r["precincts"], r["voters"]) - r[key]) / r[key] for r in rows)
         per_p = f"{b * 1000:.1f} ms" if unit == "s" else f"{b * 1024:.0f} kB"

@@ -232,13 +232,13 @@ def statewide_runs(scenario: str, seed: int, tmp: Path) -> tuple[list[str], dict
     lines = [
         f"`pollsim run {scenario} --seed {seed} --quiet --workers W --out DIR` ({os.cpu_count()} cores):",
         "",
-        "| workers | load avg before (1/5/15 min) | wall | CPU user+sys (all processes) | parent's own CPU | workers' CPU | peak RSS parent | peak RSS each worker |",
-        "|---|---|---|---|---|---|---|---|",
+        "| workers | load avg before (1/5/15 min) | wall | CPU user+sys (all processes) | parent's own CPU | workers' CPU | peak RSS parent | peak RSS each worker | wait4 ru_maxrss (largest process) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for w, r in runs.items():
         wk = " / ".join(mb(x) for x in r["worker_peak_mb"]) or "-"
         wc = " + ".join(f"{x:.1f}" for x in r["worker_cpu_s"]) or "-"
-        lines.append(f"| {w} | {r['load_before']} | {r['wall_s']:.1f} s | {r['cpu_s']:.1f} s | {r['parent_cpu_s']:.1f} s | {wc} s | {mb(r['parent_peak_mb'])} | {wk} |")
+        lines.append(f"| {w} | {r['load_before']} | {r['wall_s']:.1f} s | {r['cpu_s']:.1f} s | {r['parent_cpu_s']:.1f} s | {wc} s | {mb(r['parent_peak_mb'])} | {wk} | {mb(r['maxrss_wait4_mb'])} |")
     lines += ["", f"Speed-up 1 -> 2 workers (wall): {runs[1]['wall_s'] / runs[2]['wall_s']:.2f}x; efficiency T1 / (2 T2) = {runs[1]['wall_s'] / (2 * runs[2]['wall_s']):.0%}."]
     lines.append(f"`cmp` of the two run directories: {n} files, " + ("all identical" if not diff else f"{len(diff)} differ: {', '.join(diff[:10])}") + f" (among them {', '.join(key)}).")
     return lines, {"runs": runs, "files": n, "differ": diff}

@@ -8,7 +8,7 @@ For each device set, ``pollsim serve --scenario S (--county Adams | --precincts 
 baud (11,520 bytes/s each, 8N1), results sealed, in its own process; the station
 (:func:`pollsim.emulator.station.read_station`, what ``pollsim read --manifest`` runs) reads and
 checks them all with K reader ports, in this process. Sets: Adams County (118 DREs, 13,759
-ballots) and the first 36 precincts of the statewide scenario (210 devices).
+ballots) and the first 36 precincts of the statewide scenario (218 devices, 24,514 ballots).
 
 Reported per K: the station's wall time; **goodput**, CVR and paper record bytes per second, all
 ports together; **line use**, every byte the devices sent (frames, seals, event logs: counted by

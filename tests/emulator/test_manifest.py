@@ -109,6 +109,12 @@ def test_every_device_of_the_county_is_served_and_read_with_two_ports(adams, ada
     assert summary["failed"] == [] and summary["read"] == summary["devices"] == 118
     assert summary["totals"]["ballots"] == sum(p.ballots_cast for p in adams_day.precincts) == 13759
     assert summary["totals"]["tally"] == tally_votes(adams_day.election, np.concatenate([p.cvr for p in adams_day.precincts])).tolist()
+    run = subprocess.run([*POLLSIM, "run", str(ADAMS), "--seed", "1", "--out", str(tmp_path / "run"), "--quiet"],
+                         capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    with np.load(tmp_path / "run" / "ballots.npz") as ballots:  # the tallies of pollsim run's own ballots
+        assert [row["tally"] for row in summary["precincts"]] == [
+            tally_votes(adams_day.election, ballots["cvr"][ballots["precinct"] == i]).tolist() for i in range(19)]  # fmt: skip
     for e in entries:  # each unit filed as pollsim read files it, seals verified
         folder = tmp_path / "read" / e.precinct / e.unit
         identity = json.loads((folder / "identity.json").read_text())

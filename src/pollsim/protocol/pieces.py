@@ -120,7 +120,7 @@ class PieceSender:
             self.delivered = True
             return [i for i in range(len(self.wires)) if not self.held[i]]
         newly, high = [], 0
-        for i in range(min(self.next_new, ack.held + 1 + WINDOW)):
+        for i in range(min(self.known, ack.held), min(self.next_new, ack.held + 1 + WINDOW)):  # below: held already
             has = i < ack.held or (i > ack.held and bool(ack.bitmap >> (i - ack.held - 1) & 1))
             if has and not self.held[i]:
                 newly.append(i)
