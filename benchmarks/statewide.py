@@ -255,7 +255,7 @@ def amdahl_lines(r1: dict, r2: dict, label: str) -> tuple[list[str], dict]:
         return serial + max(w / n, overlap, (w + overlap) / min(c, n + 1))
 
     lines = [
-        f"Amdahl's law with the measured serial part, from CPU times (load-insensitive; {label}): the 1-worker run takes C1 = {c1:.1f} s of CPU.",
+        f"Amdahl's law with the measured serial part, from CPU times (less load-sensitive than wall time; {label}): the 1-worker run takes C1 = {c1:.1f} s of CPU.",
         f"In the 2-worker run the parent spends S = {serial:.1f} s alone (before the workers compute: {ph['pre']:.1f} s, loading, absentee stage, "
         f"starting the workers; after: {ph['post']:.1f} s, night, canvass, writing) and D = {overlap:.1f} s while the workers compute "
         f"(receiving and unpickling results, the run directory's share written during the day); the workers spend W = {w:.1f} s "
