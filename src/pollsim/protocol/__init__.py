@@ -6,7 +6,8 @@ Layers, bottom up, one module each:
 * :mod:`~pollsim.protocol.cobs`: byte stuffing, so 0x00 can mark where frames end;
 * :mod:`~pollsim.protocol.frame`: the frame (header, payload, CRC-32C) and a streaming decoder;
 * :mod:`~pollsim.protocol.link`: reliable delivery (sessions, ACK, NAK, adaptive retransmission
-  and frame size, deadlines);
+  and frame size, deadlines); :mod:`~pollsim.protocol.compact` and
+  :mod:`~pollsim.protocol.pieces`: short frames with selective repeat on a noisy line;
 * :mod:`~pollsim.protocol.messages`: message types, error codes and the JSON payloads;
   :mod:`~pollsim.protocol.records`: chunks of records, the event log, tallies;
 * :mod:`~pollsim.protocol.client` and :mod:`~pollsim.protocol.server`: the two ends of the
