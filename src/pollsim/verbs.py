@@ -71,7 +71,7 @@ def _print_summary(summ: dict, out: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from pollsim.scenario.events_spec import SILENT_KINDS
+    from pollsim.scenario.incident_kinds import SILENT_KINDS
 
     console = Console()
     t = Table(title=f"{summ['scenario']} (seed {summ['seed']})", show_header=False)

@@ -110,6 +110,54 @@ def test_read_of_a_missing_port_or_a_bad_key_is_one_line_exit_2(tmp_path) -> Non
     assert short.returncode == 2 and "at least 16 bytes" in short.stderr
 
 
+BAD_KEY_FILES = {
+    "0x-prefix": ("0x" + KEY.hex() + "\n", "'x' at line 1, column 2"),
+    "comment": ("# results key, precinct 1\n" + KEY.hex() + "\n", "'#' at line 1, column 1"),
+    "not-hex": ("zz" * 32 + "\n", "'z' at line 1, column 1"),
+    "second-line": (KEY.hex() + "\r\n  " + KEY.hex()[:4] + "g\r\n", "'g' at line 2, column 7"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_KEY_FILES))
+@pytest.mark.parametrize("command", ["serve", "read", "conformance"])
+def test_a_key_file_that_is_not_hex_is_one_line_exit_2_naming_the_file(tmp_path, command, name) -> None:
+    """A key file is hex digits and whitespace, nothing else (docs/protocol.md section 8): anything
+    else is refused with one line naming the file and the first bad character, never taken as the
+    file's raw bytes (which a reader parsing the same file as hex would call forged)."""
+    text, where = BAD_KEY_FILES[name]
+    keyfile = tmp_path / f"{name}.key"
+    keyfile.write_text(text, newline="")
+    args = {"serve": ["dre", "--link", tmp_path / "dre"], "read": [tmp_path / "no-such-port", "--out", tmp_path / "R"],
+            "conformance": [tmp_path / "no-such-port"]}[command]  # fmt: skip
+    result = subprocess.run([*POLLSIM, command, *map(str, args), "--key", str(keyfile)], capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 2 and result.stdout == ""
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"pollsim: key file {keyfile}: not a results key: {where}"), result.stderr
+
+
+def test_key_files_take_hex_in_either_case_with_any_whitespace_and_a_file_wins_over_hex(tmp_path, monkeypatch) -> None:
+    from pollsim.emulator.keyfile import read_key
+    from pollsim.errors import PollsimError
+
+    for text in (KEY.hex() + "\n", KEY.hex().upper(), f"  {KEY.hex()}\r\n", " ".join(f"{b:02x}" for b in KEY),
+                 KEY.hex()[:32] + "\n\t" + KEY.hex()[32:] + "\n"):  # fmt: skip
+        (tmp_path / "k").write_text(text, newline="")
+        assert read_key(str(tmp_path / "k")) == KEY
+    assert read_key(KEY.hex()) == KEY and read_key(KEY.hex().upper()) == KEY
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / OTHER_KEY.hex()).write_text(KEY.hex())  # a file named like a key: the file wins
+    assert read_key(OTHER_KEY.hex()) == KEY
+    (tmp_path / "short").write_text("00" * 15)
+    with pytest.raises(PollsimError, match="key file short: a results key needs at least 16 bytes"):
+        read_key("short")
+    (tmp_path / "odd").write_text("0" * 33)
+    with pytest.raises(PollsimError, match="key file odd: not a results key: an odd number"):
+        read_key("odd")
+    with pytest.raises(PollsimError, match="neither a file nor hex digits"):
+        read_key("no-such-file")
+
+
 def test_serve_refuses_a_bad_option_with_one_line() -> None:
     result = subprocess.run([*POLLSIM, "serve", "dre", "--corrupt", "1.5"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and result.stdout == ""

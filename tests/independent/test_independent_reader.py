@@ -1,5 +1,15 @@
 """Reads pollsim's emulated devices with the independent reader (reader.py), clean and noisy."""
-import os, random, secrets, select, subprocess, sys, termios, threading, time, tty
+
+import os
+import random
+import secrets
+import select
+import subprocess
+import sys
+import termios
+import threading
+import time
+import tty
 from pathlib import Path
 
 import pytest
@@ -10,8 +20,7 @@ from reader import Reader, load_key, tally_of, verify_chain  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 POLLSIM = ROOT / ".venv" / "bin" / "pollsim"
-SCENARIOS = {"dre": ROOT / "scenarios" / "training-precinct.yaml",
-             "scanner": ROOT / "scenarios" / "training-precinct-paper.yaml"}
+SCENARIOS = {"dre": ROOT / "scenarios" / "training-precinct.yaml", "scanner": ROOT / "scenarios" / "training-precinct-paper.yaml"}
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +32,9 @@ def keyfile(tmp_path_factory):
 
 
 def serve(kind, keyfile):
-    proc = subprocess.Popen([str(POLLSIM), "serve", kind, "--scenario", str(SCENARIOS[kind]), "--seed", "1",
-                             "--key", str(keyfile)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=ROOT)
+    proc = subprocess.Popen(
+        [str(POLLSIM), "serve", kind, "--scenario", str(SCENARIOS[kind]), "--seed", "1", "--key", str(keyfile)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
+    )
     path = proc.stdout.readline().strip()
     if not path:
         proc.kill()
@@ -38,7 +47,8 @@ def stop(proc):
     try:
         proc.wait(10)
     except subprocess.TimeoutExpired:
-        proc.kill(); proc.wait()
+        proc.kill()
+        proc.wait()
 
 
 @pytest.fixture(scope="module", params=["dre", "scanner"])
@@ -49,7 +59,8 @@ def device(request, keyfile):
         for _ in range(200):
             with serial.Serial(path, timeout=0.05) as port:
                 r = Reader(port, key=load_key(keyfile))
-                r.link.sync(); r.identify()
+                r.link.sync()
+                r.identify()
                 if r.status()["polls"] == "final":
                     break
             time.sleep(0.1)
@@ -71,6 +82,7 @@ def check(res, reader):
     width = sum(n for n, _ in ident["contests"])
     assert res["width"] == width and all(len(r) == width for r in res["cvrs"] + res["paper"])
     assert all(set(r) <= {0, 1} for r in res["cvrs"] + res["paper"])
+    assert len(res["tally"]) == width
     assert res["tally"] == tally_of(res["cvrs"], ident["contests"])
     assert len(res["log"]) >= c1["log_entries"]
     assert verify_chain(res["log"], ident["definition_hash"], c1["log_entries"], c1["log_head"]) == len(res["log"])
@@ -91,14 +103,17 @@ def test_clean_readout(device, keyfile):
     res, r = read_device(path, keyfile)
     assert res["identity"]["kind"] == {"dre": "dre", "scanner": "scan-single"}[kind]
     # a second session reads the same records, with newer seals
-    res2, r2 = read_device(path, keyfile, last_counter=r.sealer.last)
+    # a second session, in chunks of 7 records, reads the same records with newer seals
+    res2, r2 = read_device(path, keyfile, last_counter=r.sealer.last, max_count=7)
+    assert r2.seals == 5 + 2 * -(-len(res["cvrs"]) // 7)  # 5 whole replies + the chunks
     for k in ("cvrs", "paper", "tally", "counters"):
         assert res2[k] == res[k]
-    assert res2["log"][:len(res["log"])] == res["log"]
+    assert res2["log"][: len(res["log"])] == res["log"]
 
 
 def test_wrong_key_is_forged(device, tmp_path):
     from reader import SealError
+
     bad = tmp_path / "bad.key"
     bad.write_text(secrets.token_hex(32))
     with serial.Serial(device[1], timeout=0.05) as port:
@@ -106,6 +121,12 @@ def test_wrong_key_is_forged(device, tmp_path):
         r.link.sync()
         with pytest.raises(SealError, match="forged"):
             r.identify()
+
+
+def test_tally_example_of_the_spec():
+    # docs/protocol.md section 5, TALLY: contests [3,1] and [2,1], three records
+    rows = [[1, 0, 0, 0, 1], [0, 0, 0, 1, 0], [1, 1, 0, 1, 0]]
+    assert tally_of(rows, [[3, 1], [2, 1]]) == [1, 0, 0, 2, 1]
 
 
 class NoisyRelay(threading.Thread):
@@ -118,7 +139,8 @@ class NoisyRelay(threading.Thread):
         tty.setraw(self.dev)
         self.master, self.slave = os.openpty()
         tty.setraw(self.slave)
-        attrs = termios.tcgetattr(self.slave); attrs[3] &= ~termios.ECHO
+        attrs = termios.tcgetattr(self.slave)
+        attrs[3] &= ~termios.ECHO
         termios.tcsetattr(self.slave, termios.TCSANOW, attrs)
         self.path = os.ttyname(self.slave)
         self.rngs = {self.dev: random.Random(seed), self.master: random.Random(seed + 1)}
@@ -131,9 +153,11 @@ class NoisyRelay(threading.Thread):
         for b in data:
             x = rng.random()
             if x < self.drop:
-                self.damaged += 1; continue
+                self.damaged += 1
+                continue
             if x < self.drop + self.corrupt:
-                b ^= 1 << rng.randrange(8); self.damaged += 1
+                b ^= 1 << rng.randrange(8)
+                self.damaged += 1
             out.append(b)
         return bytes(out)
 
@@ -160,8 +184,6 @@ class NoisyRelay(threading.Thread):
 @pytest.mark.slow
 def test_noisy_readout(device, keyfile):
     kind, path = device
-    if kind != "dre":
-        pytest.skip("the noisy readout is run on the DRE only (runtime)")
     clean, r = read_device(path, keyfile)
     relay = NoisyRelay(path)
     relay.start()
@@ -172,4 +194,4 @@ def test_noisy_readout(device, keyfile):
     assert relay.damaged > 0 and rn.link.stats["damaged"] > 0
     for k in ("cvrs", "paper", "tally", "counters", "identity"):
         assert noisy[k] == clean[k]
-    assert noisy["log"][:len(clean["log"])] == clean["log"]
+    assert noisy["log"][: len(clean["log"])] == clean["log"]

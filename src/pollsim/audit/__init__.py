@@ -28,22 +28,43 @@ The stages, one module each:
 - :mod:`.plan`: a statewide design fitted to the paper, its workload, and the alternatives;
 - :mod:`.commands`: the entry points the command line calls; :func:`run_audit` is the stage's
   front door (:class:`RunBallots` in, an :data:`AnyAuditResult` out).
+
+Names are imported on first use (as in ``pollsim/__init__.py``), so that a reader of the ballots
+(:mod:`.ballots`, which the run directory uses) does not load every audit method (issue 12).
 """
 
-from pollsim.audit.ballots import RunBallots
-from pollsim.audit.batch_audit import BatchAuditResult
-from pollsim.audit.boards import AuditBoards
-from pollsim.audit.commands import cli_draw, cli_sample_size, run_audit
-from pollsim.audit.errors import AuditError, ManifestError, SeedError
-from pollsim.audit.manifest import BallotManifest, read_manifest_csv
-from pollsim.audit.package import AnyAuditResult, verify_package
-from pollsim.audit.plan import plan_audit
-from pollsim.audit.rounds import AuditResult, RiskLimitingAudit, RoundPolicy
-from pollsim.audit.sample_size import sample_size
-from pollsim.audit.sampling import colorado_draws, consistent_draws, format_dice_seed, parse_dice_seed
-from pollsim.audit.simulate import simulate_audits
-from pollsim.audit.strata_audit import StrataAuditResult
-from pollsim.audit.strata_simulate import simulate_design
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "RunBallots": "pollsim.audit.ballots",
+    "BatchAuditResult": "pollsim.audit.batch_audit",
+    "AuditBoards": "pollsim.audit.boards",
+    "cli_draw": "pollsim.audit.commands",
+    "cli_sample_size": "pollsim.audit.commands",
+    "run_audit": "pollsim.audit.commands",
+    "AuditError": "pollsim.audit.errors",
+    "ManifestError": "pollsim.audit.errors",
+    "SeedError": "pollsim.audit.errors",
+    "BallotManifest": "pollsim.audit.manifest",
+    "read_manifest_csv": "pollsim.audit.manifest",
+    "AnyAuditResult": "pollsim.audit.package",
+    "verify_package": "pollsim.audit.package",
+    "plan_audit": "pollsim.audit.plan",
+    "AuditResult": "pollsim.audit.rounds",
+    "RiskLimitingAudit": "pollsim.audit.rounds",
+    "RoundPolicy": "pollsim.audit.rounds",
+    "sample_size": "pollsim.audit.sample_size",
+    "colorado_draws": "pollsim.audit.sampling",
+    "consistent_draws": "pollsim.audit.sampling",
+    "format_dice_seed": "pollsim.audit.sampling",
+    "parse_dice_seed": "pollsim.audit.sampling",
+    "simulate_audits": "pollsim.audit.simulate",
+    "StrataAuditResult": "pollsim.audit.strata_audit",
+    "simulate_design": "pollsim.audit.strata_simulate",
+}
 
 __all__ = [
     "AnyAuditResult", "AuditBoards", "AuditError", "AuditResult", "BatchAuditResult", "RunBallots", "BallotManifest", "ManifestError",
@@ -51,3 +72,33 @@ __all__ = [
     "cli_draw", "cli_sample_size", "colorado_draws", "consistent_draws", "format_dice_seed", "parse_dice_seed", "plan_audit",
     "read_manifest_csv", "run_audit", "sample_size", "simulate_audits", "simulate_design", "verify_package",
 ]  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pollsim.audit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the names __getattr__ serves
+    from pollsim.audit.ballots import RunBallots
+    from pollsim.audit.batch_audit import BatchAuditResult
+    from pollsim.audit.boards import AuditBoards
+    from pollsim.audit.commands import cli_draw, cli_sample_size, run_audit
+    from pollsim.audit.errors import AuditError, ManifestError, SeedError
+    from pollsim.audit.manifest import BallotManifest, read_manifest_csv
+    from pollsim.audit.package import AnyAuditResult, verify_package
+    from pollsim.audit.plan import plan_audit
+    from pollsim.audit.rounds import AuditResult, RiskLimitingAudit, RoundPolicy
+    from pollsim.audit.sample_size import sample_size
+    from pollsim.audit.sampling import colorado_draws, consistent_draws, format_dice_seed, parse_dice_seed
+    from pollsim.audit.simulate import simulate_audits
+    from pollsim.audit.strata_audit import StrataAuditResult
+    from pollsim.audit.strata_simulate import simulate_design

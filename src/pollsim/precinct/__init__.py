@@ -2,9 +2,42 @@
 
 ``simulate_precinct(scenario, election, precinct, seed)`` runs one precinct and returns its
 :class:`~pollsim.precinct.result.PrecinctResult`.
+
+Names are imported on first use (as in ``pollsim/__init__.py``), so that importing one module of
+the package (``pollsim.precinct.result``) does not load the rest (issue 12).
 """
 
-from pollsim.precinct.day import PrecinctDay, simulate_precinct
-from pollsim.precinct.result import VOTER_DTYPE, BallotAccounting, DeviceRecord, Outcome, PrecinctResult
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "PrecinctDay": "pollsim.precinct.day",
+    "simulate_precinct": "pollsim.precinct.day",
+    "VOTER_DTYPE": "pollsim.precinct.result",
+    "BallotAccounting": "pollsim.precinct.result",
+    "DeviceRecord": "pollsim.precinct.result",
+    "Outcome": "pollsim.precinct.result",
+    "PrecinctResult": "pollsim.precinct.result",
+}
 
 __all__ = ["VOTER_DTYPE", "BallotAccounting", "DeviceRecord", "Outcome", "PrecinctDay", "PrecinctResult", "simulate_precinct"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pollsim.precinct' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the names __getattr__ serves
+    from pollsim.precinct.day import PrecinctDay, simulate_precinct
+    from pollsim.precinct.result import VOTER_DTYPE, BallotAccounting, DeviceRecord, Outcome, PrecinctResult

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pollsim.report.data import ReportData
 from pollsim.report.page import image, text
-from pollsim.scenario.events_spec import SILENT_KINDS
+from pollsim.scenario.incident_kinds import SILENT_KINDS
 
 SHOW_ROWS = 15  # rows of a table shown as they are; more: a summary, and every row folded away
 FOLD_ROWS = 300  # rows folded into a <details> element; more: the run's CSV files only

@@ -11,31 +11,79 @@
 
 The layout, file by file, is in :mod:`.layout` (absentee voting and the canvass:
 :mod:`.absentee_layout`) and docs/reference.md.
+
+Names are imported on first use (as in ``pollsim/__init__.py``): a reader of finished runs
+(``pollsim report``, ``pollsim export``) does not load the writer, and with it the simulation's
+stages, scenario models and pydantic (issue 12).
 """
 
-from pollsim.rundir.absentee_read import ABSENTEE_TABULATOR, CountedBatch
-from pollsim.rundir.ballots import CHUNK_ROWS, RunDir
-from pollsim.rundir.layout import (
-    DAY_FILES,
-    DERIVED,
-    DEVICE_COLUMNS,
-    FORMAT_VERSION,
-    PRECINCT_COLUMNS,
-    REPORTING_COLUMNS,
-    VOTER_FIELDS,
-    folder_digest,
-    hhmm,
-    hhmm_floor,
-    summary,
-    wait_stats,
-)  # fmt: skip
-from pollsim.rundir.products import audit_run_dir, reconcile_run_dir
-from pollsim.rundir.read import Device, Precinct, RunDirError, is_run_dir
-from pollsim.rundir.spool import DaySpool
-from pollsim.rundir.write import write_audit_package, write_derived, write_reconciliation, write_run
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "ABSENTEE_TABULATOR": "pollsim.rundir.absentee_read",
+    "CountedBatch": "pollsim.rundir.absentee_read",
+    "CHUNK_ROWS": "pollsim.rundir.ballots",
+    "RunDir": "pollsim.rundir.ballots",
+    **dict.fromkeys(
+        ("DAY_FILES", "DERIVED", "DEVICE_COLUMNS", "FORMAT_VERSION", "PRECINCT_COLUMNS", "REPORTING_COLUMNS", "VOTER_FIELDS",
+         "folder_digest", "hhmm", "hhmm_floor", "summary", "wait_stats"),
+        "pollsim.rundir.layout",
+    ),
+    "audit_run_dir": "pollsim.rundir.products",
+    "reconcile_run_dir": "pollsim.rundir.products",
+    "Device": "pollsim.rundir.read",
+    "Precinct": "pollsim.rundir.read",
+    "RunDirError": "pollsim.rundir.read",
+    "is_run_dir": "pollsim.rundir.read",
+    "DaySpool": "pollsim.rundir.spool",
+    "write_audit_package": "pollsim.rundir.write",
+    "write_derived": "pollsim.rundir.read",
+    "write_reconciliation": "pollsim.rundir.write",
+    "write_run": "pollsim.rundir.write",
+}  # fmt: skip
 
 __all__ = [
     "ABSENTEE_TABULATOR", "CountedBatch", "DaySpool", "CHUNK_ROWS", "DAY_FILES", "DERIVED", "DEVICE_COLUMNS", "FORMAT_VERSION", "PRECINCT_COLUMNS", "REPORTING_COLUMNS",
     "VOTER_FIELDS", "Device", "Precinct", "RunDir", "RunDirError", "folder_digest", "hhmm", "hhmm_floor", "is_run_dir",
     "audit_run_dir", "reconcile_run_dir", "summary", "wait_stats", "write_audit_package", "write_derived", "write_reconciliation", "write_run",
 ]  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pollsim.rundir' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the names __getattr__ serves
+    from pollsim.rundir.absentee_read import ABSENTEE_TABULATOR, CountedBatch
+    from pollsim.rundir.ballots import CHUNK_ROWS, RunDir
+    from pollsim.rundir.layout import (
+        DAY_FILES,
+        DERIVED,
+        DEVICE_COLUMNS,
+        FORMAT_VERSION,
+        PRECINCT_COLUMNS,
+        REPORTING_COLUMNS,
+        VOTER_FIELDS,
+        folder_digest,
+        hhmm,
+        hhmm_floor,
+        summary,
+        wait_stats,
+    )  # fmt: skip
+    from pollsim.rundir.products import audit_run_dir, reconcile_run_dir
+    from pollsim.rundir.read import Device, Precinct, RunDirError, is_run_dir
+    from pollsim.rundir.spool import DaySpool
+    from pollsim.rundir.read import write_derived
+    from pollsim.rundir.write import write_audit_package, write_reconciliation, write_run

@@ -30,15 +30,18 @@ it the run's clock runs on (day 2 at 17:00 is ``65:00``), and the ``date`` colum
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pollsim.absentee import AbsenteeRun, Kind, Status, in_person_deadline, mail_deadline
-from pollsim.canvass import AFFIDAVIT_REJECTIONS, CanvassResult
-from pollsim.election.definition import Election
 from pollsim.rundir.layout import csv_text, hhmm
-from pollsim.scenario.absentee_spec import APPLICATION_REASONS, REJECTION_REASONS
 from pollsim.tabulate import tally_dict
+
+if TYPE_CHECKING:  # the writers below import the stages they lay out when called: a reader (RunDir,
+    # the report) needs only the field names above them, not the simulation (issue 12)
+    from pollsim.absentee import AbsenteeRun
+    from pollsim.canvass import CanvassResult
+    from pollsim.election.definition import Election
 
 ABSENTEE_FILES = ("absentee.npz", "absentee.csv")
 CANVASS_FILES = ("canvass.npz", "canvass.csv")
@@ -62,6 +65,8 @@ def when(t: float, election: dt.date) -> str:
 
 def absentee_arrays(ab: AbsenteeRun, columns: np.ndarray) -> dict[str, np.ndarray]:
     """The arrays of ``absentee.npz``."""
+    from pollsim.scenario.absentee_spec import APPLICATION_REASONS, REJECTION_REASONS
+    from pollsim.absentee import Kind, Status
     out: dict[str, np.ndarray] = {"columns": columns}
     out.update({f"envelope_{f}": ab.envelopes[f] for f in ENVELOPE_FIELDS})
     out.update({"intent": ab.intent, "paper": ab.paper, "cvr": ab.cvr, "precinct": ab.ballot_precinct, "batch": ab.ballot_batch, "envelope": ab.ballot_envelope})
@@ -81,6 +86,7 @@ def absentee_arrays(ab: AbsenteeRun, columns: np.ndarray) -> dict[str, np.ndarra
 
 def absentee_csv(ab: AbsenteeRun) -> str:
     """``absentee.csv``: each precinct's absentee numbers (the absentee part of §23-15-615 (b) and (f))."""
+    from pollsim.absentee import Status
     env, n = ab.envelopes, len(ab.precinct_ids)
     by = lambda mask: np.bincount(env["precinct"][mask], minlength=n)  # noqa: E731
     received, accepted = by(np.ones(len(env), bool)), by(env["status"] == Status.ACCEPTED)
@@ -96,6 +102,8 @@ def absentee_csv(ab: AbsenteeRun) -> str:
 
 def absentee_summary(ab: AbsenteeRun) -> dict:
     """summary.json's ``absentee`` section."""
+    from pollsim.scenario.absentee_spec import APPLICATION_REASONS, REJECTION_REASONS
+    from pollsim.absentee import Kind, Status, in_person_deadline, mail_deadline
     env = ab.envelopes
     status = ab.counts_by("status", len(Status))
     return {
@@ -120,6 +128,7 @@ def absentee_summary(ab: AbsenteeRun) -> dict:
 
 def canvass_arrays(cv: CanvassResult) -> dict[str, np.ndarray]:
     """The arrays of ``canvass.npz``."""
+    from pollsim.canvass import AFFIDAVIT_REJECTIONS
     out = {f"affidavit_{f}": getattr(cv, f"affidavit_{f}") for f in AFFIDAVIT_FIELDS}
     out.update({f"count_{f}": cv.batches[f] for f in ("time", "county", "group", "ballots")})
     out.update(
@@ -154,6 +163,7 @@ def certified_layers(election: Election, layers: dict[str, np.ndarray], ab: Abse
 
 def canvass_summary(cv: CanvassResult, election: Election, certified: dict[str, np.ndarray]) -> dict:
     """summary.json's ``canvass`` section, with the certified tallies of both layers."""
+    from pollsim.canvass import AFFIDAVIT_REJECTIONS
     rej = cv.affidavit_rejection.astype(np.int64)
     return {
         "law": "Miss. Code §23-15-573, §23-15-603",

@@ -27,8 +27,8 @@ import numpy as np
 
 from pollsim.election.definition import Election
 from pollsim.errors import PollsimError
-from pollsim.files import one_line
-from pollsim.rundir.layout import FORMAT_VERSION, SUMMARY, folder_digest
+from pollsim.files import atomic_bytes, one_line
+from pollsim.rundir.layout import DERIVED, FORMAT_VERSION, SUMMARY, folder_digest
 
 __all__ = ["Device", "Precinct", "RunDirBase", "RunDirError", "is_run_dir"]
 
@@ -307,3 +307,15 @@ class RunDirBase:
             except RunDirError as exc:
                 problems.append(str(exc))
         return problems
+
+
+def write_derived(run: RunDirBase, name: str, data: bytes | str) -> Path:
+    """Write a derived product (``report.html``, ``plots/NAME.png``) into the run directory.
+
+    Kept here beside the reader, not in :mod:`.write`, so that the report does not import the
+    writer and with it the simulation (issue 12); ``pollsim.rundir.write_derived`` is this."""
+    if name.split("/")[0] not in DERIVED:
+        raise PollsimError(f"{name}: not a derived product of a run directory ({', '.join(DERIVED)})")
+    path = run.dir / name
+    atomic_bytes(path, data.encode() if isinstance(data, str) else data)
+    return path

@@ -50,6 +50,7 @@ from pollsim.rundir.layout import (
     summary,
 )  # fmt: skip
 from pollsim.rundir.read import RunDirBase as RunDir
+from pollsim.rundir.read import write_derived  # noqa: F401 - kept beside the reader (issue 12), named here with the other writers
 from pollsim.rundir.roll_layout import add_roll
 from pollsim.rundir.spool import DaySpool, check_target, staging
 from pollsim.scenario.models import clock_minutes
@@ -244,12 +245,3 @@ def write_audit_package(run: RunDir, result: AnyAuditResult, out: Path | str | N
     for name, body in files.items():
         atomic_text(out / name, body)
     return dict(json.loads(files["audit.json"]))
-
-
-def write_derived(run: RunDir, name: str, data: bytes | str) -> Path:
-    """Write a derived product (``report.html``, ``plots/NAME.png``) into the run directory."""
-    if name.split("/")[0] not in DERIVED:
-        raise PollsimError(f"{name}: not a derived product of a run directory ({', '.join(DERIVED)})")
-    path = run.dir / name
-    atomic_bytes(path, data.encode() if isinstance(data, str) else data)
-    return path
