@@ -99,3 +99,17 @@ def test_the_rejected_frames_in_the_protocol_doc_are_in_the_vectors() -> None:
     assert len(rows) == 3
     for wire, reason in rows:
         assert rejected[hexbytes(wire).hex()] == reason
+
+
+def test_the_chain_example_in_the_protocol_doc_hashes_the_decoded_definition_hash() -> None:
+    """Section 9's "chain example": entry 1 chains from the 32 decoded bytes of the definition
+    hash, not from its 64 ASCII hex digits (docs/protocol.md section 5, the hash chain)."""
+    import hashlib
+
+    block = re.search(r"```text\nchain example: entry 1\n(.*?)```", PROTOCOL_DOC.read_text(), re.S)
+    assert block is not None
+    fields = dict(line.split(None, 1) for line in block.group(1).splitlines() if line.split(None, 1)[0] in
+                  ("definition_hash", "canonical", "hash"))  # fmt: skip
+    genesis = bytes.fromhex(fields["definition_hash"])
+    assert hashlib.sha256(genesis + fields["canonical"].encode()).hexdigest() == fields["hash"].strip()
+    assert f"input ({len(genesis) + len(fields['canonical'].encode())} bytes)" in block.group(1)

@@ -408,3 +408,35 @@ def test_a_drills_notice_is_in_the_report(tmp_path):
     subprocess.run([sys.executable, "-m", "pollsim.cli", "run", str(SCENARIOS / "drills" / "vvpat-rejection.yaml"), "--out", str(out), "--quiet"], check=True, timeout=300)
     html = build_report(out).read_text()
     assert "What to notice" in html and "VVPAT" in html.split("What to notice")[1][:2000]
+
+
+# ------------------------------------------------------------------ plots drawn in child processes (issue 12)
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="plots are drawn in forked children only where os.fork exists")
+def test_plots_drawn_in_children_give_the_same_page(full_run, monkeypatch):
+    """Drawn in forked children (as many as there are plots) or here: the same page, the same PNGs."""
+    from pollsim.report import forked
+
+    run = gather(full_run)
+    html, pngs = render_report(run)
+    monkeypatch.setattr(forked, "spare_cpus", lambda: 8)
+    assert render_report(run, parallel=True) == (html, pngs)
+    assert list(render_report(run, parallel=True)[1]) == list(pngs)  # the files in the same order
+    assert "\x00" not in html
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="plots are drawn in forked children only where os.fork exists")
+def test_a_plot_a_child_failed_to_draw_is_drawn_here(full_run, monkeypatch):
+    from pollsim.report import forked, plots
+
+    run = gather(full_run)
+    expected = render_report(run)
+    parent, draw = os.getpid(), plots._render
+
+    def only_here(*args):
+        if os.getpid() != parent:
+            raise RuntimeError("a child that fails")
+        return draw(*args)
+
+    monkeypatch.setattr(plots, "_render", only_here)
+    monkeypatch.setattr(forked, "spare_cpus", lambda: 8)
+    assert render_report(run, parallel=True) == expected

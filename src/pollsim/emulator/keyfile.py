@@ -33,18 +33,12 @@ def parse_key_text(text: str, where: str) -> bytes:
             line, column = line + 1, 0
         elif ch not in _SPACE:
             shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
-            raise PollsimError(
-                f"{where}: not a results key: {shown} at line {line}, column {column} "
-                "(a key is hex digits only, whitespace ignored)"
-            )
+            raise PollsimError(f"{where}: not a results key: {shown} at line {line}, column {column} (a key is hex digits only, whitespace ignored)")
     if len(digits) % 2:
         raise PollsimError(f"{where}: not a results key: an odd number of hex digits ({len(digits)})")
     key = bytes.fromhex("".join(digits))
     if len(key) < MIN_KEY_BYTES:
-        raise PollsimError(
-            f"{where}: a results key needs at least {MIN_KEY_BYTES} bytes "
-            f"({2 * MIN_KEY_BYTES} hex digits), got {len(key)}"
-        )
+        raise PollsimError(f"{where}: a results key needs at least {MIN_KEY_BYTES} bytes ({2 * MIN_KEY_BYTES} hex digits), got {len(key)}")
     return key
 
 
@@ -62,13 +56,11 @@ def read_key(text: str) -> bytes:
             before = raw[: exc.start]
             line = before.count(b"\n") + 1
             column = exc.start - (before.rfind(b"\n") + 1) + 1
-            raise PollsimError(
-                f"key file {text}: not a results key: byte 0x{raw[exc.start]:02x} at line {line}, column {column} "
-                "(a key is hex digits only, whitespace ignored)"
-            ) from None
+            raise PollsimError(f"key file {text}: not a results key: byte 0x{raw[exc.start]:02x} at line {line}, column {column} (a key is hex digits only, whitespace ignored)") from None
         return parse_key_text(content, f"key file {text}")
     if path.exists():
         raise PollsimError(f"--key {text}: not a regular file")
-    if any(ch in _HEX for ch in text) and all(ch in _HEX or ch in _SPACE for ch in text):
+    digits = sum(ch in _HEX for ch in text)
+    if digits and digits % 2 == 0 and all(ch in _HEX or ch in _SPACE for ch in text):
         return parse_key_text(text, "--key")
     raise PollsimError(f"--key {text!r}: neither a file nor hex digits")

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from serial import SerialException
 
+from pollsim.emulator.keyfile import parse_key_text
 from pollsim.emulator.pty import PtyPort
 from pollsim.emulator.serve import KINDS, ElectionDay, Emulator, EmulatorSettings
 from pollsim.errors import PollsimError
@@ -234,7 +235,7 @@ class Bench:
         settings = EmulatorSettings(
             kind=kind, scenario=Path(scenario) if scenario else None, election=Path(election) if election else None,
             seed=self.seed if seed is None else seed, speed=speed, state=state,
-            key=bytes.fromhex(key) if isinstance(key, str) else key, number=device_id,
+            key=parse_key_text(key, "pollsim_device key=") if isinstance(key, str) else key, number=device_id,
             election_code=election_code, test_mode=test_mode, ack_timeout=ack_timeout,
         )  # fmt: skip
         handle = DeviceHandle(settings, folder=self.folder, until=until, baud=baud)

@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 import pollsim
+from pollsim.report import forked
 from pollsim.report.data import ReportData, ReportError, gather
 from pollsim.report.measures import line_lengths
 from pollsim.report.page import number, page, text
@@ -25,20 +26,31 @@ from pollsim.report.staffing import staffing_section
 from pollsim.rundir import RunDir, write_derived
 
 DRAWING = ("pollsim.report.absentee", "pollsim.report.counting", "pollsim.report.day")
-"""The sections that draw (matplotlib): imported when a report is made, while the run is read."""
+"""The sections that draw (matplotlib): imported when a report is made, while the run is read, and
+matplotlib's fonts loaded (:func:`pollsim.report.plots.warm_up`) before any plot's child process is forked."""
 
 
 def _import_drawing() -> None:
     try:
         for name in DRAWING:
             importlib.import_module(name)
+        from pollsim.report.plots import warm_up
+
+        warm_up()
     except Exception:  # noqa: BLE001 - render_report imports them again and raises the error where it is seen
         pass
 
 
 # ------------------------------------------------------------------ the page
-def render_report(run: ReportData) -> tuple[str, dict[str, bytes]]:
-    """The page's HTML and the plots (name -> PNG bytes) for a loaded run."""
+def render_report(run: ReportData, parallel: bool = False) -> tuple[str, dict[str, bytes]]:
+    """The page's HTML and the plots (name -> PNG bytes) for a loaded run. With ``parallel`` the
+    plots are drawn in forked child processes on the other CPUs while the page is assembled
+    (:mod:`.forked`; the same bytes either way)."""
+    with forked.forking(parallel):
+        return _render_report(run)
+
+
+def _render_report(run: ReportData) -> tuple[str, dict[str, bytes]]:
     from pollsim.report.absentee import absentee_section
     from pollsim.report.counting import accounting_section, audit_section, reconciliation_section, reporting_section
     from pollsim.report.day import device_section, queue_section, summary_section, wait_section
@@ -69,7 +81,8 @@ def render_report(run: ReportData) -> tuple[str, dict[str, bytes]]:
     subtitle = (f"seed {text(s['seed'])} &middot; {number(s['precincts'])} precinct(s) &middot; run directory "
                 f"<code>{text(run.run_dir.name)}</code> (run SHA-256 <code>{text(run.run_sha256[:16])}</code>) &middot; "
                 f"pollsim {text(s['pollsim_version'] if 'pollsim_version' in s else pollsim.__version__)}")  # fmt: skip
-    return page(title, subtitle, sections), pics.made
+    html = pics.finish(page(title, subtitle, sections))
+    return html, pics.made
 
 
 def build_report(run_dir: Path) -> Path:
@@ -90,7 +103,7 @@ def build_report(run_dir: Path) -> Path:
         run = gather(run_dir)
     finally:
         drawing.join()
-    html, pngs = render_report(run)
+    html, pngs = render_report(run, parallel=True)
     folder = run_dir / "plots"
     try:
         folder.mkdir(exist_ok=True)

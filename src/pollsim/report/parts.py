@@ -4,6 +4,7 @@ the incidents as the report shows them."""
 from __future__ import annotations
 
 from pollsim.report.data import ReportData
+from pollsim.report.forked import Pending
 from pollsim.report.page import image, text
 from pollsim.scenario.incident_kinds import SILENT_KINDS
 
@@ -19,14 +20,33 @@ WARN_SHARE = 0.05  # more than this share of voters over WAIT_LIMIT: a plain war
 
 
 class Plots:
-    """The PNGs made so far, by name (written to ``plots/NAME.png``)."""
+    """The PNGs made so far, by name (written to ``plots/NAME.png``).
+
+    A plot still being drawn by a child process (:class:`~pollsim.report.forked.Pending`) stands
+    in the page as a marker until :meth:`finish` puts the picture in its place."""
 
     def __init__(self) -> None:
         self.made: dict[str, bytes] = {}
+        self.pending: dict[str, tuple[Pending, str, str]] = {}
 
     def add(self, name: str, png: bytes, alt: str, caption: str = "") -> str:
         self.made[name] = png
+        if isinstance(png, Pending):
+            self.pending[name] = (png, alt, caption)
+            return _marker(name)
         return image(png, alt, caption, name)
+
+    def finish(self, html: str) -> str:
+        """``html`` with every pending plot collected and embedded (:attr:`made` then holds its PNG)."""
+        for name, (png, alt, caption) in self.pending.items():
+            self.made[name] = done = png.job.result()
+            html = html.replace(_marker(name), image(done, alt, caption, name), 1)
+        self.pending.clear()
+        return html
+
+
+def _marker(name: str) -> str:
+    return f"\x00pending plot {name}\x00"
 
 
 def fold(label: str, html: str) -> str:

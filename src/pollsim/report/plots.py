@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator, PercentFormatter
 
+from pollsim.report import forked
 from pollsim.report.data import AuditTrace
 from pollsim.report.measures import DeviceUse, Lines
 from pollsim.rundir import hhmm
@@ -94,7 +95,23 @@ PLAIN = Margins()
 def render(draw: Callable[[Figure], None], width: float, height: float, margins: Margins | None = None) -> bytes:
     """Draw on a fresh figure of ``width`` x ``height`` inches; the PNG's bytes. With ``margins``
     the axes are placed by them, else by matplotlib's constrained layout (plots whose tick labels
-    are names of any length)."""
+    are names of any length). Within :func:`pollsim.report.forked.forking` the plot may be drawn
+    in a child process: a :class:`~pollsim.report.forked.Pending` placeholder is returned then."""
+    return forked.run(lambda: _render(draw, width, height, margins))
+
+
+def warm_up() -> None:
+    """Draw a small throw-away text in the report's style: loads the font and fills matplotlib's
+    caches once, here, rather than in each child that draws a plot (:mod:`.forked`). The caches
+    change no pixel."""
+
+    def draw(fig: Figure) -> None:
+        fig.text(0.1, 0.5, "0123456789 :–,.% people in line")
+
+    _render(draw, 3.0, 1.0, None)
+
+
+def _render(draw: Callable[[Figure], None], width: float, height: float, margins: Margins | None) -> bytes:
     with matplotlib.rc_context(cast(Any, STYLE)):
         fig = Figure(figsize=(width, height), dpi=DPI, layout=None if margins is not None else "constrained")
         FigureCanvasAgg(fig)

@@ -28,7 +28,7 @@ from pollsim.roll.calendar import NEVER, NO_DATE, Calendar, Election, day, sched
 from pollsim.roll.geography import Geography
 from pollsim.roll.population import Moves, Population
 from pollsim.roll.rates import Law, Rates
-from pollsim.roll.table import GONE, Notice, Reason, Roll, Sentence, Status, uniform
+from pollsim.roll.table import GONE, Notice, Reason, Roll, Sentence, Status, mixed_uniform, uniform
 
 FIRST_DAY = "2018-01-01"
 """The roll is built clean on this day; the years to 2020 give it its inactive voters and deadwood."""
@@ -121,6 +121,7 @@ class Simulation:
         self.sink: Callable[[Any], None] | None = None  # takes each ElectionRecord as it is made (pollsim.roll.store)
         self.pending_rows: list[np.ndarray] = []  # rows whose ``pending`` bits were set since the last notices
         self._rows = np.zeros(0, dtype=np.int64)
+        self._rows_mixed = np.zeros(0, dtype=np.uint32)
         self._latent_bin = np.zeros(0, dtype=np.intp)
         self.records: list = []  # ElectionRecord of each recorded election (pollsim.roll.vote)
         from pollsim.roll.vote import votes_before
@@ -227,6 +228,12 @@ class Simulation:
 
     def uniform(self, purpose: int, rows: np.ndarray, when: int | np.ndarray = 0) -> np.ndarray:
         return uniform(self.seed, purpose, rows, when)
+
+    def uniform_all(self, purpose: int, when: int) -> np.ndarray:
+        """:meth:`uniform` of every row (the rows' hashed numbers cached)."""
+        if len(self._rows_mixed) != self.roll.n:
+            self._rows_mixed = np.arange(self.roll.n, dtype=np.uint32) * np.uint32(0x9E3779B1)
+        return mixed_uniform(self.seed, purpose, self._rows_mixed, when, copy=True)
 
     @property
     def rows(self) -> np.ndarray:

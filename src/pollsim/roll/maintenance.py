@@ -182,12 +182,14 @@ def sources_report(sim: Simulation, m: np.ndarray, t: int) -> None:
     r, mv = sim.roll, sim.moves
     rows = mv.row[m]
     ok = r.on_roll(rows) & (r.county[rows] == mv.origin[m])
-    w = ok & (mv.kind[m] == MoveKind.WITHIN)
-    r.precinct[rows[w]] = mv.dest[m][w]
+    within = mv.kind[m] == MoveKind.WITHIN
+    w = ok & within
+    r.precinct[rows[w]] = mv.dest[m[w]]
     sim.count("changes", rows[w])
-    away = ok & (mv.kind[m] != MoveKind.WITHIN)
+    away = np.flatnonzero(ok & ~within)
+    rows, source = rows[away], mv.source[m[away]]
     for src, notice in NOTICE_OF_SOURCE.items():
-        hit = rows[away & (mv.source[m] == src)]
+        hit = rows[source == src]
         r.pending[hit] |= np.uint8(1 << (notice - 1))
         sim.pending_rows.append(hit)
 
@@ -213,9 +215,11 @@ def _send_notices(sim: Simulation, t: int) -> None:
     rows = np.flatnonzero(r.pending) if queued > r.n // 64 else np.unique(np.concatenate(sim.pending_rows))
     sim.pending_rows = []
     active = rows[r.status[rows] == Status.ACTIVE]
+    queued_bits = r.pending[active]  # the loop changes statuses, not ``pending``
     for notice in Notice:
         bit = np.uint8(1 << (notice - 1))
-        cand = active[((r.pending[active] & bit) != 0) & (r.status[active] == Status.ACTIVE)]
+        cand = active[(queued_bits & bit) != 0]
+        cand = cand[r.status[cand] == Status.ACTIVE]  # not sent a notice for an earlier trigger
         last = r.last_notice[cand, notice - 1]
         cand = cand[(last == NO_DATE) | (plus_years(last, 6) <= t)]
         acted = sim.uniform(PRACTICE * 10 + notice, cand, t) < sim.practice(cand)

@@ -166,10 +166,20 @@ class Roll:
 
 def uniform(seed: int, purpose: int, rows: np.ndarray, when: int | np.ndarray = 0) -> np.ndarray:
     """Uniform [0, 1) numbers (float32, 24 bits) keyed by (seed, purpose, row, date): MurmurHash3's finaliser, vectorised."""
-    key = (seed * 0x2545F4914F6CDD1D + purpose * 0x632BE59BD9B4E019) % 2**32
     x = np.asarray(rows).astype(np.uint32)
     x *= np.uint32(0x9E3779B1)
-    x += (np.asarray(when, dtype=np.int64) * 0x85EBCA77 + key).astype(np.uint64).astype(np.uint32) if np.ndim(when) else np.uint32((int(when) * 0x85EBCA77 + key) % 2**32)
+    return mixed_uniform(seed, purpose, x, when)
+
+
+def mixed_uniform(seed: int, purpose: int, mixed: np.ndarray, when: int | np.ndarray = 0, copy: bool = False) -> np.ndarray:
+    """:func:`uniform` of rows given as ``uint32(rows) * 0x9E3779B1`` (``mixed``, overwritten unless ``copy``)."""
+    key = (seed * 0x2545F4914F6CDD1D + purpose * 0x632BE59BD9B4E019) % 2**32
+    add = (np.asarray(when, dtype=np.int64) * 0x85EBCA77 + key).astype(np.uint64).astype(np.uint32) if np.ndim(when) else np.uint32((int(when) * 0x85EBCA77 + key) % 2**32)
+    if copy:
+        x = mixed + add
+    else:
+        x = mixed
+        x += add
     for shift, mult in ((16, 0x85EBCA6B), (13, 0xC2B2AE35)):
         x ^= x >> np.uint32(shift)
         x *= np.uint32(mult)
@@ -185,4 +195,4 @@ def exponential_days(u: np.ndarray, mean: float) -> np.ndarray:
     return np.ceil(-mean * np.log1p(-u)).astype(np.int32)
 
 
-__all__ = ["AWAY", "GONE", "NEVER", "NO_DATE", "Notice", "Reason", "Roll", "Sentence", "Source", "Status", "exponential_days", "uniform"]
+__all__ = ["AWAY", "GONE", "NEVER", "NO_DATE", "Notice", "Reason", "Roll", "Sentence", "Source", "Status", "exponential_days", "mixed_uniform", "uniform"]

@@ -121,8 +121,7 @@ def _betas(hist: np.ndarray, target: np.ndarray, spread: float) -> np.ndarray:
 def _histogram(sim: Simulation, county: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Sum of ``weight`` per county and propensity bin (counties past the last, e.g. GONE, dropped)."""
     nc = sim.geo.n_counties
-    key = county.astype(np.intp)
-    key *= BINS
+    key = county * BINS if county.dtype == np.intp else county.astype(np.intp) * BINS
     key += sim.latent_bin
     return np.bincount(key, weights=weight, minlength=256 * BINS)[: nc * BINS].reshape(nc, BINS)
 
@@ -147,33 +146,39 @@ def hold_election(sim: Simulation, e: Election) -> None:
     """Hold election ``e``: draw who votes and how, record it if asked, and let the votes act on the roll."""
     r, rates, t = sim.roll, sim.rates, e.date
     hc = r.hcounty
+    convicted = r.conv <= t
     can = (r.death > t) & (hc != GONE)
-    can &= (r.reg_no > 0) | (r.conv <= t)
-    convicted = np.flatnonzero(r.conv <= t)
+    can &= (r.reg_no > 0) | convicted
+    convicted = np.flatnonzero(convicted)
     convicted = convicted[can[convicted]]
     inside = convicted[t < r.release[convicted]]
     can[inside] = False
     convicted = convicted[t >= r.release[convicted]]
     barred_rows = convicted[sim.barred(convicted, t)]
-    on = r.status - np.uint8(1) <= np.uint8(1)
-    on &= r.county == hc
-    p = np.where(on, np.float32(1.0), np.float32(rates.unlisted_attempt))
+    onroll = r.status - np.uint8(1) <= np.uint8(1)  # active or inactive (the pollbook, with the deadline)
+    on = onroll & (r.county == hc)
+    kind = can.view(np.uint8) << np.uint8(1)  # 0, 1: may not come; 2: may, not on their county's roll; 3: on it
+    kind |= on.view(np.uint8)
+    del can
+    p = np.array([0.0, 0.0, rates.unlisted_attempt, 1.0], dtype=np.float32).take(kind)
     p[barred_rows[r.custody_end[barred_rows] > t]] = rates.ineligible_attempt  # still on probation or parole
-    p *= can
     expected, absentee_share = turnout(sim, e)
     beta = np.zeros(256, dtype=np.float32)
-    beta[: sim.geo.n_counties] = _betas(_histogram(sim, hc, p), expected, rates.turnout_spread)
-    x = beta[hc]
-    x += r.latent
-    np.negative(x, out=x)
+    hci = hc.astype(np.intp)
+    beta[: sim.geo.n_counties] = _betas(_histogram(sim, hci, p), expected, rates.turnout_spread)
+    np.negative(beta, out=beta)
+    x = beta[hci]
+    del hci
+    x -= r.latent  # -(beta + latent), exactly
     np.exp(x, out=x)
     x += np.float32(1)
     p /= x  # the probability to vote
-    v = np.flatnonzero(sim.uniform(VOTE, sim.rows, t) < p)
+    v = np.flatnonzero(sim.uniform_all(VOTE, t) < p)
     del p, x
+    vc, on_v = hc[v], on[v]
     barred = np.zeros(r.n, dtype=bool)
     barred[barred_rows] = True
-    vc, on_v, barred_v = hc[v], on[v], barred[v]
+    barred_v = barred[v]
     vs = r.status[v]
     listed = on_v & (r.reg_date[v] <= e.deadline)
     active = vs == Status.ACTIVE
@@ -188,13 +193,14 @@ def hold_election(sim: Simulation, e: Election) -> None:
     code[listed & right & active] = np.where(r.restored[v[listed & right & active]], RollStatus.RESTORED, RollStatus.ACTIVE)
     regular = ab | (code == RollStatus.ACTIVE) | (code == RollStatus.RESTORED)
     if sim.recording(e):
-        people = _people(sim, t, can, on, barred, inside)
-        rec = _record(sim, e, v, vc, code, ab, regular, barred_v, people, arrive)
+        people = _people(sim, t, np.flatnonzero(kind == 2), barred, inside)
+        onroll &= r.reg_date <= e.deadline  # the pollbook: Roll.listed(e.deadline)
+        rec = _record(sim, e, v, vc, code, ab, regular, barred_v, people, arrive, onroll)
         if sim.sink is not None:  # the pollbook goes to the writer now, not into memory
             sim.sink(rec)
             rec.drop_pollbook()
         sim.records.append(rec)
-    del can, on, barred
+    del kind, on, onroll, barred
     # what the votes do to the roll
     voted = v[regular]
     r.last_vote[voted] = t
@@ -212,16 +218,15 @@ def hold_election(sim: Simulation, e: Election) -> None:
     sim.counts[:] = 0
 
 
-def _people(sim: Simulation, t: int, can: np.ndarray, on: np.ndarray, barred: np.ndarray, inside: np.ndarray) -> np.ndarray:
+def _people(sim: Simulation, t: int, off: np.ndarray, barred: np.ndarray, inside: np.ndarray) -> np.ndarray:
     """Per county of residence: barred by a conviction; eligible with no record in their county (of whom
-    removed for not answering a notice, and of whom enfranchised again by the 2024 bill)."""
+    removed for not answering a notice, and of whom enfranchised again by the 2024 bill). ``off``: the
+    rows who may vote but are not on their county's roll."""
     r, nc = sim.roll, sim.geo.n_counties
     hc = r.hcounty
     out = np.zeros((nc, 4), dtype=np.int64)
     out[:, 0] = np.bincount(hc[barred], minlength=256)[:nc] + np.bincount(hc[inside], minlength=256)[:nc]
-    off = can & ~on & ~barred
-    off &= r.reg_no > 0
-    off = np.flatnonzero(off)
+    off = off[(r.reg_no[off] > 0) & ~barred[off]]
     oc = hc[off]
     out[:, 1] = np.bincount(oc, minlength=256)[:nc]
     wrong = (r.status[off] >= Status.REMOVED) & (r.removed_reason[off] == Reason.NO_RESPONSE) & (r.county[off] == oc)
@@ -231,7 +236,7 @@ def _people(sim: Simulation, t: int, can: np.ndarray, on: np.ndarray, barred: np
 
 
 def _record(sim: Simulation, e: Election, v: np.ndarray, vc: np.ndarray, code: np.ndarray, ab: np.ndarray, regular: np.ndarray,
-            barred_v: np.ndarray, people: np.ndarray, arrive: np.ndarray) -> ElectionRecord:  # fmt: skip
+            barred_v: np.ndarray, people: np.ndarray, arrive: np.ndarray, listed: np.ndarray) -> ElectionRecord:  # fmt: skip
     r, geo, t = sim.roll, sim.geo, e.date
     np_, nc, ns = len(geo.precinct_ids), geo.n_counties, len(RollStatus)
     m = np.zeros((nc, len(METRICS)), dtype=np.int64)
@@ -240,27 +245,30 @@ def _record(sim: Simulation, e: Election, v: np.ndarray, vc: np.ndarray, code: n
         m[:, METRICS.index(name)] = counts
 
     # the pollbook: status (active, restored, inactive) x deadwood cause x years since ineligible
-    rows = np.flatnonzero(r.listed(e.deadline))
-    st, county, hc = r.status[rows], r.county[rows], r.hcounty[rows]
-    restored = r.restored[rows]
-    cause = np.zeros(len(rows), dtype=np.uint8)
-    cause[hc != county] = 3  # lives in another county
-    cause[hc == GONE] = 2  # left the state
-    conv = np.flatnonzero(r.conv[rows] <= t)
-    cause[conv[(cause[conv] == 0) & sim.barred(rows[conv], t)]] = 4
-    cause[r.death[rows] <= t] = 1
-    wood = np.flatnonzero(cause)
-    wr, wc = rows[wood], cause[wood]
-    since = np.select([wc == 1, wc == 4], [r.death[wr], r.conv[wr]], r.moved[wr])
-    inner = restored.view(np.uint8) * np.uint8(5)  # (kind x 5 + cause) x 4 + age, kind: 0 active, 1 restored, 2 inactive
-    inner[st == Status.INACTIVE] = 10
-    inner += cause
-    inner *= np.uint8(4)
-    inner[wood] += np.searchsorted(np.array([1.0, 2.0, 4.0]) * 365.25, t - since, side="right").astype(np.uint8)
-    cat = county.astype(np.intp)
+    rows = np.flatnonzero(listed)  # mask of Roll.listed(e.deadline)
+    st, county, restored = r.status[rows], r.county[rows], r.restored[rows]
+    cat = county.astype(np.intp)  # county x 60 + kind x 20 + cause x 4 + age, kind: 0 active, 1 restored, 2 inactive
     cat *= 60
-    cat += inner
-    book = np.bincount(cat, minlength=nc * 60).reshape(nc, 3, 5, 4)
+    kind = restored.view(np.uint8) * np.uint8(20)
+    kind[st == Status.INACTIVE] = 40
+    cat += kind
+    del kind
+    # deadwood (cause 1-4), found on the whole columns: few rows
+    wr = np.flatnonzero(listed & ((r.hcounty != r.county) | (r.death <= t) | (r.conv <= t)))
+    hc = r.hcounty[wr]
+    cause = (hc != r.county[wr]).view(np.uint8) * np.uint8(3)  # lives in another county
+    cause -= (hc == GONE).view(np.uint8)  # 2: left the state
+    conv = np.flatnonzero((r.conv[wr] <= t) & (cause == 0))
+    cause[conv[sim.barred(wr[conv], t)]] = 4
+    cause[r.death[wr] <= t] = 1
+    wood = np.flatnonzero(cause)
+    wr, wc = wr[wood], cause[wood]
+    since = np.select([wc == 1, wc == 4], [r.death[wr], r.conv[wr]], r.moved[wr])
+    since -= t  # minus whole days since: past 1, 2, 4 years of 365.25 days
+    age = (since <= -366).view(np.uint8) + (since <= -731).view(np.uint8) + (since <= -1461).view(np.uint8)
+    cell = r.county[wr].astype(np.intp) * 60 + np.where(r.status[wr] == Status.INACTIVE, 40, r.restored[wr] * 20)  # as if cause 0
+    moved = np.bincount(cell + wc * 4 + age, minlength=nc * 60) - np.bincount(cell, minlength=nc * 60)
+    book = (np.bincount(cat, minlength=nc * 60) + moved).reshape(nc, 3, 5, 4)
     put("active", book[:, :2].sum(axis=(1, 2, 3)))
     put("restored", book[:, 1].sum(axis=(1, 2)))
     put("inactive", book[:, 2].sum(axis=(1, 2)))
@@ -293,9 +301,10 @@ def _record(sim: Simulation, e: Election, v: np.ndarray, vc: np.ndarray, code: n
     inperson = ~ab
     arrivals = np.bincount(arrive[inperson].astype(np.intp) * ns + code[inperson], minlength=np_ * ns).reshape(np_, ns)
     absentee = np.bincount(r.precinct[v[ab]].astype(np.intp), minlength=np_)
+    how = np.full(len(v), VOTED_AFFIDAVIT, dtype=np.uint8)
+    how[regular] = VOTED_REGULAR
+    how[ab] = VOTED_AB
     marks = np.zeros(r.n, dtype=np.uint8)
-    marks[v] = VOTED_AFFIDAVIT
-    marks[v[regular]] = VOTED_REGULAR
-    marks[v[ab]] = VOTED_AB
+    marks[v] = how
     status = st | (restored.astype(np.uint8) << 2)
     return ElectionRecord(e, rows.astype(np.int32), r.precinct[rows], status, r.reg_date[rows], marks[rows], arrivals, absentee, m)

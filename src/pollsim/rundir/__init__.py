@@ -83,7 +83,6 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the names __getattr__ serves
         wait_stats,
     )  # fmt: skip
     from pollsim.rundir.products import audit_run_dir, reconcile_run_dir
-    from pollsim.rundir.read import Device, Precinct, RunDirError, is_run_dir
+    from pollsim.rundir.read import Device, Precinct, RunDirError, is_run_dir, write_derived
     from pollsim.rundir.spool import DaySpool
-    from pollsim.rundir.read import write_derived
     from pollsim.rundir.write import write_audit_package, write_reconciliation, write_run

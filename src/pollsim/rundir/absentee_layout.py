@@ -65,8 +65,9 @@ def when(t: float, election: dt.date) -> str:
 
 def absentee_arrays(ab: AbsenteeRun, columns: np.ndarray) -> dict[str, np.ndarray]:
     """The arrays of ``absentee.npz``."""
-    from pollsim.scenario.absentee_spec import APPLICATION_REASONS, REJECTION_REASONS
     from pollsim.absentee import Kind, Status
+    from pollsim.scenario.absentee_spec import APPLICATION_REASONS, REJECTION_REASONS
+
     out: dict[str, np.ndarray] = {"columns": columns}
     out.update({f"envelope_{f}": ab.envelopes[f] for f in ENVELOPE_FIELDS})
     out.update({"intent": ab.intent, "paper": ab.paper, "cvr": ab.cvr, "precinct": ab.ballot_precinct, "batch": ab.ballot_batch, "envelope": ab.ballot_envelope})
@@ -87,6 +88,7 @@ def absentee_arrays(ab: AbsenteeRun, columns: np.ndarray) -> dict[str, np.ndarra
 def absentee_csv(ab: AbsenteeRun) -> str:
     """``absentee.csv``: each precinct's absentee numbers (the absentee part of §23-15-615 (b) and (f))."""
     from pollsim.absentee import Status
+
     env, n = ab.envelopes, len(ab.precinct_ids)
     by = lambda mask: np.bincount(env["precinct"][mask], minlength=n)  # noqa: E731
     received, accepted = by(np.ones(len(env), bool)), by(env["status"] == Status.ACCEPTED)
@@ -102,8 +104,9 @@ def absentee_csv(ab: AbsenteeRun) -> str:
 
 def absentee_summary(ab: AbsenteeRun) -> dict:
     """summary.json's ``absentee`` section."""
-    from pollsim.scenario.absentee_spec import APPLICATION_REASONS, REJECTION_REASONS
     from pollsim.absentee import Kind, Status, in_person_deadline, mail_deadline
+    from pollsim.scenario.absentee_spec import APPLICATION_REASONS, REJECTION_REASONS
+
     env = ab.envelopes
     status = ab.counts_by("status", len(Status))
     return {
@@ -129,6 +132,7 @@ def absentee_summary(ab: AbsenteeRun) -> dict:
 def canvass_arrays(cv: CanvassResult) -> dict[str, np.ndarray]:
     """The arrays of ``canvass.npz``."""
     from pollsim.canvass import AFFIDAVIT_REJECTIONS
+
     out = {f"affidavit_{f}": getattr(cv, f"affidavit_{f}") for f in AFFIDAVIT_FIELDS}
     out.update({f"count_{f}": cv.batches[f] for f in ("time", "county", "group", "ballots")})
     out.update(
@@ -164,6 +168,7 @@ def certified_layers(election: Election, layers: dict[str, np.ndarray], ab: Abse
 def canvass_summary(cv: CanvassResult, election: Election, certified: dict[str, np.ndarray]) -> dict:
     """summary.json's ``canvass`` section, with the certified tallies of both layers."""
     from pollsim.canvass import AFFIDAVIT_REJECTIONS
+
     rej = cv.affidavit_rejection.astype(np.int64)
     return {
         "law": "Miss. Code §23-15-573, §23-15-603",

@@ -24,7 +24,7 @@ import numpy as np
 
 from pollsim.audit.package import AnyAuditResult, package_files
 from pollsim.errors import PollsimError
-from pollsim.files import atomic_bytes, atomic_text, file_sha256, one_line, write_npz
+from pollsim.files import atomic_text, file_sha256, one_line, write_npz
 from pollsim.pipeline import ElectionRun
 from pollsim.precinct import VOTER_DTYPE
 from pollsim.precinct.election_day import ElectionDayRun
@@ -33,7 +33,6 @@ from pollsim.reconcile import ReconciliationReport
 from pollsim.roll.attach import RollAttachment
 from pollsim.rundir.absentee_layout import absentee_arrays, absentee_csv, absentee_summary, canvass_arrays, canvass_csv, canvass_summary, certified_layers
 from pollsim.rundir.layout import (
-    DERIVED,
     DEVICE_COLUMNS,
     FOLDERS,
     PRECINCT_COLUMNS,

@@ -1,0 +1,129 @@
+"""Drawing the report's plots in forked child processes while the page is assembled (issue 12).
+
+A statewide report spends most of its time in matplotlib. Inside :func:`forking` (``build_report``
+uses it), :func:`run` hands a plot to a child process forked at that moment, which has the data
+and the drawing function already and nothing to pickle, and returns at once a :class:`Pending`
+placeholder; the report goes on with its tables and other plots on this process. At most as many
+children draw at a time as there are other CPUs (none on a machine with one): when all are busy
+the plot is drawn here. :meth:`pollsim.report.parts.Plots.finish` collects the PNGs.
+
+The PNG is the same whichever process draws it (the plots keep no global state, the style is
+fixed): the page's bytes do not depend on the split. A child that fails leaves its plot to be
+drawn again here, where any error is raised as before. Without ``os.fork`` (Windows) everything
+is drawn on this process. No matplotlib here: :mod:`.parts` imports this module.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import IO
+
+OK = b"\x01"  # the first byte of a child's file when it drew the plot
+
+
+class Job:
+    """A plot drawn by the child ``pid`` into ``file``; :meth:`result` its PNG."""
+
+    def __init__(self, pid: int, file: IO[bytes], make: Callable[[], bytes]) -> None:
+        self.pid, self.file, self.make = pid, file, make
+        self.status: int | None = None  # the child's wait status once reaped
+
+    def running(self) -> bool:
+        if self.status is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid == 0:
+                return True
+            self.status = status
+        return False
+
+    def wait(self) -> None:
+        if self.status is None:
+            self.status = os.waitpid(self.pid, 0)[1]
+
+    def result(self) -> bytes:
+        """The child's PNG; if the child failed, the plot drawn here (raising what it raises)."""
+        self.wait()
+        try:
+            self.file.seek(0)
+            data = self.file.read()
+        finally:
+            self.file.close()
+        if self.status == 0 and data.startswith(OK):
+            return data[len(OK) :]
+        return self.make()
+
+    def stop(self) -> None:
+        """Stop the child (the report failed before it collected the plot) and reap it."""
+        if self.status is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.wait()
+        self.file.close()
+
+
+class Pending(bytes):
+    """Stand-in bytes for a plot a child is drawing (``job``); never written anywhere."""
+
+    job: Job
+
+
+_jobs: list[Job] | None = None  # inside forking(): the children started
+_children = 0  # inside forking(): at most this many drawing at once
+
+
+def spare_cpus() -> int:
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(cpus - 1, 0)
+
+
+@contextmanager
+def forking(enabled: bool = True) -> Iterator[None]:
+    """Within the block, :func:`run` may draw in child processes; children left over when the
+    block ends (an error before the plots were collected) are stopped."""
+    global _jobs, _children
+    if not enabled or not hasattr(os, "fork") or _jobs is not None:
+        yield
+        return
+    _jobs, _children = [], spare_cpus()
+    try:
+        yield
+    finally:
+        jobs, _jobs = _jobs, None
+        for job in jobs:
+            if not job.file.closed:
+                job.stop()
+
+
+def run(make: Callable[[], bytes]) -> bytes:
+    """``make()``, the PNG of one plot: drawn in a child (a :class:`Pending` returned at once) when
+    forking and a CPU is free, else here."""
+    jobs = _jobs
+    if jobs is None or sum(1 for j in jobs if j.running()) >= _children:
+        return make()
+    file = tempfile.TemporaryFile()
+    pid = os.fork()
+    if pid == 0:  # the child: draw, hand the bytes over, and leave without running any clean-up of the parent's
+        code = 1
+        try:
+            gc.disable()
+            png = make()
+            file.write(OK + png)
+            file.flush()
+            code = 0
+        finally:
+            os._exit(code)
+    job = Job(pid, file, make)
+    jobs.append(job)
+    pending = Pending(b"pending plot %d" % len(jobs))
+    pending.job = job
+    return pending
