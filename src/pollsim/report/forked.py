@@ -95,9 +95,11 @@ def forking(enabled: bool = True) -> Iterator[None]:
         yield
         return
     _jobs, _children = [], spare_cpus()
+    gc.freeze()  # the objects so far out of the collector's sight: collecting does not write to the pages a child shares
     try:
         yield
     finally:
+        gc.unfreeze()
         jobs, _jobs = _jobs, None
         for job in jobs:
             if not job.file.closed:

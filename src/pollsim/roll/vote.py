@@ -146,10 +146,11 @@ def hold_election(sim: Simulation, e: Election) -> None:
     """Hold election ``e``: draw who votes and how, record it if asked, and let the votes act on the roll."""
     r, rates, t = sim.roll, sim.rates, e.date
     hc = r.hcounty
-    convicted = r.conv <= t
+    was_convicted = r.conv <= t
     can = (r.death > t) & (hc != GONE)
-    can &= (r.reg_no > 0) | convicted
-    convicted = np.flatnonzero(convicted)
+    can &= (r.reg_no > 0) | was_convicted
+    convicted = np.flatnonzero(was_convicted)
+    del was_convicted
     convicted = convicted[can[convicted]]
     inside = convicted[t < r.release[convicted]]
     can[inside] = False
