@@ -57,9 +57,10 @@ def _render_report(run: ReportData) -> tuple[str, dict[str, bytes]]:
 
     pics = Plots()
     lines = line_lengths(run)
+    queues = queue_section(run, lines, pics)  # first: its line plot, the longest to draw, starts at once (in a child when parallel)
     sections = [
         summary_section(run),
-        queue_section(run, lines, pics),
+        queues,
         wait_section(run, pics),
         device_section(run, pics),
         accounting_section(run),
