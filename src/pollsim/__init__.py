@@ -21,6 +21,7 @@ opens an emulated device in-process (pollsim.urlhandler.protocol_pollsim).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
@@ -79,20 +80,37 @@ def _version() -> str:
         return "0+unknown"
 
 
-def __getattr__(name: str) -> Any:
-    if name == "__version__":
-        globals()[name] = value = _version()
+def lazy_names(
+    package: str, exports: dict[str, str], namespace: dict[str, Any], computed: dict[str, Callable[[], Any]] | None = None
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """A package's module-level ``__getattr__`` and ``__dir__`` serving ``exports`` (name -> module
+    that defines it) on first use, so that importing the package imports none of its modules
+    (``pollsim --help`` and ``pollsim report`` stay fast; issue 12). ``computed``: names made by
+    a function instead (``pollsim.__version__``). Each name is kept in ``namespace`` once served.
+    Every package with lazy names uses this one pair::
+
+        __getattr__, __dir__ = lazy_names(__name__, _EXPORTS, globals())
+    """
+    made = computed or {}
+
+    def __getattr__(name: str) -> Any:
+        if name in made:
+            value = made[name]()
+        else:
+            module = exports.get(name)
+            if module is None:
+                raise AttributeError(f"module {package!r} has no attribute {name!r}")
+            value = getattr(importlib.import_module(module), name)
+        namespace[name] = value
         return value
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pollsim' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(namespace) | set(exports) | set(made))
+
+    return __getattr__, __dir__
 
 
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS) | {"__version__"})
+__getattr__, __dir__ = lazy_names(__name__, _EXPORTS, globals(), {"__version__": _version})
 
 
 def _register_url_handler() -> None:

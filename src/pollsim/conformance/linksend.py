@@ -26,8 +26,12 @@ COMPACT = 0x02
 """SYNC feature bit: compact pieces (docs/protocol.md L15, optional)."""
 
 
-def _run_of(probe: Probe, frame: Frame) -> Run:
-    return next(run for run in reversed(probe.runs) if run.frame == frame)
+def _status_reply(probe: Probe) -> tuple[int, bytes, Frame, Run]:
+    """A STATUS request and its reply, not acknowledged: (the request's seq, its bytes on the wire,
+    the reply, the reply's run as it came off the line)."""
+    seq, wire = probe.send(MessageType.STATUS)
+    frame = probe.reply(seq)
+    return seq, wire, frame, next(run for run in reversed(probe.runs) if run.frame == frame)
 
 
 def _copy_of(run: Run):
@@ -49,9 +53,7 @@ def noisy_line(ctx: Context) -> str:
     probe.write(faulty(probe, 1)["bad_crc"])  # a damaged run: the line is noisy now
     probe.listen(0.3)
     start = len(probe.runs)
-    seq, _ = probe.send(MessageType.STATUS)
-    frame = probe.reply(seq)
-    run = _run_of(probe, frame)
+    seq, _, frame, run = _status_reply(probe)
     probe.ack(frame.seq)
     probe.listen(0.3)
     acks = [r for r in probe.runs[start:] if r.frame is not None and r.frame.msg_type == MessageType.ACK and r.frame.ack == seq]
@@ -79,9 +81,7 @@ def numbering(ctx: Context) -> str:
 def retransmission(ctx: Context) -> str:
     ctx.session()
     probe = ctx.probe
-    seq, _ = probe.send(MessageType.STATUS)
-    frame = probe.reply(seq)
-    first = _run_of(probe, frame)
+    _, _, frame, first = _status_reply(probe)
     copies = [probe.wait("retransmission of the unacknowledged reply", _copy_of(first), 8.0) for _ in range(2)]
     probe.ack(frame.seq)
     after = [run for run in probe.listen(1.0) if _copy_of(first)(run)]
@@ -95,9 +95,7 @@ def retransmission(ctx: Context) -> str:
 def nak_retransmits(ctx: Context) -> str:
     ctx.session()
     probe = ctx.probe
-    seq, _ = probe.send(MessageType.STATUS)
-    frame = probe.reply(seq)
-    first = _run_of(probe, frame)
+    _, _, frame, first = _status_reply(probe)
     for n in range(12):  # more NAKs than the 10 timeouts a sender may spend
         probe.nak()
         if probe.poll(_copy_of(first), AT_ONCE) is None:
@@ -111,13 +109,7 @@ def nak_retransmits(ctx: Context) -> str:
 def asked_again(ctx: Context) -> str:
     ctx.session()
     probe = ctx.probe
-    seq, wire = probe.send(MessageType.COUNTERS)
-    first = probe.reply(seq)
-    probe.ack(first.seq)
-    probe.listen(0.2)
-    probe.write(wire)  # the host asks again: identical frame
-    again = probe.reply(seq, 3.0)
-    probe.ack(again.seq)
+    first, again = probe.ask_twice(MessageType.COUNTERS)  # the host asks again: identical frame
     if (again.msg_type, again.payload) != (first.msg_type, first.payload):
         raise CheckFailed("asked again, the device sent a different reply (delivered the request twice)")
     return "the same reply again"
@@ -157,9 +149,7 @@ def fragments(ctx: Context) -> str:
 def device_duties(ctx: Context) -> str:
     ctx.session()
     probe = ctx.probe
-    seq, wire = probe.send(MessageType.STATUS)
-    frame = probe.reply(seq)
-    first = _run_of(probe, frame)
+    seq, wire, frame, first = _status_reply(probe)
     probe.write(wire)  # the host repeats its request: it lacks the reply
     if probe.poll(_copy_of(first), AT_ONCE) is None:
         raise CheckFailed(f"a repeated request did not bring the awaiting reply within {AT_ONCE} s")

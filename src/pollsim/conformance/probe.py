@@ -224,6 +224,18 @@ class Probe:
         self.ack(frame.seq)
         return frame
 
+    def ask_twice(self, kind: int) -> tuple[Frame, Frame]:
+        """Send a request, acknowledge its reply, then send the identical request frame again
+        (a host that asks again, L12): (the first reply, the reply to the repeat), both acknowledged."""
+        seq, wire = self.send(kind)
+        first = self.reply(seq)
+        self.ack(first.seq)
+        self.listen(0.2)
+        self.write(wire)  # the same bytes: the same seq, the same request
+        again = self.reply(seq, 3.0)
+        self.ack(again.seq)
+        return first, again
+
     def settle(self) -> None:
         """End a check cleanly: acknowledge the last data frame seen, so that the device holds
         nothing for the next check (which starts with its own SYNC anyway)."""

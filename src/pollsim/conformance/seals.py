@@ -170,13 +170,7 @@ def counter_once(ctx: Context) -> str:
     _sealing(ctx)
     ctx.session()
     probe = ctx.probe
-    seq, wire = probe.send(MessageType.STATUS)
-    first = probe.reply(seq)
-    probe.ack(first.seq)
-    probe.listen(0.2)
-    probe.write(wire)  # asked again: the same envelope, not sealed anew
-    again = probe.reply(seq, 3.0)
-    probe.ack(again.seq)
+    first, again = probe.ask_twice(MessageType.STATUS)  # asked again: the same envelope, not sealed anew
     new = probe.request(MessageType.STATUS)
     if not all(map(is_sealed, (first.payload, again.payload, new.payload))):
         raise CheckFailed("a STATUS reply is not sealed")

@@ -63,35 +63,39 @@ def device_after_day(run, precinct: int, index: int, key: bytes | None, number: 
     return service
 
 
-def serve_port(port, service: DeviceService, stop: threading.Event, ack_timeout: float = 0.25) -> None:
-    """Answer ``port`` until ``stop`` (a fresh link each time a reader opens it), as
-    ``pollsim serve`` does."""
-    session, server = -1, None
-    while not stop.is_set():
-        if not port.wait_for_host(0.05):
-            continue
-        if port.sessions != session or server is None:
-            session = port.sessions
-            server = DeviceServer(Link(port, device_id=service.number, ack_timeout=ack_timeout), service, signer=service.seal)
+class _Answerer:
+    """A device answering on ``port``: a fresh link each time a reader opens the port."""
+
+    def __init__(self, port, service: DeviceService, ack_timeout: float) -> None:
+        self.port, self.service, self.ack_timeout = port, service, ack_timeout
+        self.session = -1
+        self.server: DeviceServer | None = None
+
+    def answer(self) -> None:
+        """Serve one request (or wait 50 ms for one)."""
+        if self.port.sessions != self.session or self.server is None:
+            self.session = self.port.sessions
+            link = Link(self.port, device_id=self.service.number, ack_timeout=self.ack_timeout)
+            self.server = DeviceServer(link, self.service, signer=self.service.seal)
+        server = self.server
         try:
             server.serve_one(0.05)
         except LinkError:  # the reader closed the port mid-conversation
-            continue
+            pass
+
+
+def serve_port(port, service: DeviceService, stop: threading.Event, ack_timeout: float = 0.25) -> None:
+    """Answer ``port`` until ``stop`` (a fresh link each time a reader opens it), as
+    ``pollsim serve`` does."""
+    device = _Answerer(port, service, ack_timeout)
+    while not stop.is_set():
+        if port.wait_for_host(0.05):
+            device.answer()
 
 
 def serve_session(port, service: DeviceService, stop: threading.Event, ack_timeout: float = 0.25) -> None:
     """Answer one reader who has just opened ``port``, until that reader closes it (or ``stop``);
     a reader who closes and opens again between two requests gets a fresh link."""
-    if not port.wait_for_host(0):
-        return
-    session, server = -1, None
-    while not stop.is_set():
-        if port.sessions != session or server is None:
-            session = port.sessions
-            server = DeviceServer(Link(port, device_id=service.number, ack_timeout=ack_timeout), service, signer=service.seal)
-        try:
-            server.serve_one(0.05)
-        except LinkError:  # the reader closed the port mid-conversation
-            pass
-        if not port.wait_for_host(0):
-            return
+    device = _Answerer(port, service, ack_timeout)
+    while not stop.is_set() and port.wait_for_host(0):
+        device.answer()

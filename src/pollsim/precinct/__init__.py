@@ -9,8 +9,9 @@ the package (``pollsim.precinct.result``) does not load the rest (issue 12).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pollsim import lazy_names
 
 _EXPORTS = {
     "PrecinctDay": "pollsim.precinct.day",
@@ -25,17 +26,7 @@ _EXPORTS = {
 __all__ = ["VOTER_DTYPE", "BallotAccounting", "DeviceRecord", "Outcome", "PrecinctDay", "PrecinctResult", "simulate_precinct"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pollsim.precinct' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_names(__name__, _EXPORTS, globals())
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the names __getattr__ serves

@@ -10,8 +10,9 @@ the package (``pollsim.scenario.events_spec``) does not load the models and pyda
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pollsim import lazy_names
 
 _EXPORTS = {
     "load_scenario": "pollsim.scenario.loader",
@@ -23,17 +24,7 @@ _EXPORTS = {
 __all__ = ["Scenario", "build_election", "clock_minutes", "load_scenario"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pollsim.scenario' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_names(__name__, _EXPORTS, globals())
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the names __getattr__ serves
