@@ -6,9 +6,11 @@ into place only once it is complete (``os.replace`` is atomic on POSIX), so a re
 the old file or the new one, never a mixture, and a failed write leaves the old file intact
 (brief: "bad input loses nothing").
 
-:class:`ArraySpool` is the other kind of file written piece by piece: an array appended to on disk
-(raw C-order bytes, no header) while it is being made, so a long simulation need not hold it in
-memory; :func:`write_npz` streams it into an archive member without loading it.
+:class:`DeflatedSpool` is the other kind of file written piece by piece: an archive member
+appended to on disk while it is being made, in pieces deflated where they were made
+(:func:`deflate`: a pool worker compresses its own precincts), so a long simulation need neither
+hold the array in memory nor compress it all at the end; :func:`write_npz` joins the pieces into
+the member without inflating them.
 
 A leaf module: it imports nothing from pollsim but :mod:`pollsim.errors`.
 """
@@ -21,15 +23,17 @@ import hashlib
 import io
 import os
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 
 from pollsim.errors import PollsimError
 
-__all__ = ["ArraySpool", "atomic_bytes", "atomic_open", "atomic_symlink", "atomic_text", "csv_text", "file_sha256", "one_line", "write_npz"]
+__all__ = ["Deflated", "DeflatedSpool", "atomic_bytes", "atomic_open", "atomic_symlink", "atomic_text", "crc32_combine", "csv_text", "deflate", "file_sha256", "one_line", "write_npz"]
 
 
 def one_line(exc: BaseException) -> str:
@@ -103,41 +107,116 @@ def atomic_symlink(target: Path | str, link: Path | str) -> None:
     os.replace(tmp, link)
 
 
-class ArraySpool:
-    """An array kept on disk while it grows: :meth:`append` adds rows (all of one dtype and row
-    shape, set by the first part), :meth:`blocks` and :meth:`load` read it back.
+@dataclass(frozen=True)
+class Deflated:
+    """Rows of an array, deflated on their own (:func:`deflate`): a piece of an archive member.
 
-    The file holds the rows' raw bytes in C order, as ``np.concatenate`` of the parts would hold
-    them in memory; :func:`write_npz` writes it as the ``.npy`` member that concatenation would
-    give, byte for byte. The file belongs to whoever made it (a staging folder, removed with it).
+    ``data`` is raw deflate ending in a sync flush (byte-aligned, not final), so pieces made
+    anywhere (a pool worker) join, in order, into one deflate stream; ``crc`` and ``size``: the
+    CRC-32 and length of the raw bytes, which the ZIP header needs.
     """
 
-    BLOCK = 16 << 20  # bytes per read when streaming the spool out
+    descr: Any  # the dtype, as a .npy header writes it (a str; a list for a structured dtype)
+    row_shape: tuple[int, ...]
+    rows: int
+    size: int
+    crc: int
+    data: bytes
+
+
+def deflate(part: np.ndarray, level: int = 6) -> Deflated:
+    """``part``'s raw C-order bytes deflated at zlib ``level`` as one joinable piece (:class:`Deflated`)."""
+    part = np.ascontiguousarray(part)
+    raw = part.data.cast("B") if part.size else b""
+    data = b""
+    if len(raw):
+        z = zlib.compressobj(level, zlib.DEFLATED, -15)
+        data = z.compress(raw) + z.flush(zlib.Z_SYNC_FLUSH)
+    return Deflated(np.lib.format.dtype_to_descr(part.dtype), part.shape[1:], len(part), len(raw), zlib.crc32(raw), data)
+
+
+_POLY = 0xEDB88320  # CRC-32's polynomial, reflected
+
+
+def _multmodp(a: int, b: int) -> int:
+    """a * b modulo the CRC-32 polynomial (reflected bit order; zlib's ``multmodp``)."""
+    m, p = 1 << 31, 0
+    while m:
+        if a & m:
+            p ^= b
+            if not a & (m - 1):
+                break
+        m >>= 1
+        b = (b >> 1) ^ _POLY if b & 1 else b >> 1
+    return p
+
+
+def _x2n_table() -> list[int]:
+    table, p = [], 1 << 30  # x^1
+    for _ in range(32):
+        table.append(p)
+        p = _multmodp(p, p)
+    return table
+
+
+_X2N = _x2n_table()  # x^(2^k) modulo the polynomial
+
+
+def crc32_combine(crc1: int, crc2: int, size2: int) -> int:
+    """The CRC-32 of ``a + b`` from ``crc32(a)``, ``crc32(b)`` and ``len(b)`` (zlib's
+    ``crc32_combine``, which Python's zlib module does not offer): ``crc1`` times x^(8 size2),
+    plus ``crc2``."""
+    shift, k = 1 << 31, 3  # x^0; the shift is x^(size2 * 2^3)
+    while size2:
+        if size2 & 1:
+            shift = _multmodp(_X2N[k & 31], shift)
+        size2 >>= 1
+        k += 1
+    return _multmodp(shift, crc1) ^ crc2
+
+
+class DeflatedSpool:
+    """An archive member kept on disk, deflated, while it grows: :meth:`append` adds a piece
+    (:class:`Deflated`, all of one dtype and row shape, set by the first), :func:`write_npz`
+    writes the ``.npy`` member from it without inflating it, :meth:`load` reads it back.
+
+    The file holds the pieces' deflate data one after another; the member is the ``.npy`` file
+    ``np.concatenate`` of the parts would give, deflated in those pieces. The file belongs to
+    whoever made it (a staging folder, removed with it).
+    """
+
+    BLOCK = 16 << 20  # bytes per read when copying the spool out
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
-        self.dtype: np.dtype | None = None
+        self.descr: Any = None
         self.row_shape: tuple[int, ...] = ()
-        self.rows = 0
+        self.rows = self.size = self.crc = 0
         self._file: IO[bytes] | None = open(self.path, "wb")  # noqa: SIM115 - closed by close()
 
-    def append(self, part: np.ndarray) -> None:
-        part = np.ascontiguousarray(part)
-        if self.dtype is None:
-            self.dtype, self.row_shape = part.dtype, part.shape[1:]
-        elif part.dtype != self.dtype or part.shape[1:] != self.row_shape:
-            raise ValueError(f"{self.path.name}: a part of {part.dtype}{part.shape[1:]} in a spool of {self.dtype}{self.row_shape}")
+    def append(self, piece: Deflated) -> None:
+        if self.descr is None:
+            self.descr, self.row_shape = piece.descr, piece.row_shape
+        elif (piece.descr, piece.row_shape) != (self.descr, self.row_shape):
+            raise ValueError(f"{self.path.name}: a piece of {piece.descr}{piece.row_shape} in a spool of {self.descr}{self.row_shape}")
         if self._file is None:
             raise ValueError(f"{self.path.name}: the spool is closed")
-        self._file.write(part.data.cast("B") if part.size else b"")
-        self.rows += len(part)
+        self._file.write(piece.data)
+        self.crc = crc32_combine(self.crc, piece.crc, piece.size)
+        self.rows += piece.rows
+        self.size += piece.size
 
     @property
     def shape(self) -> tuple[int, ...]:
         return (self.rows, *self.row_shape)
 
+    @property
+    def dtype(self) -> np.dtype:
+        """The rows' dtype (no piece: float64, as ``np.zeros(0)``)."""
+        return np.lib.format.descr_to_dtype(self.descr) if self.descr is not None else np.dtype(np.float64)
+
     def flush(self) -> None:
-        """Hand the rows appended so far to the operating system (the file holds them all)."""
+        """Hand the pieces appended so far to the operating system (the file holds them all)."""
         if self._file is not None:
             self._file.flush()
 
@@ -146,27 +225,57 @@ class ArraySpool:
             self._file.close()
             self._file = None
 
-    def _dtype(self) -> np.dtype:
-        return self.dtype if self.dtype is not None else np.dtype(np.float64)  # no part: as np.zeros(0)
-
     def blocks(self) -> Iterator[bytes]:
-        """The spooled bytes, :attr:`BLOCK` at a time (the spool is closed first)."""
+        """The spooled deflate data, :attr:`BLOCK` at a time (the spool is closed first)."""
         self.close()
         with open(self.path, "rb") as f:
             while block := f.read(self.BLOCK):
                 yield block
 
     def load(self) -> np.ndarray:
-        """The rows so far, in memory (for the small ones; more may be appended after)."""
+        """The rows so far, inflated into memory (for the small ones; more may be appended after)."""
         self.flush()
-        return np.fromfile(self.path, self._dtype()).reshape(self.shape)
+        raw = zlib.decompressobj(-15).decompress(self.path.read_bytes())
+        return np.frombuffer(raw, self.dtype).reshape(self.shape).copy()
 
-    def write_npy(self, out: IO[bytes]) -> None:
-        """Write the array as a ``.npy`` file, the bytes ``np.lib.format.write_array`` writes for it."""
-        header = {"descr": np.lib.format.dtype_to_descr(self._dtype()), "fortran_order": False, "shape": self.shape}
-        np.lib.format.write_array_header_1_0(out, header)
-        for block in self.blocks():
-            out.write(block)
+    def header(self) -> bytes:
+        """The ``.npy`` header ``np.lib.format.write_array`` writes for the whole array."""
+        buf = io.BytesIO()
+        np.lib.format.write_array_header_1_0(buf, {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False, "shape": self.shape})
+        return buf.getvalue()
+
+
+def _write_deflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo, spool: DeflatedSpool) -> None:
+    """Add ``spool`` to ``zf`` as the member ``info`` without inflating it: its ``.npy`` header as
+    one more piece, the spooled pieces, then the final empty block (what ``ZipFile.open(info, "w")``
+    would write, but from data already deflated: zipfile has no public way to take that, so the
+    header is written with ``ZipInfo.FileHeader`` and patched with the sizes afterwards, as
+    ``ZipFile`` itself does on a seekable file)."""
+    head = deflate(np.frombuffer(spool.header(), np.uint8))
+    fp = zf.fp
+    if fp is None:
+        raise ValueError("the archive is closed")
+    info.flag_bits, info.CRC = 0, crc32_combine(head.crc, spool.crc, spool.size)
+    info.file_size, info.compress_size = head.size + spool.size, 0
+    zip64 = info.file_size * 1.05 > zipfile.ZIP64_LIMIT
+    fp.seek(zf.start_dir)
+    info.header_offset = fp.tell()
+    fp.write(info.FileHeader(zip64))
+    fp.write(head.data)
+    written = len(head.data)
+    for block in spool.blocks():
+        fp.write(block)
+        written += len(block)
+    final = zlib.compressobj(6, zlib.DEFLATED, -15).flush()  # the last block, empty
+    fp.write(final)
+    info.compress_size = written + len(final)
+    end = fp.tell()
+    fp.seek(info.header_offset)
+    fp.write(info.FileHeader(zip64))
+    fp.seek(end)
+    zf.filelist.append(info)
+    zf.NameToInfo[info.filename] = info
+    zf.start_dir = end
 
 
 def file_sha256(path: Path | str) -> str:
@@ -175,22 +284,20 @@ def file_sha256(path: Path | str) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
-def write_npz(path: Path | str, arrays: dict[str, np.ndarray | ArraySpool], *, level: int | None = None) -> None:
+def write_npz(path: Path | str, arrays: dict[str, np.ndarray | DeflatedSpool], *, level: int | None = None) -> None:
     """Like ``np.savez_compressed`` but byte-reproducible (fixed member timestamps and order) and atomic.
 
     ``level``: the zlib compression level (default zlib's 6; 1 is several times faster for big tables).
-    An :class:`ArraySpool` is streamed from its file (never loaded; always at zlib's default level);
-    its member is the same bytes as the array's would be (zlib's output does not depend on how its
-    input is split).
+    A :class:`DeflatedSpool` is copied from its file as the pieces it was deflated in (never
+    inflated); its member holds the same array, in different deflate bytes than one stream would give.
     """
     with atomic_open(path, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, arr in arrays.items():
             info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            if isinstance(arr, ArraySpool):  # zlib's default level, as the streamed arrays below
-                with zf.open(info, "w") as member:
-                    arr.write_npy(member)
+            if isinstance(arr, DeflatedSpool):
+                _write_deflated(zf, info, arr)
                 continue
             if level is None:  # streamed into the archive: no second copy of a large array in memory
                 with zf.open(info, "w") as member:

@@ -221,7 +221,7 @@ def test_a_failed_write_leaves_the_earlier_run_as_it_was(training, tmp_path, mon
     def boom(*_a, **_k):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(w, "event_log_arrays", boom)
+    monkeypatch.setattr(w, "device_rows", boom)
     with pytest.raises(PollsimError) as err:
         write_run(ElectionRun.of_day(run_election(training, 8).day), out, force=True)
     assert str(out) in str(err.value) and "No space left" in str(err.value)

@@ -1,9 +1,10 @@
 """The election day streamed into the run directory's staging folder as precincts finish (issue 12).
 
 ``pollsim run`` hands the day a :class:`~pollsim.rundir.DaySpool`: each chunk of precincts is
-spooled to disk as it arrives and comes back without its per-voter arrays, so the parent never
-holds every voter; the run directory is byte for byte the one written from memory, and the write
-stays all-or-nothing.
+packed (its arrays deflated) where it was simulated, spooled to disk as it arrives and comes back
+without its per-voter arrays, so the parent never holds every voter and never compresses them;
+the run directory is byte for byte the one written from memory, and the write stays
+all-or-nothing.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import yaml
 
 import pollsim.precinct.election_day as election_day
 from pollsim.errors import PollsimError
-from pollsim.files import ArraySpool
+from pollsim.files import DeflatedSpool
 from pollsim.pipeline import run_election
 from pollsim.precinct import Outcome, PrecinctResult
 from pollsim.rundir import DaySpool, RunDirError, write_run
+from pollsim.rundir.spool import PackedChunk
 from pollsim.scenario import Scenario
 from tests.conftest import SCENARIOS
 
@@ -48,16 +50,21 @@ class Watched(DaySpool):
         self.chunks: list[tuple[int, int]] = []
         self.voters_so_far = self.ballots_so_far = 0
 
-    def take(self, first: int, results: list[PrecinctResult]) -> list[PrecinctResult]:
-        self.voters_so_far += sum(len(p.voters) for p in results)
-        self.ballots_so_far += sum(len(p.cvr) for p in results)
-        slim = super().take(first, results)
-        self.chunks.append((first, len(results)))
+    def take(self, first: int, packed: PackedChunk) -> list[PrecinctResult]:
+        # what crossed from the worker: the chunk's arrays deflated, the precincts already slimmed
+        assert all(p.streamed is not None and p.logs == {} and len(p.intent) == 0 for p in packed.results)
+        raw = sum(piece.size for pieces in packed.pieces.values() for piece in pieces.values())
+        assert sum(len(piece.data) for pieces in packed.pieces.values() for piece in pieces.values()) < raw / 2
+        self.voters_so_far += sum(p.streamed.voters_arrived for p in packed.results if p.streamed is not None)
+        self.ballots_so_far += sum(len(p.cvr) for p in packed.results)
+        slim = super().take(first, packed)
+        self.chunks.append((first, len(slim)))
         # on disk already: every voter of every precinct so far, their ballots and tapes
         assert self.arrays["voters"]["arrival"].rows == self.voters_so_far
         assert self.arrays["ballots"]["intent"].rows == self.arrays["ballots"]["voter"].rows == self.ballots_so_far
         assert all((self.stage / "tapes" / p.precinct).is_dir() and any((self.stage / "tapes" / p.precinct).iterdir()) for p in slim)
-        assert (self.stage / ".spool" / "voters.wait").stat().st_size == 8 * self.voters_so_far
+        assert self.arrays["voters"]["wait"].size == 8 * self.voters_so_far
+        assert len(self.load("voters", "wait")) == self.voters_so_far
         return slim
 
 
@@ -108,15 +115,15 @@ def test_no_space_left_while_spooling_is_one_error_naming_the_run_and_changes_no
     out = tmp_path / "run"
     write_run(run_election(two_counties, 5), out)
     before = digests(out)
-    append, calls = ArraySpool.append, []
+    append, calls = DeflatedSpool.append, []
 
-    def full_disk(self: ArraySpool, part: np.ndarray) -> None:
+    def full_disk(self: DeflatedSpool, piece) -> None:
         calls.append(1)
-        if len(calls) > 200:  # a few chunks in
+        if len(calls) > 60:  # a few chunks in
             raise OSError(28, "No space left on device")
-        append(self, part)
+        append(self, piece)
 
-    monkeypatch.setattr(ArraySpool, "append", full_disk)
+    monkeypatch.setattr(DeflatedSpool, "append", full_disk)
     with pytest.raises(PollsimError) as err, DaySpool(out, force=True) as spool:
         run_election(two_counties, 6, sink=spool)
     assert str(out) in str(err.value) and "No space left" in str(err.value) and "\n" not in str(err.value)

@@ -17,7 +17,10 @@ executor or the worker count.
 A ``sink`` (:class:`DaySink`, e.g. :class:`pollsim.rundir.DaySpool`: the run directory being
 written) receives the results as they arrive, a chunk of precincts at a time and always in
 scenario order, and hands back slimmed results (:class:`~pollsim.precinct.result.Streamed`), so a
-statewide day never holds every voter's arrays at once; the run remembers its sink.
+statewide day never holds every voter's arrays at once; the run remembers its sink. The sink's
+``pack`` runs where the chunk was simulated (in the worker, on an executor), so the work of
+packing (the run directory's: compressing the chunk's arrays) is shared among the workers and
+only the packed chunk travels back.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -46,10 +49,16 @@ def precinct_seed(root: int, index: int) -> np.random.SeedSequence:
 class DaySink(Protocol):
     """Where precinct results go as they arrive (module docstring)."""
 
-    def take(self, first: int, results: list[PrecinctResult]) -> list[PrecinctResult]:
-        """Keep ``results`` (the precincts at ``first``, ``first + 1``, ... in scenario order;
-        called with ``first`` 0 and then always right after the previous chunk); return them
-        slimmed."""
+    @property
+    def pack(self) -> Callable[[int, list[PrecinctResult]], Any]:
+        """A function (picklable: a module's) that packs a chunk of results where they were simulated
+        (``pack(first, results)``: the precincts at ``first``, ``first + 1``, ...); what it returns
+        goes to :meth:`take`."""
+        ...
+
+    def take(self, first: int, packed: Any) -> list[PrecinctResult]:
+        """Keep the packed chunk of precincts at ``first``... (in scenario order; called with
+        ``first`` 0 and then always right after the previous chunk); return them slimmed."""
         ...
 
     def voter_field(self, name: str) -> np.ndarray:
@@ -111,9 +120,11 @@ class ElectionDayRun:
         return np.concatenate([p.voters[name] for p in self.precincts]) if self.precincts else np.zeros(0, VOTER_DTYPE[name])
 
 
-def simulate_chunk(scenario: Scenario, election: Election, seed: int, start: int) -> list[PrecinctResult]:
-    """Simulate the precincts of ``scenario`` (a slice of the full list starting at index ``start``)."""
-    return [simulate_precinct(scenario, election, spec, precinct_seed(seed, start + k)) for k, spec in enumerate(scenario.precincts)]
+def simulate_chunk(scenario: Scenario, election: Election, seed: int, start: int, pack: Callable[[int, list[PrecinctResult]], Any] | None = None) -> Any:
+    """Simulate the precincts of ``scenario`` (a slice of the full list starting at index ``start``);
+    ``pack``: a sink's packing of them (:class:`DaySink`), done here, in the worker."""
+    results = [simulate_precinct(scenario, election, spec, precinct_seed(seed, start + k)) for k, spec in enumerate(scenario.precincts)]
+    return pack(start, results) if pack is not None else results
 
 
 def run_election_day(
@@ -129,7 +140,9 @@ def run_election_day(
     n = len(scenario.precincts)
     results: list[PrecinctResult] = []
 
-    def arrived(chunk: list[PrecinctResult]) -> None:
+    pack = sink.pack if sink is not None else None
+
+    def arrived(chunk: Any) -> None:
         results.extend(sink.take(len(results), chunk) if sink is not None else chunk)
 
     if executor is None:
@@ -137,15 +150,15 @@ def run_election_day(
         for index, spec in enumerate(scenario.precincts):
             chunk.append(simulate_precinct(scenario, election, spec, precinct_seed(seed, index)))
             if len(chunk) == CHUNK or index + 1 == n:
-                arrived(chunk)
+                arrived(pack(len(results), chunk) if pack is not None else chunk)
                 chunk = []
             if progress is not None:
                 progress(index + 1)
         return ElectionDayRun(scenario, election, seed, results, sink)
-    futures: deque[Future[list[PrecinctResult]]] = deque()
+    futures: deque[Future[Any]] = deque()
     for start in range(0, n, CHUNK):
         part = scenario.model_copy(update={"precincts": scenario.precincts[start : start + CHUNK]})
-        futures.append(executor.submit(simulate_chunk, part, election, seed, start))
+        futures.append(executor.submit(simulate_chunk, part, election, seed, start, pack))
     while futures:  # in scenario order, whatever order they finish in
         arrived(futures.popleft().result())  # the future goes: its full results are the sink's now
         if progress is not None:

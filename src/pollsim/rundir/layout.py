@@ -196,39 +196,37 @@ def device_rows(run: ElectionDayRun) -> list[list]:
 
 
 class EventLogTables:
-    """The code tables of ``eventlog.npz`` (types, dispositions, details, device ids), built
-    precinct by precinct in scenario order: :meth:`columns` gives a precinct's rows."""
+    """The code tables of ``eventlog.npz`` (types, dispositions, details, device ids), built device
+    log by device log in scenario order: :meth:`codes` gives a log's coded columns."""
 
     COLUMNS = ("precinct", "device", "sequence", "time", "type", "disposition", "details")
+    CODED = ("device", "type", "disposition", "details")
+    """The columns :meth:`codes` gives; the others are the log's own (``EventLog.columns``)."""
 
     def __init__(self) -> None:
-        self.codes: dict[str, dict[str, int]] = {"types": {}, "dispositions": {}, "details_text": {"": 0}}
+        self.codes_of: dict[str, dict[str, int]] = {"types": {}, "dispositions": {}, "details_text": {"": 0}}
         self.device_ids: list[str] = []
+        self._coded: dict[tuple[str, str, str], tuple[int, int, int]] = {}  # kind -> its three codes
 
-    def columns(self, pi: int, p: PrecinctResult) -> list[dict[str, np.ndarray]]:
-        """One dict of :attr:`COLUMNS` per device log of precinct ``p`` (at ``pi``), in log order."""
-        out = []
-        for dev_id, log in p.logs.items():
-            di = len(self.device_ids)
-            self.device_ids.append(f"{p.precinct}/{dev_id}")
-            seq, time, kind, kinds = log.columns()  # kinds in order of first appearance, so the tables are too
-            cols = {"precinct": np.full(len(seq), pi, np.int32), "device": np.full(len(seq), di, np.int32), "sequence": seq, "time": time}
-            for j, name in enumerate(("type", "disposition", "details")):
-                table = self.codes[("types", "dispositions", "details_text")[j]]
-                cols[name] = np.array([table.setdefault(k[j], len(table)) for k in kinds], np.int32)[kind]
-            out.append(cols)
+    def _code(self, k: tuple[str, str, str]) -> tuple[int, int, int]:
+        t, d, x = (self.codes_of[name] for name in ("types", "dispositions", "details_text"))
+        out = self._coded[k] = (t.setdefault(k[0], len(t)), d.setdefault(k[1], len(d)), x.setdefault(k[2], len(x)))
+        return out
+
+    def codes(self, device: str, kind: np.ndarray, kinds: list[tuple[str, str, str]]) -> dict[str, np.ndarray]:
+        """:attr:`CODED` for the next device log (``PRECINCT/DEVICE``; ``kind``/``kinds`` as
+        ``EventLog.columns`` gives them: kinds in order of first appearance, so each table grows
+        in order of first appearance too)."""
+        out = {"device": np.full(len(kind), len(self.device_ids), np.int32)}
+        self.device_ids.append(device)
+        coded = self._coded
+        table = np.array([coded.get(k) or self._code(k) for k in kinds], np.int32).reshape(-1, 3)
+        for j, name in enumerate(("type", "disposition", "details")):
+            out[name] = table[:, j][kind]
         return out
 
     def tables(self) -> dict[str, np.ndarray]:
-        return {"device_ids": np.array(self.device_ids), **{name: np.array(list(table)) for name, table in self.codes.items()}}
-
-
-def event_log_arrays(run: ElectionDayRun) -> dict[str, np.ndarray]:
-    """All event logs as the arrays of ``eventlog.npz`` (see the module docstring)."""
-    tables = EventLogTables()
-    parts = [cols for pi, p in enumerate(run.precincts) for cols in tables.columns(pi, p)]
-    out = {k: np.concatenate([c[k] for c in parts]) if parts else np.zeros(0) for k in EventLogTables.COLUMNS}
-    return {**out, **tables.tables()}
+        return {"device_ids": np.array(self.device_ids), **{name: np.array(list(table)) for name, table in self.codes_of.items()}}
 
 
 def voter_columns(pi: int, p: PrecinctResult) -> dict[str, np.ndarray]:

@@ -4,22 +4,28 @@ A statewide day has over a million voters; holding every precinct's per-voter ti
 layers and event logs until the run directory is written cost the parent process more memory
 than the day itself (issue 12). :class:`DaySpool` is the sink
 (:class:`~pollsim.precinct.election_day.DaySink`) that ``pollsim run`` hands the day: as each
-chunk of precincts arrives, in scenario order whatever order the workers finish in,
+chunk of precincts is made, where it is made (a pool worker, or this process),
+:func:`pack_chunk` packs it (:class:`PackedChunk`):
 
-- the arrays of ``ballots.npz``, ``voters.npz`` and ``eventlog.npz`` are appended, uncompressed, to
-  one :class:`~pollsim.files.ArraySpool` per archive member in ``STAGE/.spool/`` (the code tables of
-  the event logs grow as :func:`~pollsim.rundir.layout.event_log_arrays` would grow them);
-- each precinct's tapes are written to ``STAGE/tapes/PRECINCT/`` (their hashes kept);
-- the precinct's result comes back slimmed (:class:`~pollsim.precinct.result.Streamed`): what the
-  night, the canvass, the reconciliation and the audit read stays (counts, devices, the ``cvr``
-  and ``paper`` layers, the voters who did not cast a regular ballot), the rest is on disk.
+- the chunk's rows of each array of ``ballots.npz``, ``voters.npz`` and ``eventlog.npz`` deflated
+  as one piece per archive member (:func:`~pollsim.files.deflate`), so the workers compress their
+  own precincts and the parent only appends (the event logs' coded columns, whose code tables
+  grow across the whole state, are coded and deflated by the parent, as the chunks arrive);
+- the precinct's tapes, and its result slimmed (:class:`~pollsim.precinct.result.Streamed`): what
+  the night, the canvass, the reconciliation and the audit read stays (counts, devices, the
+  ``cvr`` and ``paper`` layers, the voters who did not cast a regular ballot), the rest is packed.
 
-:func:`~pollsim.rundir.write_run` then compresses each archive member from its spool (never loading
-it) into the same staging folder, removes ``.spool`` and swaps the folder into place, so the
-output is byte for byte what writing the day from memory gives, and the write stays
-all-or-nothing: the staging folder is the one :func:`write_run` would use, the target is checked
-before the day starts, and a failure (or leaving the ``with`` block without writing) removes the
-staging folder and leaves the earlier run as it was.
+:meth:`DaySpool.take`, in scenario order whatever order the workers finish in, appends each piece
+to its member's :class:`~pollsim.files.DeflatedSpool` in ``STAGE/.spool/`` and writes the tapes to
+``STAGE/tapes/PRECINCT/`` (their hashes kept). :func:`~pollsim.rundir.write_run` then joins each
+member's pieces into its archive (never inflating them) in the same staging folder, removes
+``.spool`` and swaps the folder into place. A day written from memory goes through the same
+packing, chunk by chunk (:meth:`DaySpool.take_day`), so the output is byte for byte the same
+whether the day was streamed or not and whatever the worker count: a member's pieces are the
+chunks of :data:`~pollsim.precinct.election_day.CHUNK` precincts in scenario order. The write
+stays all-or-nothing: the staging folder is the one :func:`write_run` would use, the target is
+checked before the day starts, and a failure (or leaving the ``with`` block without writing)
+removes the staging folder and leaves the earlier run as it was.
 """
 
 from __future__ import annotations
@@ -28,21 +34,23 @@ import hashlib
 import json
 import os
 import shutil
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 
 import numpy as np
 
+import pollsim.precinct.election_day as election_day
 from pollsim.errors import PollsimError
-from pollsim.files import ArraySpool, one_line
+from pollsim.files import Deflated, DeflatedSpool, deflate, one_line
 from pollsim.precinct import Outcome, PrecinctResult
-from pollsim.precinct.election_day import STREAMED_LAYERS, precinct_layers
+from pollsim.precinct.election_day import LAYERS, STREAMED_LAYERS, precinct_layers
 from pollsim.precinct.result import Streamed
 from pollsim.rundir.layout import FOLDERS, SUMMARY, EventLogTables, voter_columns, wait_stats
 from pollsim.rundir.read import RunDirError, is_run_dir
 
-__all__ = ["SPOOL", "DaySpool", "check_target", "staging"]
+__all__ = ["SPOOL", "DaySpool", "PackedChunk", "check_target", "pack_chunk", "staging"]
 
 SPOOL = ".spool"
 """The folder of the array spools inside the staging folder (removed before the swap)."""
@@ -76,6 +84,68 @@ def _own(a: np.ndarray) -> np.ndarray:
     return a.copy() if a.base is not None else a
 
 
+@dataclass
+class PackedChunk:
+    """A chunk of precincts as :func:`pack_chunk` packs it for :meth:`DaySpool.take`.
+
+    ``pieces``: archive (``ballots``, ``voters``, ``eventlog``) -> member -> the chunk's rows,
+    deflated; ``logs``: per device log, in order, ``(PRECINCT/DEVICE, kind, kinds)`` for the coded
+    columns (:meth:`~pollsim.rundir.layout.EventLogTables.codes`); ``tapes``: ``tapes/`` file ->
+    (bytes, SHA-256); ``results``: the precincts slimmed.
+    """
+
+    first: int
+    results: list[PrecinctResult]
+    pieces: dict[str, dict[str, Deflated]]
+    logs: list[tuple[str, np.ndarray, list]]
+    tapes: dict[str, tuple[bytes, str]]
+
+
+def _stack(parts: Sequence[dict[str, np.ndarray]], names: Sequence[str]) -> dict[str, Deflated]:
+    return {name: deflate(np.concatenate([part[name] for part in parts])) for name in names}
+
+
+def pack_chunk(first: int, results: list[PrecinctResult]) -> PackedChunk:
+    """Pack the precincts at ``first``... (scenario order) for the run directory (module docstring);
+    runs where they were simulated (:func:`~pollsim.precinct.election_day.run_election_day` hands
+    it to the pool's workers)."""
+    if not results:
+        raise ValueError("an empty chunk of precincts")
+    layers = [precinct_layers(first + k, p) for k, p in enumerate(results)]
+    voters = [voter_columns(first + k, p) for k, p in enumerate(results)]
+    own: list[dict[str, np.ndarray]] = []  # each device log's own columns
+    logs: list[tuple[str, np.ndarray, list]] = []
+    tapes: dict[str, tuple[bytes, str]] = {}
+    for k, p in enumerate(results):
+        for dev_id, log in p.logs.items():
+            seq, time, kind, kinds = log.columns()
+            own.append({"precinct": np.full(len(seq), first + k, np.int32), "sequence": seq, "time": time})
+            logs.append((f"{p.precinct}/{dev_id}", kind, kinds))
+        for suffix, texts in (("zero", p.zero_tapes), ("results", p.results_tapes)):
+            for dev, body in texts.items():
+                data = body.encode()
+                tapes[f"{p.precinct}/{dev}-{suffix}.txt"] = (data, hashlib.sha256(data).hexdigest())
+    empty: dict[str, np.ndarray] = {"precinct": np.zeros(0, np.int32), "sequence": np.zeros(0, np.int64), "time": np.zeros(0)}
+    pieces = {
+        "ballots": _stack(layers, LAYERS),
+        "voters": _stack(voters, list(voters[0])),
+        "eventlog": _stack(own or [empty], list(empty)),
+    }
+    return PackedChunk(first, [_slim(p) for p in results], pieces, logs, tapes)
+
+
+def _slim(p: PrecinctResult) -> PrecinctResult:
+    """``p`` without what went to the run directory (:class:`~pollsim.precinct.result.Streamed`)."""
+    v = p.voters
+    streamed = Streamed(len(v), p.last_voter_out, wait_stats(v["wait"]))
+    assert STREAMED_LAYERS == ("intent", "voter")  # the layers dropped here
+    return replace(
+        p, voters=v[v["outcome"] != int(Outcome.REGULAR)], intent=p.intent[:0].copy(), ballot_voter=p.ballot_voter[:0].copy(),
+        cvr=_own(p.cvr), paper=_own(p.paper), ballot_device=_own(p.ballot_device), affidavit=_own(p.affidavit),
+        logs={}, zero_tapes={}, results_tapes={}, streamed=streamed,
+    )  # fmt: skip
+
+
 class DaySpool:
     """The run directory ``out`` being written as the day runs (module docstring).
 
@@ -92,7 +162,7 @@ class DaySpool:
         self.out = Path(out)
         check_target(self.out, force)
         self.stage, old = staging(self.out)
-        self.arrays: dict[str, dict[str, ArraySpool]] = {g: {} for g in GROUPS}
+        self.arrays: dict[str, dict[str, DeflatedSpool]] = {g: {} for g in GROUPS}
         self.logs = EventLogTables()
         self.tapes: dict[str, str] = {}  # tapes/ file -> SHA-256
         self.precincts = 0  # precincts taken so far
@@ -116,58 +186,58 @@ class DaySpool:
         if self.state == "open":
             self.discard()
 
-    def take(self, first: int, results: list[PrecinctResult]) -> list[PrecinctResult]:
-        """Spool the precincts at ``first``... (the next ones in scenario order); return them slimmed."""
+    pack = staticmethod(pack_chunk)
+    """Packs a chunk where it was simulated (the day hands it to its pool's workers)."""
+
+    def take(self, first: int, packed: PackedChunk) -> list[PrecinctResult]:
+        """Spool the packed precincts at ``first``... (the next ones in scenario order); return them slimmed."""
         if self.state != "open":
             raise PollsimError(f"{self.out}: the run directory being written was {self.state}; start the run again")
-        if first != self.precincts:
-            raise ValueError(f"precincts must arrive in scenario order: got precinct {first}, expected {self.precincts}")
+        if first != self.precincts or packed.first != first:
+            raise ValueError(f"precincts must arrive in scenario order: got precinct {packed.first}, expected {self.precincts}")
         try:
-            slim = [self._take(first + k, p) for k, p in enumerate(results)]
+            self._take(packed)
             for group in self.arrays.values():  # the chunk is on disk, not in a buffer
                 for spool in group.values():
                     spool.flush()
-            return slim
+            self.precincts += len(packed.results)
+            return packed.results
         except OSError as exc:
             self.discard()
             raise PollsimError(f"{self.out}: cannot write the run directory ({one_line(exc)})") from None
 
-    def _append(self, group: str, name: str, part: np.ndarray) -> None:
+    def take_day(self, precincts: Sequence[PrecinctResult]) -> None:
+        """Spool a day held in memory, packed chunk by chunk as a streamed day would be (the same bytes)."""
+        step = election_day.CHUNK
+        for first in range(0, len(precincts), step):
+            self.take(first, pack_chunk(first, list(precincts[first : first + step])))
+
+    def _append(self, group: str, name: str, piece: Deflated) -> None:
         spool = self.arrays[group].get(name)
         if spool is None:
-            spool = self.arrays[group][name] = ArraySpool(self.stage / SPOOL / f"{group}.{name}")
-        spool.append(part)
+            spool = self.arrays[group][name] = DeflatedSpool(self.stage / SPOOL / f"{group}.{name}")
+        spool.append(piece)
 
-    def _take(self, pi: int, p: PrecinctResult) -> PrecinctResult:
-        for name, part in precinct_layers(pi, p).items():
-            self._append("ballots", name, part)
-        for name, part in voter_columns(pi, p).items():
-            self._append("voters", name, part)
-        for cols in self.logs.columns(pi, p):
-            for name, part in cols.items():
-                self._append("eventlog", name, part)
-        (self.stage / "tapes" / p.precinct).mkdir()
-        for suffix, tapes in (("zero", p.zero_tapes), ("results", p.results_tapes)):
-            for dev, body in tapes.items():
-                name, data = f"{p.precinct}/{dev}-{suffix}.txt", body.encode()
-                (self.stage / "tapes" / name).write_bytes(data)
-                self.tapes[name] = hashlib.sha256(data).hexdigest()
-        self.precincts += 1
-        v = p.voters
-        streamed = Streamed(len(v), p.last_voter_out, wait_stats(v["wait"]))
-        assert STREAMED_LAYERS == ("intent", "voter")  # the layers dropped here
-        return replace(
-            p, voters=v[v["outcome"] != int(Outcome.REGULAR)], intent=p.intent[:0].copy(), ballot_voter=p.ballot_voter[:0].copy(),
-            cvr=_own(p.cvr), paper=_own(p.paper), ballot_device=_own(p.ballot_device), affidavit=_own(p.affidavit),
-            logs={}, zero_tapes={}, results_tapes={}, streamed=streamed,
-        )  # fmt: skip
+    def _take(self, packed: PackedChunk) -> None:
+        for group, pieces in packed.pieces.items():
+            for name, piece in pieces.items():
+                self._append(group, name, piece)
+        coded = [self.logs.codes(device, kind, kinds) for device, kind, kinds in packed.logs]
+        for name, piece in _stack(coded or [{name: np.zeros(0, np.int32) for name in EventLogTables.CODED}], EventLogTables.CODED).items():
+            self._append("eventlog", name, piece)
+        folder = f"{self.stage}/tapes"  # str paths: 16,000 tapes statewide
+        for p in packed.results:
+            os.mkdir(f"{folder}/{p.precinct}")
+        for name, (data, sha) in packed.tapes.items():
+            with open(f"{folder}/{name}", "wb") as f:
+                f.write(data)
+            self.tapes[name] = sha
 
-    def members(self, group: str) -> dict[str, ArraySpool]:
+    def members(self, group: str) -> dict[str, DeflatedSpool]:
         """The spooled members of ``ballots``, ``voters`` or ``eventlog`` (``.npz``), in archive order."""
-        out = dict(self.arrays[group])
-        if group == "eventlog":  # no log at all: empty columns, as event_log_arrays gives
-            out = {name: out.get(name) or ArraySpool(self.stage / SPOOL / f"eventlog.{name}") for name in EventLogTables.COLUMNS}
-        return out
+        if group == "eventlog":
+            return {name: self.arrays[group][name] for name in EventLogTables.COLUMNS}
+        return dict(self.arrays[group])
 
     def load(self, group: str, name: str) -> np.ndarray:
         """One spooled array in memory (e.g. every voter's wait, for the summary's percentiles)."""

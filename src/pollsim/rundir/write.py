@@ -26,7 +26,6 @@ from pollsim.audit.package import AnyAuditResult, package_files
 from pollsim.errors import PollsimError
 from pollsim.files import atomic_text, file_sha256, one_line, write_npz
 from pollsim.pipeline import ElectionRun
-from pollsim.precinct import VOTER_DTYPE
 from pollsim.precinct.election_day import ElectionDayRun
 from pollsim.precinct.procedures import accounting_form, schedule
 from pollsim.reconcile import ReconciliationReport
@@ -40,7 +39,6 @@ from pollsim.rundir.layout import (
     csv_text,
     device_rows,
     digest_of,
-    event_log_arrays,
     hhmm,
     hhmm_floor,
     precinct_rows,
@@ -61,12 +59,12 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _write_files(run: ElectionRun, stage: Path, spool: DaySpool | None) -> dict:
+def _write_files(run: ElectionRun, stage: Path, spool: DaySpool) -> dict:
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="npz") as pool:
         return _write_all(run, stage, pool, spool)
 
 
-def _write_all(run: ElectionRun, stage: Path, pool: ThreadPoolExecutor, spool: DaySpool | None) -> dict:
+def _write_all(run: ElectionRun, stage: Path, pool: ThreadPoolExecutor, spool: DaySpool) -> dict:
     day = run.day
     files: dict[str, str] = {}
     pending: list[Future] = []
@@ -89,35 +87,20 @@ def _write_all(run: ElectionRun, stage: Path, pool: ThreadPoolExecutor, spool: D
         folder_files[folder][name] = _sha(data)
 
     layers = day.layers()
-    streamed = spool is not None and spool.precincts > 0  # else nothing was spooled: all is here
-    summ = summary(day, layers, day.voter_field("wait") if streamed else None)
+    summ = summary(day, layers, spool.voter_field("wait"))
     text("election.json", json.dumps(day.election.to_dict(), indent=2) + "\n")
     columns = np.array([f"{c.contest}/{c.choice}" for c in day.election.columns])
-    ballots: dict[str, Any] = spool.members("ballots") if spool is not None and streamed else layers
-    npz("ballots.npz", {"columns": columns, "precinct_ids": np.array([p.precinct for p in day.precincts]), **ballots})
-    if spool is not None and streamed:
-        npz("voters.npz", spool.members("voters"))
-    else:
-        voters = {name: np.concatenate([p.voters[name] for p in day.precincts]) for name in VOTER_DTYPE.names or ()}
-        voters["precinct"] = np.repeat(np.arange(len(day.precincts), dtype=np.int32), [len(p.voters) for p in day.precincts])
-        npz("voters.npz", voters)
+    npz("ballots.npz", {"columns": columns, "precinct_ids": np.array([p.precinct for p in day.precincts]), **spool.members("ballots")})
+    npz("voters.npz", spool.members("voters"))
     text("precincts.csv", csv_text(PRECINCT_COLUMNS, precinct_rows(day)))
     text("devices.csv", csv_text(DEVICE_COLUMNS, device_rows(day)))
-    npz("eventlog.npz", {**spool.members("eventlog"), **spool.logs.tables()} if spool is not None else event_log_arrays(day))
+    npz("eventlog.npz", {**spool.members("eventlog"), **spool.logs.tables()})
     opening = clock_minutes(day.scenario.polls.open)
     steps = []
-    for folder in FOLDERS:
-        (stage / folder).mkdir(exist_ok=spool is not None)
-    if spool is not None:  # the tapes were written as the precincts arrived
-        folder_files["tapes"].update(spool.tapes)
+    folder_files["tapes"].update(spool.tapes)  # written as the precincts arrived
     counts = run.counts.filled()
     counted = counts.absentee_tabulated if counts.absentee_tabulated is not None else counts.absentee
     for pi, p in enumerate(day.precincts):
-        (stage / "tapes" / p.precinct).mkdir(exist_ok=spool is not None)
-        for dev, body in p.zero_tapes.items():
-            folder_text("tapes", f"{p.precinct}/{dev}-zero.txt", body)
-        for dev, body in p.results_tapes.items():
-            folder_text("tapes", f"{p.precinct}/{dev}-results.txt", body)
         for phase, step, start, end in schedule(day.scenario.procedures, opening, p.polls_closed):
             steps.append([p.precinct, phase, step, hhmm_floor(start), hhmm_floor(end)])
         folder_text("forms", f"{p.precinct}-ballot-accounting.txt",
@@ -163,36 +146,31 @@ def write_run(run: ElectionRun | ElectionDayRun, out: Path | str, *, force: bool
     if isinstance(run, ElectionDayRun):
         run = ElectionRun.of_day(run)
     sink = run.day.sink
-    spool = sink if isinstance(sink, DaySpool) else None
-    if sink is not None and spool is None:
+    if sink is not None and not isinstance(sink, DaySpool):
         raise PollsimError(f"{out}: the day's per-voter arrays went to a {type(sink).__name__}, not to a run directory; run it without one (or with a DaySpool) to write it")
-    if spool is not None:
-        spool.check_for(out)
+    if isinstance(sink, DaySpool):
+        sink.check_for(out)
+        spool = sink
     try:
         check_target(out, force)
+        if not isinstance(sink, DaySpool):  # a day held in memory: packed as a streamed day would be
+            spool = DaySpool(out, force=force)
+            spool.take_day(run.day.precincts)
     except BaseException:
-        if spool is not None:
-            spool.discard()
+        if isinstance(sink, DaySpool):
+            sink.discard()
         raise
-    stage, old = staging(out)
+    stage, old = spool.stage, staging(out)[1]
     try:
-        if spool is None:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            shutil.rmtree(stage, ignore_errors=True)
-            stage.mkdir()
-        else:
-            stage = spool.stage
         shutil.rmtree(old, ignore_errors=True)
         summ = _write_files(run, stage, spool)
         if roll is not None:  # pollsim run --roll: the roll's tables for the report (rundir.roll_layout)
             summ = add_roll(stage, summ, roll)
-        if spool is not None:
-            spool.close()
+        spool.close()
         if out.exists():
             out.rename(old)
         stage.rename(out)
-        if spool is not None:
-            spool.state = "written"
+        spool.state = "written"
     except OSError as exc:
         _give_up(stage, spool)
         if old.exists() and not out.exists():
@@ -205,10 +183,9 @@ def write_run(run: ElectionRun | ElectionDayRun, out: Path | str, *, force: bool
     return summ
 
 
-def _give_up(stage: Path, spool: DaySpool | None) -> None:
+def _give_up(stage: Path, spool: DaySpool) -> None:
     shutil.rmtree(stage, ignore_errors=True)
-    if spool is not None:
-        spool.discard()
+    spool.discard()
 
 
 def _stamped(run: RunDir, doc: dict) -> dict:
