@@ -29,6 +29,8 @@ def validate(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from contextlib import ExitStack
+
     from rich.console import Console
     from rich.progress import Progress
 
@@ -36,35 +38,47 @@ def run(args: argparse.Namespace) -> int:
     from pollsim.rundir import DaySpool, write_run
     from pollsim.rundir.write import check_target
     from pollsim.scale import executor
+
+    if args.serial < 0:
+        raise PollsimError(f"--serial {args.serial}: the number of precincts to read over serial must be 0 or more")
+    with ExitStack() as pool:
+        # the workers start (and import the precinct day) while this process reads the scenario
+        # and the roll and runs the stages before the day; the pool is closed before the writing
+        ex = pool.enter_context(executor(args.workers, args.engine, args.scheduler))
+        scenario, roll = _run_inputs(args)
+        seed = scenario.seed if args.seed is None else args.seed
+        out = Path(args.out) if args.out else Path("runs") / scenario.scenario
+        check_target(out, args.force)  # before hours of simulation, not after
+        n = len(scenario.precincts)
+        with DaySpool(out, force=args.force) as spool:  # the day streams into the run's staging folder (issue 12)
+            with Progress(console=Console(stderr=True), transient=True, disable=n < 20 or args.quiet) as bar:
+                task = bar.add_task("precinct days", total=n)
+                result = run_election(scenario, seed, night=True if args.night else None, serial=args.serial, executor=ex,
+                                      progress=lambda k: bar.update(task, completed=k), sink=spool)  # fmt: skip
+            pool.close()
+            summ = write_run(result, out, force=args.force, roll=roll)
+    if not args.quiet:
+        _print_summary(summ, out)
+    return 0
+
+
+def _run_inputs(args: argparse.Namespace) -> tuple:
+    """``pollsim run``'s scenario, its pollbooks taken from the roll with ``--roll``, and the
+    roll's part of the run (None without)."""
     from pollsim.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
     if (args.roll is None) != (args.election is None):
         raise PollsimError("--roll and --election go together: the roll directory and the election date (YYYY-MM-DD) whose pollbooks to use")
-    roll = None
-    if args.roll is not None:
-        from pollsim.roll import RollDir
-        from pollsim.roll.attach import roll_attachment
-        from pollsim.roll.pollbook import scenario_from_roll
+    if args.roll is None:
+        return scenario, None
+    from pollsim.roll import RollDir
+    from pollsim.roll.attach import roll_attachment
+    from pollsim.roll.pollbook import scenario_from_roll
 
-        book = RollDir(args.roll)
-        scenario = scenario_from_roll(scenario, book, args.election)
-        roll = roll_attachment(book, args.election, [p.id for p in scenario.precincts])  # copied into the run for its report
-    seed = scenario.seed if args.seed is None else args.seed
-    out = Path(args.out) if args.out else Path("runs") / scenario.scenario
-    if args.serial < 0:
-        raise PollsimError(f"--serial {args.serial}: the number of precincts to read over serial must be 0 or more")
-    check_target(out, args.force)  # before hours of simulation, not after
-    n = len(scenario.precincts)
-    with DaySpool(out, force=args.force) as spool:  # the day streams into the run's staging folder (issue 12)
-        with Progress(console=Console(stderr=True), transient=True, disable=n < 20 or args.quiet) as bar, executor(args.workers, args.engine, args.scheduler) as ex:
-            task = bar.add_task("precinct days", total=n)
-            result = run_election(scenario, seed, night=True if args.night else None, serial=args.serial, executor=ex,
-                                  progress=lambda k: bar.update(task, completed=k), sink=spool)  # fmt: skip
-        summ = write_run(result, out, force=args.force, roll=roll)
-    if not args.quiet:
-        _print_summary(summ, out)
-    return 0
+    book = RollDir(args.roll)
+    scenario = scenario_from_roll(scenario, book, args.election)
+    return scenario, roll_attachment(book, args.election, [p.id for p in scenario.precincts])  # copied into the run for its report
 
 
 def _print_summary(summ: dict, out: Path) -> None:
