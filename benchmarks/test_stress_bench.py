@@ -84,4 +84,6 @@ def test_stress_against_the_code_at_the_filing(benchmark, before_tree, tmp_path)
         assert {k: b[k] for k in SAME} == {k: a[k] for k in SAME}
         assert hhmm(float(b["last_voter_out"])) == a["last_voter_out"]
         assert (hhmm(float(b["all_reported"])) if b["all_reported"] not in ("", "nan") else "") == a["all_reported"]
-    assert user["before"] / user["after"] > 1.2  # not the 3x target (see docs/performance.md): a guard against sliding back
+    # the 3x target is met on an idle machine and under load 3-4 (docs/performance.md); the bound leaves
+    # room for a loaded machine, whose CPU seconds swell unevenly, and guards against sliding back
+    assert user["before"] / user["after"] > 2.5

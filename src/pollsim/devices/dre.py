@@ -10,7 +10,14 @@ its printer out of paper it refuses the ballot until paper is replaced (hardware
 
 from __future__ import annotations
 
-from pollsim.devices.firmware import VotingDevice
+import numpy as np
+
+from pollsim.devices.eventlog import Disposition
+from pollsim.devices.firmware import _POLLS_OPEN, VotingDevice
+from pollsim.devices.store import MemoryStore
+
+_REJECTED = ("vvpat-record-rejected", Disposition.SUCCESS, "")
+_CAST = ("ballot-cast", Disposition.SUCCESS, "")
 
 VVPAT_ROLL_FEET = 290.0
 """Thermal roll of the AccuVote TSx AccuView printer (VoteTrustUSA 2005)."""
@@ -71,9 +78,46 @@ class DRE(VotingDevice):
         With the printer out of paper the ballot is refused (no record, no cast).
         """
         i = self._record(t, selections, selections)
-        self.printer.print_record()
-        self._check_paper(t)
+        printer = self.printer  # print_record() and _check_paper(), for the ballot after ballot of a day
+        printer.on_roll += 1
+        printer.records_printed += 1
+        if printer.capacity is not None and printer.on_roll >= printer.capacity and "paper_out" not in self.faults:
+            self.fail(t, "paper_out")
         return i
+
+    def cast_all(self, times: list[float], ballots: np.ndarray, rejected: list[bool]) -> None:
+        """Cast ``ballots[k]`` at ``times[k]`` one after another, each first rejected once on the
+        VVPAT where ``rejected[k]``: as :meth:`reject_record` and :meth:`cast` in turn (a precinct
+        day's voters at this unit), the records, counters and log entries in one go when the polls
+        are open, the unit is fault-free with its memory in RAM, and the roll does not run out."""
+        printer, store = self.printer, self.store
+        prints = len(times) + sum(rejected)
+        if (self.state is not _POLLS_OPEN or self.faults or not self._in_memory or store.limit is not None
+                or (printer.capacity is not None and printer.on_roll + prints >= printer.capacity)):  # fmt: skip
+            for t, ballot, r in zip(times, ballots, rejected, strict=True):
+                if r:
+                    self.reject_record(t)
+                self.cast(t, ballot)
+            return
+        log_times: list[float] = []
+        kinds: list[tuple[str, str, str]] = []
+        every = self.rejections_before_official
+        for t, r in zip(times, rejected, strict=True):
+            if r:
+                printer.records_rejected += 1
+                log_times.append(t)
+                kinds.append(_REJECTED)
+                if every and printer.records_rejected % every == 0:
+                    self.official_calls += 1
+                    log_times.append(t)
+                    kinds.append(("official-called", Disposition.SUCCESS, f"rejections={printer.records_rejected}"))
+            log_times.append(t)
+            kinds.append(_CAST)
+        assert isinstance(store, MemoryStore)
+        store.record_many(times, ballots, ballots)
+        self.log.append_many(log_times, kinds)
+        printer.on_roll += prints
+        printer.records_printed += prints
 
     def _check_paper(self, t: float) -> None:
         if self.printer.out_of_paper and "paper_out" not in self.faults:

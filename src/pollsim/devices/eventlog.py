@@ -136,6 +136,25 @@ class EventLog:
         if self._persist is not None:
             self._persist(self._entry(len(self._times) - 1), self.hashes()[-1])
 
+    def append_many(self, times: Sequence[float], kinds: Sequence[Kind]) -> None:
+        """:meth:`append` of ``(times[k], *kinds[k])`` for each ``k`` in turn (the same entries)."""
+        if self._sequence is not None or self._persist is not None:
+            for t, kind in zip(times, kinds, strict=True):
+                self.append(t, *kind)
+            return
+        codes = []
+        code_of = self._code_of
+        for kind in kinds:
+            code = code_of.get(kind)
+            if code is None:
+                code = code_of[kind] = len(self._kinds)
+                self._kinds.append(kind)
+            codes.append(code)
+        if len(codes) != len(times):
+            raise ValueError("append_many: as many times as kinds")
+        self._times.extend(times)
+        self._codes.extend(codes)
+
     def __len__(self) -> int:
         return len(self._times)
 

@@ -39,7 +39,7 @@ _ALLOWED = {
     PollState.POLLS_CLOSED: {PollState.RESULTS_EXPORTED},
     PollState.RESULTS_EXPORTED: set(),
 }
-
+_TEST_MODE, _POLLS_OPEN = PollState.TEST_MODE, PollState.POLLS_OPEN
 
 #: Faults that stop a device from casting until repaired (hardware.md).
 BLOCKING_FAULTS = frozenset({
@@ -100,6 +100,7 @@ class VotingDevice:
         self.precinct = precinct
         self.store = store if store is not None else MemoryStore(election.width)
         persistent = not isinstance(self.store, MemoryStore)
+        self._in_memory = type(self.store) is MemoryStore  # nothing to commit: no transaction per ballot
         restored = self.store.saved_log() if persistent else None
         self.log = EventLog(device_id, election.definition_hash, persist=self.store.save_log if persistent else None, restored=restored)
         self.faults: set[str] = set()
@@ -226,11 +227,12 @@ class VotingDevice:
     def _record(self, t: float, cvr_row, paper_row) -> int:
         """Store a cast ballot (live or test by the state) and log it, never how it was voted.
 
-        Ballot, counters and log entry are one transaction of the store: all or nothing.
+        Ballot, counters and log entry are one transaction of the store: all or nothing (a
+        :class:`MemoryStore` refuses a ballot before it changes anything, so needs none).
         """
         state = self.state
-        test = state is PollState.TEST_MODE
-        if not test and state is not PollState.POLLS_OPEN:
+        test = state is _TEST_MODE
+        if not test and state is not _POLLS_OPEN:
             self.log.append(t, "ballot-refused", Disposition.FAILURE, f"state={state.value}")
             raise BallotRefused(f"{self.device_id}: polls are not open ({state.value})")
         if self.faults:
@@ -240,9 +242,13 @@ class VotingDevice:
             paper_row, cvr_row = self._apply_silent_faults(paper_row)
         store = self.store
         try:
-            with store.transaction():
+            if self._in_memory:
                 i = store.record_ballot(t, cvr_row, paper_row, test)
                 self.log.append(t, "test-ballot-cast" if test else "ballot-cast")
+            else:
+                with store.transaction():
+                    i = store.record_ballot(t, cvr_row, paper_row, test)
+                    self.log.append(t, "test-ballot-cast" if test else "ballot-cast")
         except MemoryFull:
             self.faults.add("memory_full")
             self.log.append(t, "ballot-refused", Disposition.FAILURE, "fault=memory_full")

@@ -9,6 +9,8 @@ marked: the voter fills an affidavit envelope and is entered in the separate aff
 
 from __future__ import annotations
 
+from collections import Counter
+
 from pollsim.devices.eventlog import EventLog
 from pollsim.election.definition import Election
 from pollsim.election.roll import RollStatus
@@ -49,3 +51,16 @@ class Pollbook:
         if self.log is not None:
             self.log.append(t, "affidavit-issued", details=RollStatus(status).name.lower())
         return False
+
+    def check_in_all(self, times: list[float], statuses: list[int]) -> None:
+        """:meth:`check_in` of ``(times[k], statuses[k])`` for each ``k`` in turn (a precinct day's voters)."""
+        if self.log is not None:
+            for t, status in zip(times, statuses, strict=True):
+                self.check_in(t, status)
+            return
+        for status, k in Counter(statuses).items():
+            self.by_status[status] += k
+        regular = sum(1 for status in statuses if status <= _LAST_REGULAR)
+        self.marked_voted += regular
+        self.receipt_signatures += regular
+        self.affidavit_register += len(statuses) - regular

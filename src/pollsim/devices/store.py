@@ -8,6 +8,7 @@ commits each cast ballot (record, counters, paper record, log entry) in one tran
 
 from __future__ import annotations
 
+import operator
 import sqlite3
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -39,6 +40,10 @@ class MemoryStore:
         cast_time: ``float64[n]`` when each ballot was cast.
         test: ``bool[n]`` whether the ballot was a test ballot (logic and accuracy testing).
         public, protective: the two counters (hardware.md rules).
+
+    A cast ballot is counted at once; its rows are kept as given (the caller does not change
+    them afterwards) and copied into the arrays in one go when the arrays are next read (a
+    precinct's day writes hundreds of ballots per device and reads them once, at the close).
     """
 
     def __init__(self, width: int, capacity: int = 256, limit: int | None = None):
@@ -46,54 +51,111 @@ class MemoryStore:
         self.limit = limit  # ballots the memory can hold (None: unlimited); over it: MemoryFull
         self.state: str | None = None  # the poll state last saved (a restarted device resumes from it)
         self.n = 0
-        self.cvr = np.zeros((max(capacity, 1), width), np.uint8)
-        self.paper = np.zeros_like(self.cvr)
-        self.cast_time = np.zeros(max(capacity, 1))
-        self.test = np.zeros(max(capacity, 1), bool)
+        self._cvr = np.zeros((max(capacity, 1), width), np.uint8)
+        self._paper = np.zeros_like(self._cvr)
+        self._cast_time = np.zeros(max(capacity, 1))
+        self._test = np.zeros(max(capacity, 1), bool)
+        self._stored = 0  # ballots copied into the arrays; the rest wait in the lists below
+        self._new_cvr: list = []
+        self._new_paper: list = []
+        self._new_time: list[float] = []
+        self._new_test: list[bool] = []
         self.public = 0
         self.protective = 0
 
-    def _grow(self) -> None:
-        cap = 2 * len(self.cast_time)
-        for name in ("cvr", "paper", "cast_time", "test"):
-            old = getattr(self, name)
-            new = np.zeros((cap,) + old.shape[1:], old.dtype)
-            new[: self.n] = old[: self.n]
-            setattr(self, name, new)
+    def _settle(self) -> None:
+        """Copy the ballots recorded since the last read into the arrays (growing them if needed)."""
+        k = len(self._new_time)
+        if not k:
+            return
+        start, end = self._stored, self._stored + k
+        cap = len(self._cast_time)
+        if end > cap:
+            while cap < end:
+                cap *= 2
+            for name in ("_cvr", "_paper", "_cast_time", "_test"):
+                old = getattr(self, name)
+                new = np.zeros((cap,) + old.shape[1:], old.dtype)
+                new[:start] = old[:start]
+                setattr(self, name, new)
+        cvr, paper = self._new_cvr, self._new_paper
+        self._cvr[start:end] = cvr
+        if all(map(operator.is_, cvr, paper)):  # the same rows (a DRE's, a scanner's): copy them once
+            self._paper[start:end] = self._cvr[start:end]
+        else:
+            self._paper[start:end] = paper
+        self._cast_time[start:end] = self._new_time
+        self._test[start:end] = self._new_test
+        self._stored = end
+        self._new_cvr, self._new_paper, self._new_time, self._new_test = [], [], [], []
+
+    @property
+    def cvr(self) -> np.ndarray:
+        self._settle()
+        return self._cvr
+
+    @property
+    def paper(self) -> np.ndarray:
+        self._settle()
+        return self._paper
+
+    @property
+    def cast_time(self) -> np.ndarray:
+        self._settle()
+        return self._cast_time
+
+    @property
+    def test(self) -> np.ndarray:
+        self._settle()
+        return self._test
 
     def record_ballot(self, time: float, cvr_row, paper_row, test: bool) -> int:
         """Store one cast ballot and bump the counters; returns its row index."""
         i = self.n
         if self.limit is not None and i >= self.limit:
             raise MemoryFull(f"memory full ({self.limit} ballots)")
-        if i == len(self.cast_time):
-            self._grow()
-        self.cvr[i] = cvr_row
-        self.paper[i] = paper_row
-        self.cast_time[i] = time
-        self.test[i] = test
+        self._new_cvr.append(cvr_row)
+        self._new_paper.append(paper_row)
+        self._new_time.append(time)
+        self._new_test.append(test)
         self.n = i + 1
         self.protective += 1
         if not test:
             self.public += 1
         return i
 
+    def record_many(self, times: list[float], cvr: np.ndarray, paper: np.ndarray) -> None:
+        """:meth:`record_ballot` of live ballots ``(times[k], cvr[k], paper[k])`` for each ``k`` in turn."""
+        k = len(times)
+        if self.limit is not None and self.n + k > self.limit:
+            raise MemoryFull(f"memory full ({self.limit} ballots)")
+        rows = list(cvr)
+        self._new_cvr.extend(rows)
+        self._new_paper.extend(rows if paper is cvr else list(paper))  # the same rows: copied once (_settle)
+        self._new_time.extend(times)
+        self._new_test.extend([False] * k)
+        self.n += k
+        self.protective += k
+        self.public += k
+
     def clear_test_ballots(self) -> None:
         """Leaving test mode: test ballots are removed; the protective counter keeps them."""
-        keep = ~self.test[: self.n]
+        self._settle()
+        keep = ~self._test[: self.n]
         k = int(keep.sum())
-        for name in ("cvr", "paper", "cast_time"):
+        for name in ("_cvr", "_paper", "_cast_time"):
             arr = getattr(self, name)
             arr[:k] = arr[: self.n][keep]
-        self.test[:k] = False
-        self.n = k
+        self._test[:k] = False
+        self.n = self._stored = k
 
     def ballots(self, test: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(cvr, paper, cast_time) of the stored ballots of one kind, as views/copies in cast order."""
-        sel = self.test[: self.n] == test
+        self._settle()
+        sel = self._test[: self.n] == test
         if sel.all():
-            return self.cvr[: self.n], self.paper[: self.n], self.cast_time[: self.n]
-        return self.cvr[: self.n][sel], self.paper[: self.n][sel], self.cast_time[: self.n][sel]
+            return self._cvr[: self.n], self._paper[: self.n], self._cast_time[: self.n]
+        return self._cvr[: self.n][sel], self._paper[: self.n][sel], self._cast_time[: self.n][sel]
 
     # The firmware calls these around every change; in memory they cost nothing.
     def transaction(self):

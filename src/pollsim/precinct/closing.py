@@ -43,7 +43,7 @@ def _device_record(dev: VotingDevice) -> DeviceRecord:
         public_count=dev.public_count,
         protective_count=dev.protective_count,
         log_entries=len(dev.log),
-        log_head=dev.log.head,
+        log_head=(dev.log, len(dev.log)),  # type: ignore[arg-type]  # hashed when read (result.DeviceRecord)
         vvpat_records_printed=printer.records_printed if printer else 0,
         vvpat_records_rejected=printer.records_rejected if printer else 0,
         ballots_returned=getattr(dev, "returned", 0),

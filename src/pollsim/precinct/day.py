@@ -42,7 +42,8 @@ from pollsim.precinct.incidents import incident, open_polls, out_of_service
 from pollsim.precinct.result import Outcome, PrecinctResult
 from pollsim.precinct.room import Room
 from pollsim.precinct.staffing import start_staffing
-from pollsim.precinct.stations import StationPool, Step
+from pollsim.precinct.stations import StationPool
+from pollsim.precinct.straight import plain, run_straight
 from pollsim.scenario.models import PrecinctSpec, Scenario
 
 _REGULAR, _AFFIDAVIT, _LOST = int(Outcome.REGULAR), int(Outcome.AFFIDAVIT), int(Outcome.BALLOT_LOST)  # plain ints: enum lookups are slow
@@ -52,9 +53,9 @@ _CAST, _MISFEED, _OVERVOTE = ScanOutcome.CAST, ScanOutcome.RETURNED_MISFEED, Sca
 class PrecinctDay(Room):
     """Builds and runs one precinct's day; :meth:`run` returns a :class:`PrecinctResult`.
 
-    Each step of a voter is a method: ``_name(event)`` for a step that starts when a SimPy event
-    (a timeout whose value is the voter) fires, ``_name(voter, unit)`` for one that starts when
-    a station's unit is handed to the voter.
+    Each step of a voter is a method: ``_name(voter)`` for a step the clock runs after a delay
+    (:meth:`~pollsim.precinct.stations.DayClock.after`), ``_name(voter, unit)`` for one that starts
+    when a station's unit is handed to the voter.
     """
 
     def __init__(self, scenario: Scenario, election: Election, precinct: PrecinctSpec, seed: np.random.SeedSequence):
@@ -69,6 +70,10 @@ class PrecinctDay(Room):
         self._replaced = [False] * n  # holds a replacement ballot (marked as meant)
         self._fed = [False] * n  # has fed the scanner once
         self._pb, self._booth, self._scan = self.pools["PB"], self.pools["BOOTH"], self.pools["SCAN"]
+        self._dres, self._ada = self.pools["DRE"], self.pools["ADA"]
+        self._dre_units, self._ada_units = self.devices["DRE"], self.devices["ADA"]
+        self._dre_index, self._ada_index = self.device_index["DRE"], self.device_index["ADA"]
+        self._intent = self.draws.intent
         if not self.dre and self.devices["SCAN"]:
             d, scanner = self.draws, self.devices["SCAN"][0]
             audio = (d.need == VoterNeed.AUDIO)[:, None]
@@ -79,19 +84,17 @@ class PrecinctDay(Room):
     # ----------------------------------------------------------------- common steps
     def _arrivals(self) -> Generator[simpy.Event, object, None]:
         """At the start, after the opening and the incidents: every voter's arrival on the clock."""
-        env, t_start = self.env, self.t_start
         arrive = CheckInLine(self).arrive if self.giving_up else self._arrive
-        for i, t in enumerate(self.arrival):
-            Step(env, t - t_start, i, arrive)
+        self.env.after_each([t - self.t_start for t in self.arrival], arrive)
         yield from ()
 
-    def _arrive(self, ev: Step) -> None:
-        i = ev.voter
-        self._t_req[i] = self.env.now
+    def _arrive(self, i: int) -> None:
+        self._t_req[i] = self.env._now
         self._pb.request(i, self._checkin_begin)
 
     def _checkin_begin(self, i: int, station: int) -> None:
-        t = self.env.now
+        env = self.env
+        t = env._now
         self.checkin_start[i] = t
         self.checkin_station[i] = station
         self._wait[i] = t - self._t_req[i]
@@ -100,16 +103,18 @@ class PrecinctDay(Room):
         if not regular:
             service += self.affidavit[i]
         self._service[i] = service
-        Step(self.env, service, i, self._checkin_end)
+        env.after(service, i, self._checkin_end)
 
-    def _checkin_end(self, ev: Step) -> None:
-        i = ev.voter
+    def _checkin_end(self, i: int) -> None:
+        env, pb = self.env, self._pb
         station = self.checkin_station[i]
-        self._pb.busy_minutes[station] += self._service[i]
-        self._pb.release(station)
-        self.checkin_end[i] = self.env.now
-        walked = self._dre_walked if self.dre else self._paper_walked
-        Step(self.env, self.walk[i], i, walked if self._regular[i] else self._affidavit_walked)
+        pb.busy_minutes[station] += self._service[i]
+        pb.release(station)
+        self.checkin_end[i] = env._now
+        if not self._regular[i]:
+            env.after(self.walk[i], i, self._affidavit_walked)
+        else:
+            env.after(self.walk[i], i, self._dre_walked if self.dre else self._paper_walked)
 
     def _granted(self, i: int, unit: int) -> None:
         """The voter takes the unit: the minutes waited for it join the voter's wait."""
@@ -125,19 +130,17 @@ class PrecinctDay(Room):
         self.outcome[i] = outcome
 
     # ----------------------------------------------------------------- affidavit ballot
-    def _affidavit_walked(self, ev: Step) -> None:
+    def _affidavit_walked(self, i: int) -> None:
         """Mark a paper affidavit ballot in a booth; it goes into its sealed envelope, not a scanner."""
-        i = ev.voter
         self._t_req[i] = self.env.now
         self._booth.request(i, self._affidavit_begin)
 
     def _affidavit_begin(self, i: int, unit: int) -> None:
         self.vote_start[i] = self.env.now
         self._granted(i, unit)
-        Step(self.env, self.remark[i] if self.dre else self.vote[i], i, self._affidavit_end)
+        self.env.after(self.remark[i] if self.dre else self.vote[i], i, self._affidavit_end)
 
-    def _affidavit_end(self, ev: Step) -> None:
-        i = ev.voter
+    def _affidavit_end(self, i: int) -> None:
         unit = self._unit[i]
         self._booth.busy_minutes[unit] += self.remark[i] if self.dre else self.vote[i]
         self._booth.release(unit)
@@ -145,35 +148,52 @@ class PrecinctDay(Room):
         self.affidavit_voters.append(i)
 
     # ----------------------------------------------------------------- DRE precinct
-    def _dre_walked(self, ev: Step) -> None:
-        i = ev.voter
-        self._t_req[i] = self.env.now
-        self.pools["ADA" if self.audio[i] else "DRE"].request(i, self._dre_begin)
+    def _dre_walked(self, i: int) -> None:
+        self._t_req[i] = self.env._now
+        (self._ada if self.audio[i] else self._dres).request(i, self._dre_begin)
 
     def _dre_begin(self, i: int, unit: int) -> None:
-        self.vote_start[i] = self.env.now
+        env = self.env
+        self.vote_start[i] = env._now
         self._unit[i] = unit
-        Step(self.env, self.vote[i], i, self._dre_end)
+        env.after(self.vote[i], i, self._dre_end)
 
-    def _dre_end(self, ev: Step) -> None:
-        i = ev.voter
-        env, unit, start = self.env, self._unit[i], self.vote_start[i]
-        now = env.now
-        pool_name = "ADA" if self.audio[i] else "DRE"
-        pool = self.pools[pool_name]
-        pool.busy_minutes[unit] += now - start
-        dre = self.devices[pool_name][unit]
+    def _dre_end(self, i: int) -> None:
         if self.vvpat_reject[i]:
+            env, unit = self.env, self._unit[i]
+            now = env._now
+            pool_name = "ADA" if self.audio[i] else "DRE"
+            self.pools[pool_name].busy_minutes[unit] += now - self.vote_start[i]
+            dre = self.devices[pool_name][unit]
             dre.reject_record(now)
             if "paper_out" in dre.faults:  # the VOID record took the roll's last space: a new roll while the voter waits
                 self._reload_minutes[i] = minutes = self.paper_replace.pop() if self.paper_replace else 5.0
-                Step(env, minutes, i, self._dre_reloaded)
+                env.after(minutes, i, self._dre_reloaded)
                 return
-        self._dre_cast(i, pool_name, unit)
+            self._dre_cast(i, pool_name, unit)
+            return
+        # the voter casts: as _dre_cast, with the unit's minutes, for the ballot after ballot of a day
+        env, unit, start = self.env, self._unit[i], self.vote_start[i]
+        now = env._now
+        audio = self.audio[i]
+        pool = self._ada if audio else self._dres
+        pool.busy_minutes[unit] += now - start
+        dre = (self._ada_units if audio else self._dre_units)[unit]
+        dre.cast(now, self._intent[i])
+        self.cast_voter.append(i)
+        self.cast_device.append((self._ada_index if audio else self._dre_index)[unit])
+        if dre.faults and "paper_out" in dre.faults:
+            self._paper_out(pool, "ADA" if audio else "DRE", unit)
+        pool.release(unit)
+        now = env._now
+        self.vote_end[i] = now
+        self.exit[i] = now
+        self.waits[i] = self._wait[i] + start - self._t_req[i]
+        self.voting_station[i] = unit
+        self.outcome[i] = _REGULAR
 
-    def _dre_reloaded(self, ev: Step) -> None:
+    def _dre_reloaded(self, i: int) -> None:
         """The poll manager has loaded a new roll (the voter waited at the unit); the ballot is cast."""
-        i = ev.voter
         pool_name = "ADA" if self.audio[i] else "DRE"
         unit, now, minutes = self._unit[i], self.env.now, self._reload_minutes.pop(i)
         self.pools[pool_name].busy_minutes[unit] += minutes
@@ -182,25 +202,28 @@ class PrecinctDay(Room):
         self._dre_cast(i, pool_name, unit)
 
     def _dre_cast(self, i: int, pool_name: str, unit: int) -> None:
-        env, start, now = self.env, self.vote_start[i], self.env.now
+        start, now = self.vote_start[i], self.env.now
         pool = self.pools[pool_name]
         dre = self.devices[pool_name][unit]
         dre.cast(now, self.draws.intent[i])
         self.cast_voter.append(i)
         self.cast_device.append(self.device_index[pool_name][unit])
-        if dre.faults and "paper_out" in dre.faults:  # the roll ran out with this record: a poll manager replaces it
-            minutes = self.paper_replace.pop() if self.paper_replace else 5.0
-            released = pool.down_after_use[unit] = env.event()
-            env.process(out_of_service(self, pool_name, unit, "paper_out", minutes, after=released))
+        if dre.faults and "paper_out" in dre.faults:
+            self._paper_out(pool, pool_name, unit)
         pool.release(unit)
         self._finish(i, unit, self._wait[i] + start - self._t_req[i], _REGULAR)
+
+    def _paper_out(self, pool: StationPool, pool_name: str, unit: int) -> None:
+        """The roll ran out with this record: a poll manager replaces it once the voter has left."""
+        minutes = self.paper_replace.pop() if self.paper_replace else 5.0
+        released = pool.down_after_use[unit] = self.env.event()
+        self.env.process(out_of_service(self, pool_name, unit, "paper_out", minutes, after=released))
 
     # ----------------------------------------------------------------- paper precinct
     def _mark_pool(self, i: int) -> StationPool:
         return self.pools["BMD"] if self.audio[i] else self._booth
 
-    def _paper_walked(self, ev: Step) -> None:
-        i = ev.voter
+    def _paper_walked(self, i: int) -> None:
         self._t_req[i] = self.env.now
         self._mark_pool(i).request(i, self._mark_begin)
 
@@ -208,10 +231,9 @@ class PrecinctDay(Room):
         self.vote_start[i] = self.env.now
         self.marking_station[i] = unit
         self._granted(i, unit)
-        Step(self.env, self.vote[i], i, self._marked)
+        self.env.after(self.vote[i], i, self._marked)
 
-    def _marked(self, ev: Step) -> None:
-        i = ev.voter
+    def _marked(self, i: int) -> None:
         unit, audio = self._unit[i], self.audio[i]
         mark_pool = self._mark_pool(i)
         mark_pool.busy_minutes[unit] += self.vote[i]
@@ -230,19 +252,17 @@ class PrecinctDay(Room):
     def _spoil(self, i: int) -> None:
         """Back to the table: the ballot is spoiled and a replacement handed over, to be marked again."""
         self.spoiled += 1
-        Step(self.env, self.spoil_replace[i], i, self._remark)
+        self.env.after(self.spoil_replace[i], i, self._remark)
 
-    def _remark(self, ev: Step) -> None:
-        i = ev.voter
+    def _remark(self, i: int) -> None:
         self._t_req[i] = self.env.now
         self._mark_pool(i).request(i, self._remark_begin)
 
     def _remark_begin(self, i: int, unit: int) -> None:
         self._granted(i, unit)
-        Step(self.env, self.remark[i], i, self._remarked)
+        self.env.after(self.remark[i], i, self._remarked)
 
-    def _remarked(self, ev: Step) -> None:
-        i = ev.voter
+    def _remarked(self, i: int) -> None:
         unit, mark_pool = self._unit[i], self._mark_pool(i)
         mark_pool.busy_minutes[unit] += self.remark[i]
         self.mark_end[i] = self.env.now
@@ -256,10 +276,9 @@ class PrecinctDay(Room):
     def _scan_begin(self, i: int, unit: int) -> None:
         self.scan_start[i] = self.env.now
         self._granted(i, unit)
-        Step(self.env, self.scan[i], i, self._fed_in)
+        self.env.after(self.scan[i], i, self._fed_in)
 
-    def _fed_in(self, ev: Step) -> None:
-        i = ev.voter
+    def _fed_in(self, i: int) -> None:
         unit = self._unit[i]
         self._scan.busy_minutes[unit] += self.scan[i]
         if not self._fed[i]:
@@ -282,19 +301,18 @@ class PrecinctDay(Room):
         if outcome == _CAST:
             self._scanned(i)
         elif outcome == _MISFEED:  # straighten the sheet and feed it again
-            Step(self.env, self.scan[i], i, self._refeed)
+            self.env.after(self.scan[i], i, self._refeed)
         elif outcome == _OVERVOTE and self.spoil_on_return[i]:
             self._scan.release(unit)  # back to the table for a replacement, then re-mark and re-feed
             self._replaced[i] = True
             self._spoil(i)
         else:  # "cast as is": the overvoted contest counts for no one; a blank ballot is cast blank
-            Step(self.env, self.scan[i], i, self._cast_as_is)
+            self.env.after(self.scan[i], i, self._cast_as_is)
 
-    def _refeed(self, ev: Step) -> None:
-        self._read(ev.voter)
+    def _refeed(self, i: int) -> None:
+        self._read(i)
 
-    def _cast_as_is(self, ev: Step) -> None:
-        i = ev.voter
+    def _cast_as_is(self, i: int) -> None:
         ballot, verdict = self._ballot(i)
         self.devices["SCAN"][self._unit[i]].scan(self.env.now, ballot, override=True, verdict=verdict)
         self._scanned(i)
@@ -307,7 +325,25 @@ class PrecinctDay(Room):
         self._finish(i, unit, self._wait[i], _REGULAR)
 
     # ----------------------------------------------------------------- run
+    #: Work a plain DRE precinct's day out line by line (:mod:`pollsim.precinct.straight`): the
+    #: same records as on the clock; False runs every day on the clock.
+    straight = True
+
     def run(self) -> PrecinctResult:
+        if not (self.straight and plain(self) and run_straight(self)):
+            self._run_clock()
+        t_end = max(self.t_close, max((x for x in self.exit if x == x), default=self.t_close))
+        for dev in self.device_list:
+            if dev.faults:
+                for fault in sorted(dev.faults):
+                    dev.repair(t_end, fault)
+            self.results_tapes[dev.device_id] = dev.close_polls(t_end)
+        inject_errors(self)
+        return collect_result(self, t_end)
+
+
+    def _run_clock(self) -> None:
+        """The day on the SimPy clock: the opening, staffing, incidents and every voter's steps."""
         env = self.env
         env.process(open_polls(self))
         start_staffing(self)
@@ -321,14 +357,6 @@ class PrecinctDay(Room):
         finally:
             if collecting:
                 gc.enable()
-        t_end = max(self.t_close, max((x for x in self.exit if x == x), default=self.t_close))
-        for dev in self.device_list:
-            if dev.faults:
-                for fault in sorted(dev.faults):
-                    dev.repair(t_end, fault)
-            self.results_tapes[dev.device_id] = dev.close_polls(t_end)
-        inject_errors(self)
-        return collect_result(self, t_end)
 
 
 def simulate_precinct(scenario: Scenario, election: Election, precinct: PrecinctSpec, seed: np.random.SeedSequence) -> PrecinctResult:

@@ -66,10 +66,14 @@ def arrival_times(rng: np.random.Generator, scenario: Scenario, expected: float,
     return times
 
 
-def _contest_marks(rng: np.random.Generator, spec: ContestSpec, n: int, override: dict[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _contest_marks(
+    rng: np.random.Generator, spec: ContestSpec, n: int, override: dict[str, float] | None = None, kept: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """(intent marks, overvote marks) of ``n`` voters for one contest, columns as in the election.
 
     ``override``: per-precinct weights by choice id (a choice left out keeps its election weight).
+    ``kept``: the rows whose marks are wanted (the others come back blank; the same numbers are
+    drawn, so every kept row and every later draw are as without it).
     """
     override = override or {}
     if spec.type == "measure":
@@ -88,16 +92,23 @@ def _contest_marks(rng: np.random.Generator, spec: ContestSpec, n: int, override
         return marks, over
     with np.errstate(divide="ignore"):
         keys = np.log(weights / weights.sum()) + rng.gumbel(size=(n, k))
-    rank = np.argsort(-keys, axis=1, kind="stable")  # each voter's own ordering of the choices
     under = rng.random(n) < spec.undervote_rate
     m = np.full(n, vote_for)
     m[under] = rng.integers(0, vote_for, under.sum()) if vote_for > 1 else 0
     m = np.minimum(m, (weights > 0).sum())
-    rows = np.arange(n)[:, None]
-    marks[rows, rank] = (np.arange(k)[None, :] < m[:, None]).astype(np.uint8)
     attempt = (rng.random(n) < spec.overvote_attempt_rate) & (m == vote_for) & (m < k)
-    idx = np.flatnonzero(attempt)
-    over[idx, rank[idx, m[idx]]] = 1
+    rows = np.arange(n) if kept is None else np.flatnonzero(kept)
+    # each voter's own ordering of the choices: argsort(-keys, stable); its first is the first largest key
+    if vote_for == 1:  # one mark: the voter's first choice; an overvote adds the second
+        voting = rows[m[rows] > 0]
+        marks[voting, np.argmax(keys[voting], axis=1)] = 1
+        idx = rows[attempt[rows]]
+        over[idx, np.argsort(-keys[idx], axis=1, kind="stable")[:, 1]] = 1
+        return marks, over
+    rank = np.argsort(-keys[rows], axis=1, kind="stable")
+    marks[rows[:, None], rank] = (np.arange(k)[None, :] < m[rows][:, None]).astype(np.uint8)
+    local = np.flatnonzero(attempt[rows])
+    over[rows[local], rank[local, m[rows[local]]]] = 1
     return marks, over
 
 
@@ -246,8 +257,10 @@ def _draw_ballots_and_times(rng, scenario, election, precinct, arrival, status, 
     specs = {c.id: c for c in scenario.election.contests}
     for cid in style.contests:
         sl = election.contest_slices[cid]
-        intent[:, sl], overmarks[:, sl] = _contest_marks(rng, specs[cid], n, precinct.shares.get(cid))
-        if replayed is not None and cid == precinct.replay.contest:
+        replay = replayed is not None and cid == precinct.replay.contest
+        kept = replayed < 0 if replay else None  # the replayed votes replace the others' marks
+        intent[:, sl], overmarks[:, sl] = _contest_marks(rng, specs[cid], n, precinct.shares.get(cid), kept)
+        if replay:
             rows = np.flatnonzero(replayed >= 0)
             intent[rows, sl] = 0
             overmarks[rows, sl] = 0

@@ -25,7 +25,6 @@ import numpy as np
 
 from pollsim.precinct.draws import sample_times
 from pollsim.precinct.result import Outcome, PrecinctResult
-from pollsim.precinct.stations import Step
 from pollsim.scenario.models import Scenario
 from pollsim.scenario.plan_spec import GivingUp
 
@@ -67,25 +66,24 @@ class CheckInLine:
         self.per_voter = checkin_minutes_per_voter(day.scenario, day.spec.equipment.pollbook == "electronic", day.pools["PB"].units)
         self.returned = [False] * day.draws.n
 
-    def arrive(self, ev: Step) -> None:
+    def arrive(self, i: int) -> None:
         d = self.day
-        i, now, pb = ev.voter, d.env.now, d.pools["PB"]
+        now, pb = d.env.now, d.pools["PB"]
         patience = d.patience[i]
         if self.balking and not self.returned[i] and len(pb.waiting) * self.per_voter > patience:
             if d.come_back[i] and now + d.come_back_after[i] < d.t_close:
                 self.returned[i] = True  # comes back once, and then joins the line whatever its length
-                Step(d.env, d.come_back_after[i], i, self.arrive)
+                d.env.after(d.come_back_after[i], i, self.arrive)
             else:
                 self.lose(i, BALKED)
             return
         d._t_req[i] = now
         pb.request(i, d._checkin_begin)
         if self.reneging and patience != math.inf and d.checkin_start[i] != d.checkin_start[i]:  # in line
-            Step(d.env, patience, i, self.renege)
+            d.env.after(patience, i, self.renege)
 
-    def renege(self, ev: Step) -> None:
+    def renege(self, i: int) -> None:
         d = self.day
-        i = ev.voter
         waiting = d.pools["PB"].waiting
         for k, (voter, _) in enumerate(waiting):
             if voter == i:  # still in line (not called to a station): leaves it

@@ -60,6 +60,25 @@ VOTER_DTYPE = np.dtype(
 )
 
 
+class _LogHead:
+    """``DeviceRecord.log_head``: given as the hash, or as ``(log, entries)``, the device's log and
+    its length at the close, hashed when first read (a stress night never reads it) or when the
+    record is pickled or its result drops its logs; the same hash either way."""
+
+    def __get__(self, record: DeviceRecord | None, owner: type | None = None) -> str:
+        if record is None:
+            raise AttributeError("log_head")  # no default: the field is required
+        head = record.__dict__["_log_head"]
+        if not isinstance(head, str):
+            log, n = head
+            head = log.head if len(log) == n else (log.hashes()[n - 1] if n else log.genesis)
+            record.__dict__["_log_head"] = head
+        return head
+
+    def __set__(self, record: DeviceRecord, value: str | tuple[EventLog, int]) -> None:
+        record.__dict__["_log_head"] = value
+
+
 @dataclass(frozen=True)
 class DeviceRecord:
     """A device's counters and log at the close of polls."""
@@ -69,11 +88,14 @@ class DeviceRecord:
     public_count: int
     protective_count: int
     log_entries: int
-    log_head: str  # hash of the last log entry
+    log_head: str = _LogHead()  # type: ignore[assignment]  # hash of the last log entry
     vvpat_records_printed: int = 0
     vvpat_records_rejected: int = 0
     ballots_returned: int = 0
     overrides: int = 0
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_log_head": self.log_head}  # the hash, not the log, crosses to another process
 
 
 @dataclass(frozen=True)
@@ -133,6 +155,11 @@ class PrecinctResult:
     logs: dict[str, EventLog] = field(default_factory=dict)  # device id -> its event log (electronic pollbook included)
     staffing: dict = field(default_factory=dict)  # with a ``staff`` section: {"opened", "late_minutes", "closures"} (pollsim.precinct.staffing)
     streamed: Streamed | None = None  # set when the bulk went to a sink (module docstring)
+
+    def __post_init__(self) -> None:
+        if not self.logs:  # without its logs (slimmed for a sink): the records keep the hashes, not the logs
+            for d in self.devices:
+                d.log_head  # noqa: B018
 
     @property
     def ballots_cast(self) -> int:

@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import simpy
 
 from pollsim.devices import BMD, DRE, Pollbook, PrecinctScanner, VotingDevice
 from pollsim.devices.dre import records_per_roll
@@ -24,7 +23,7 @@ from pollsim.election.roll import VoterNeed
 from pollsim.precinct.draws import VoterDraws, draw_voters, sample_times
 from pollsim.precinct.giving_up import draw_patience
 from pollsim.precinct.result import Outcome
-from pollsim.precinct.stations import StationPool
+from pollsim.precinct.stations import DayClock, StationPool
 from pollsim.scenario.models import Incident, PrecinctSpec, Scenario, clock_minutes
 from pollsim.staff.roster import staff_day
 
@@ -76,7 +75,7 @@ class Room:
         eq, el, pid = self.spec.equipment, self.election, self.spec.id
         t0 = float(min(self.draws.arrival[0], self.t_open) if self.draws.n else self.t_open)
         self.t_start = t0 - 1.0
-        self.env = env = simpy.Environment(initial_time=self.t_start)
+        self.env = env = DayClock(initial_time=self.t_start)
         self.dre = eq.kind == "dre"
         self.pools = {name: StationPool(env, name, eq.units(name)) for name in POOLS}
         rej = self.scenario.behaviour.vvpat_rejections_before_official
