@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pollsim.roll.calendar import Calendar, day, is_holiday, iso, plus_years, registration_deadline, scheduled_elections
+from pollsim.roll.calendar import NEVER, NO_DATE, Calendar, day, is_holiday, iso, latest_plus_years_at_most, plus_years, registration_deadline, scheduled_elections
 from pollsim.roll.table import Roll, Status
 
 ELECTIONS = scheduled_elections(2016, 2028)
@@ -86,3 +86,13 @@ def test_federal_generals_counted_strictly_before_a_day():
 def test_six_years_later_is_the_same_day_and_29_february_falls_back():
     d = np.array([day("2018-04-01"), day("2020-02-29"), day("2019-12-31")])
     assert [iso(x) for x in plus_years(d, 6)] == ["2024-04-01", "2026-02-28", "2025-12-31"]
+
+
+@pytest.mark.parametrize("years", [2, 3, 6])
+def test_plus_years_at_most_a_day_is_one_comparison(years):
+    # the clerk's rules ask "is plus_years(d, k) on or before t?" of millions of rows: it must be exactly
+    # "is d on or before latest_plus_years_at_most(t, k)?", for every day, 29 February included
+    d = np.concatenate([np.arange(day("1995-01-01"), day("2045-01-01")), [NO_DATE, NEVER]]).astype(np.int32)
+    for t in [*range(day("2016-01-01"), day("2030-01-01"), 37), day("2024-02-29"), day("2026-02-28"), day("2026-03-01")]:
+        assert ((plus_years(d, years) <= t) == (d <= latest_plus_years_at_most(t, years))).all(), iso(t)
+    assert iso(latest_plus_years_at_most(day("2026-02-28"), 6)) == "2020-02-29"  # 29 February 2020 + 6 years: 28 February 2026

@@ -7,7 +7,10 @@ calendar run: the systematic programme runs on the first of each month outside t
 
 from __future__ import annotations
 
-from pollsim.roll.calendar import NO_DATE, day
+import numpy as np
+
+from pollsim.roll.calendar import NO_DATE, Calendar, day, plus_years, scheduled_elections
+from pollsim.roll.maintenance import no_vote_cutoff
 from pollsim.roll.table import AWAY, Notice, Reason, Status
 
 from .conftest import Clerk
@@ -149,3 +152,18 @@ def test_a_registration_after_the_books_close_is_not_in_that_pollbook():
     assert seen["2020-11-03"] == [True, False]
     assert c.status[late] == Status.ACTIVE and c.reg_date[late] == day("2020-10-06")
     assert hold_election  # the election itself runs after the pollbook is printed
+
+
+def test_the_no_vote_scan_is_both_rules_as_written():
+    # no vote in 3 years including 2 federal generals, or in 2 years including a governor's and a federal
+    # general election (counted after the last activity): the scan's one date must say the same for every day
+    cal = Calendar(scheduled_elections(2014, 2040))
+    since = np.concatenate([np.arange(day("2012-01-01"), day("2038-01-01"), 3), [NO_DATE]]).astype(np.int32)
+    for t in range(day("2016-01-01"), day("2039-01-01"), 29):
+        generals = cal.count_between(cal.generals, since, t)
+        three = (plus_years(since, 3) <= t) & (generals >= 2)
+        two = (plus_years(since, 2) <= t) & (generals >= 1) & (cal.count_between(cal.governors, since, t) >= 1)
+        rules = (since <= t - 730) & (three | two)
+        last = no_vote_cutoff(cal, t)
+        assert (rules == (since <= last if last is not None else False)).all(), t
+    assert no_vote_cutoff(Calendar(scheduled_elections(2020, 2030)), day("2021-01-01")) is None  # one federal general: nobody yet

@@ -105,7 +105,7 @@ def test_the_report_shows_the_roll_section_with_the_runs_tables(made):
     policy = {r["measure"]: r for r in _rows((run / "roll_policy.csv").read_text()) if r["county"] == "total"}
     row = policy["affidavit_completed_sentence"]
     table = html[html.index('id="roll-policy"') :]
-    assert f"<td class=\"text\">affidavit completed sentence</td><td>{int(row['pre2024']):,}</td><td>{int(row['2024']):,}</td>" in table
+    assert f'<td class="text">affidavit completed sentence</td><td>{int(row["pre2024"]):,}</td><td>{int(row["2024"]):,}</td>' in table
 
 
 def test_a_changed_roll_table_is_named_and_no_report_is_made(made, tmp_path):

@@ -182,6 +182,17 @@ def _plus_years_table(years: int) -> np.ndarray:
     return (target.astype("datetime64[D]").astype(np.int64) + np.minimum(dom, length - 1)).astype(np.int32)
 
 
+@cache
+def latest_plus_years_at_most(t: int, years: int) -> int:
+    """The latest day ``d`` with ``plus_years(d, years) <= t``: for every day before 2110 (and NO_DATE),
+    ``plus_years(d, years) <= t`` exactly when ``d <=`` this day (the rule is one comparison, not a lookup per row)."""
+    table = _plus_years_table(years)  # never decreasing: a later day is never mapped earlier
+    k = int(np.searchsorted(table, t, side="right"))
+    if k == 0:  # only days before the table, which stay as they are
+        return min(t, _TABLE_FROM - 1)
+    return _TABLE_FROM + k - 1 if k < len(table) else t
+
+
 def plus_years(d: np.ndarray, years: int) -> np.ndarray:
     """The same month and day ``years`` later (29 February goes to 28 February), for an array of day numbers.
 

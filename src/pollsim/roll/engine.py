@@ -20,6 +20,7 @@ import copy
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -56,21 +57,31 @@ class Plan:
     practice_spread: tuple[float, ...] = ()  # calibration only: row r's practice is multiplied by spread[r % len(spread)]
 
 
+@cache
+def _county_of_home(geo: Geography) -> np.ndarray:
+    """The county of each precinct, GONE appended (for AWAY, -1)."""
+    return np.append(geo.precinct_county, GONE).astype(np.uint8)
+
+
 @dataclass
 class History:
-    parts: list[tuple[np.ndarray, ...]] = field(default_factory=list)
+    parts: list[tuple[np.ndarray, np.ndarray, int, int, np.ndarray]] = field(default_factory=list)
 
     def log(self, rows: np.ndarray, when: int | np.ndarray, status: int, reason: int, county: np.ndarray) -> None:
+        """Log a status change of ``rows`` (a date, status and reason the same for all are kept once, spread out by :meth:`arrays`)."""
         if len(rows):
-            n = len(rows)
-            self.parts.append((rows.astype(np.int32), np.broadcast_to(np.asarray(when, np.int32), (n,)).copy(),
-                               np.full(n, status, np.uint8), np.full(n, reason, np.uint8), county.astype(np.uint8)))  # fmt: skip
+            self.parts.append((rows.astype(np.int32), np.array(when, dtype=np.int32), status, reason, county.astype(np.uint8)))
 
     def arrays(self) -> dict[str, np.ndarray]:
         names = ("row", "date", "status", "reason", "county")
         if not self.parts:
             return {k: np.zeros(0, np.int32) for k in names}
-        return {k: np.concatenate([p[i] for p in self.parts]) for i, k in enumerate(names)}
+        sizes = [len(p[0]) for p in self.parts]
+        return {"row": np.concatenate([p[0] for p in self.parts]),
+                "date": np.concatenate([np.broadcast_to(p[1], (k,)) for p, k in zip(self.parts, sizes, strict=True)]),
+                "status": np.repeat(np.array([p[2] for p in self.parts], dtype=np.uint8), sizes),
+                "reason": np.repeat(np.array([p[3] for p in self.parts], dtype=np.uint8), sizes),
+                "county": np.concatenate([p[4] for p in self.parts])}  # fmt: skip
 
 
 class Simulation:
@@ -122,7 +133,7 @@ class Simulation:
         self.pending_rows: list[np.ndarray] = []  # rows whose ``pending`` bits were set since the last notices
         self._rows = np.zeros(0, dtype=np.int64)
         self._rows_mixed = np.zeros(0, dtype=np.uint32)
-        self._latent_bin = np.zeros(0, dtype=np.intp)
+        self._latent_bin = np.zeros(0, dtype=np.uint16)
         self.records: list = []  # ElectionRecord of each recorded election (pollsim.roll.vote)
         from pollsim.roll.vote import votes_before
 
@@ -136,27 +147,27 @@ class Simulation:
 
     def schedule(self, kind: str, rows: np.ndarray, dates: np.ndarray) -> None:
         """Put ``rows`` on the agenda at the first tick on or after each of ``dates`` (NEVER: not at all)."""
-        dates = np.asarray(dates, dtype=np.int64)
-        ok = (dates >= self.now) & (dates <= self.last)
-        rows, dates = rows[ok], dates[ok]
-        if not len(rows):
+        dates = np.asarray(dates)
+        ok = np.flatnonzero((dates >= self.now) & (dates <= self.last))
+        if not len(ok):
             return
-        k = self.tick_of[dates - self.first]  # the first tick on or after each date
-        order = np.argsort(k, kind="stable")
-        k, rows = k[order], rows[order].astype(np.int32)
-        cuts = np.flatnonzero(np.diff(k)) + 1
-        for part, tick in zip(np.split(rows, cuts), k[np.concatenate([[0], cuts])], strict=True):
-            self.agenda[kind][int(tick)].append(part)
+        k = self.tick_of[np.subtract(dates[ok], self.first, dtype=np.intp)]  # the first tick on or after each date
+        rows = np.asarray(rows).astype(np.int32)[ok][np.argsort(k, kind="stable")]  # by tick, in order within one
+        ends = np.cumsum(np.bincount(k))
+        for tick in np.flatnonzero(np.diff(ends, prepend=0)).tolist():
+            self.agenda[kind][tick].append(rows[ends[tick - 1] if tick else 0 : ends[tick]])
 
     def take(self, kind: str, k: int) -> np.ndarray:
+        """The rows (or moves) on the agenda of tick ``k`` for ``kind``, as indices (``intp``: kept as int32)."""
         parts = self.agenda[kind].pop(k, [])
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        return np.concatenate(parts).astype(np.intp) if parts else np.zeros(0, dtype=np.intp)
 
     def count(self, measure: str, rows: np.ndarray) -> None:
         if len(rows):
-            self.counts[:, MEASURES.index(measure)] += np.bincount(self.roll.county[rows], minlength=self.geo.n_counties)
+            per_county = np.bincount(self.roll.county[rows], minlength=self.geo.n_counties)
+            self.counts[:, MEASURES.index(measure)] += per_county
             if not measure.startswith("notice_"):
-                self.counts[:, MEASURES.index("changes")] += np.bincount(self.roll.county[rows], minlength=self.geo.n_counties)
+                self.counts[:, MEASURES.index("changes")] += per_county
 
     def set_status(self, rows: np.ndarray, when: int | np.ndarray, status: Status, reason: Reason = Reason.NONE) -> None:
         r = self.roll
@@ -203,7 +214,7 @@ class Simulation:
 
     def home_county(self, home: np.ndarray) -> np.ndarray:
         """The county of each precinct in ``home`` (GONE for AWAY)."""
-        return np.where(home >= 0, self.geo.precinct_county[np.maximum(home, 0)], GONE).astype(np.uint8)
+        return _county_of_home(self.geo)[home]  # AWAY (-1) reads the last entry, GONE
 
     @property
     def latent_bin(self) -> np.ndarray:
@@ -224,7 +235,7 @@ class Simulation:
             setattr(self.roll, name, np.concatenate([getattr(self.roll, name), col]))
         self.roll.n += rows.n
         fresh = rows.status != Status.UNREGISTERED
-        self.roll.reg_no[self.roll.n - rows.n:][fresh] = self._reg_numbers(int(fresh.sum()))
+        self.roll.reg_no[self.roll.n - rows.n :][fresh] = self._reg_numbers(int(fresh.sum()))
 
     def uniform(self, purpose: int, rows: np.ndarray, when: int | np.ndarray = 0) -> np.ndarray:
         return uniform(self.seed, purpose, rows, when)

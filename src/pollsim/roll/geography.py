@@ -104,7 +104,10 @@ def _lookup(geo: Geography) -> np.ndarray:
 
 def pick_precincts(geo: Geography, county: np.ndarray, u: np.ndarray) -> np.ndarray:
     """A precinct in each row's ``county``, drawn in proportion to the precincts' registrants (uniforms ``u``)."""
-    return _lookup(geo)[county, np.minimum((u * LOOKUP).astype(np.intp), LOOKUP - 1)]
+    k = (u * LOOKUP).astype(np.intp)
+    np.minimum(k, LOOKUP - 1, out=k)
+    k += np.asarray(county).astype(np.intp) * LOOKUP  # entry k of the table read as one row
+    return _lookup(geo).ravel()[k]
 
 
 def pick_counties(weights: np.ndarray, u: np.ndarray, other_than: np.ndarray | None = None) -> np.ndarray:

@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pollsim.roll.calendar import NEVER, NO_DATE, plus_years
+from pollsim.roll.calendar import NEVER, NO_DATE, Calendar, latest_plus_years_at_most
 from pollsim.roll.population import MoveKind
-from pollsim.roll.table import AWAY, Notice, Reason, Source, Status, exponential_days
+from pollsim.roll.table import AWAY, Notice, Reason, Source, Status, exponential_days, unique_rows
 
 if TYPE_CHECKING:
     from pollsim.roll.engine import Simulation
@@ -48,9 +48,9 @@ NOTICE_OF_SOURCE = {Source.USPS: Notice.NCOA, Source.DPS: Notice.MOVE_INFO, Sour
 def moves_happen(sim: Simulation, m: np.ndarray) -> None:
     """People move (the truth; the clerk does not know yet)."""
     if len(m):
-        rows = sim.moves.row[m]
-        sim.roll.home[rows] = sim.moves.dest[m]
-        sim.roll.hcounty[rows] = sim.home_county(sim.moves.dest[m])
+        rows, dest = sim.moves.row[m].astype(np.intp), sim.moves.dest[m]
+        sim.roll.home[rows] = dest
+        sim.roll.hcounty[rows] = sim.home_county(dest)
         sim.roll.moved[rows] = sim.moves.date[m]
 
 
@@ -67,17 +67,18 @@ def movers_report(sim: Simulation, m: np.ndarray) -> None:
     if not len(m):
         return
     r, mv = sim.roll, sim.moves
-    rows, when = mv.row[m], mv.self_date[m]
-    there = (r.home[rows] == mv.dest[m]) & (r.death[rows] > when)
+    rows, when, dest, kind = mv.row[m].astype(np.intp), mv.self_date[m], mv.dest[m], mv.kind[m]
+    there = (r.home[rows] == dest) & (r.death[rows] > when)
     on = r.on_roll(rows) & (r.county[rows] == mv.origin[m])
-    w = there & on & (mv.kind[m] == MoveKind.WITHIN)
-    if w.any():
-        r.precinct[rows[w]] = mv.dest[m][w]
-        _reactivate(sim, rows[w], when[w])
-        sim.count("changes", rows[w])
-    c = there & (mv.kind[m] == MoveKind.COUNTY) & (r.reg_no[rows] > 0) & ~sim.barred(rows, sim.now)
+    w = np.flatnonzero(there & on & (kind == MoveKind.WITHIN))
+    if len(w):
+        within = rows[w]
+        r.precinct[within] = dest[w]
+        _reactivate(sim, within, when[w])
+        sim.count("changes", within)
+    c = there & (kind == MoveKind.COUNTY) & (r.reg_no[rows] > 0) & ~sim.barred(rows, sim.now)
     if c.any():
-        rows, when, dest = rows[c], when[c], mv.dest[m][c]
+        rows, when, dest = rows[c], when[c], dest[c]
         old = rows[r.on_roll(rows)]
         sim.history.log(old, when[r.on_roll(rows)], Status.REMOVED, Reason.TRANSFER, r.county[old])
         sim.count("transfers", old)
@@ -160,7 +161,7 @@ def restore(sim: Simulation, rows: np.ndarray, t: int) -> None:
         rows = np.concatenate([rows, np.flatnonzero(r.conv <= t)])
     if not len(rows):
         return
-    rows = np.unique(rows)
+    rows = unique_rows(rows)
     rows = rows[(r.conv[rows] <= t) & ~sim.barred(rows, t) & (r.death[rows] > t)]
     kept = rows[(r.status[rows] == Status.REMOVED) & (r.removed_reason[rows] == Reason.FELONY)]
     r.restored[kept] = True
@@ -180,10 +181,10 @@ def sources_report(sim: Simulation, m: np.ndarray, t: int) -> None:
     if not len(m):
         return
     r, mv = sim.roll, sim.moves
-    rows = mv.row[m]
+    rows = mv.row[m].astype(np.intp)
     ok = r.on_roll(rows) & (r.county[rows] == mv.origin[m])
     within = mv.kind[m] == MoveKind.WITHIN
-    w = ok & within
+    w = np.flatnonzero(ok & within)
     r.precinct[rows[w]] = mv.dest[m[w]]
     sim.count("changes", rows[w])
     away = np.flatnonzero(ok & ~within)
@@ -194,14 +195,30 @@ def sources_report(sim: Simulation, m: np.ndarray, t: int) -> None:
         sim.pending_rows.append(hit)
 
 
+def no_vote_cutoff(cal: Calendar, t: int) -> int | None:
+    """The latest last activity that earns a no-vote notice at the scan of day ``t`` (None: nobody's does).
+
+    No vote in 3 years including 2 federal generals, or in 2 years including a governor's and a federal
+    general election, counted after the activity: both rules hold for an activity on a given day and for
+    every earlier one, so each is a last day, and the scan sends a notice to active voters whose last
+    activity is on or before the later of the two (and at least 2 years ago).
+    """
+    g, gov = cal.generals, cal.governors
+    c, cg = int(np.searchsorted(g, t, side="right")), int(np.searchsorted(gov, t, side="right"))  # elections so far
+    last = []
+    if c >= 2:  # two federal generals after the activity: it came before the second last one
+        last.append(min(latest_plus_years_at_most(t, 3), int(g[c - 2]) - 1))
+    if c >= 1 and cg >= 1:
+        last.append(min(latest_plus_years_at_most(t, 2), int(g[c - 1]) - 1, int(gov[cg - 1]) - 1))
+    return min(t - 730, max(last)) if last else None
+
+
 def _no_vote_scan(sim: Simulation, t: int) -> None:
-    r, cal = sim.roll, sim.calendar
-    rows = np.flatnonzero((r.activity <= t - 730) & (r.status == Status.ACTIVE))  # either rule needs 2 years at least
-    since = r.activity[rows]
-    generals = cal.count_between(cal.generals, since, t)
-    three = (plus_years(since, 3) <= t) & (generals >= 2)
-    two = (plus_years(since, 2) <= t) & (generals >= 1) & (cal.count_between(cal.governors, since, t) >= 1)
-    hit = rows[three | two]
+    r = sim.roll
+    last = no_vote_cutoff(sim.calendar, t)
+    if last is None:
+        return
+    hit = np.flatnonzero((r.activity <= last) & (r.status == Status.ACTIVE))
     r.pending[hit] |= np.uint8(1 << (Notice.NONVOTING - 1))
     sim.pending_rows.append(hit)
 
@@ -212,16 +229,17 @@ def _send_notices(sim: Simulation, t: int) -> None:
     if not queued:
         sim.pending_rows = []
         return
-    rows = np.flatnonzero(r.pending) if queued > r.n // 64 else np.unique(np.concatenate(sim.pending_rows))
+    rows = np.flatnonzero(r.pending) if queued > r.n // 64 else unique_rows(np.concatenate(sim.pending_rows))
     sim.pending_rows = []
     active = rows[r.status[rows] == Status.ACTIVE]
     queued_bits = r.pending[active]  # the loop changes statuses, not ``pending``
+    six_years = latest_plus_years_at_most(t, 6)
     for notice in Notice:
         bit = np.uint8(1 << (notice - 1))
         cand = active[(queued_bits & bit) != 0]
         cand = cand[r.status[cand] == Status.ACTIVE]  # not sent a notice for an earlier trigger
-        last = r.last_notice[cand, notice - 1]
-        cand = cand[(last == NO_DATE) | (plus_years(last, 6) <= t)]
+        last = r.last_notice[:, notice - 1]  # a view: one column
+        cand = cand[last[cand] <= six_years]  # none for this trigger (NO_DATE) or 6 years ago
         acted = sim.uniform(PRACTICE * 10 + notice, cand, t) < sim.practice(cand)
         sent = cand[acted]
         if not len(sent):
@@ -229,7 +247,7 @@ def _send_notices(sim: Simulation, t: int) -> None:
         sim.set_status(sent, t, Status.INACTIVE)
         r.notice_date[sent] = t
         r.notice_reason[sent] = notice
-        r.last_notice[sent, notice - 1] = t
+        last[sent] = t
         sim.count("notices", sent)
         sim.count(f"notice_{notice.name.lower()}", sent)
         home = r.home[sent]

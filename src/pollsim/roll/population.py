@@ -58,8 +58,12 @@ class Moves:
 def _ages(rng: np.random.Generator, n: int) -> np.ndarray:
     lows = np.array([a for a, _ in AGE_SHARES], dtype=np.float64)
     cum = np.cumsum([s for _, s in AGE_SHARES[:-1]])
-    k = np.minimum(np.searchsorted(cum / cum[-1], rng.random(n), side="right"), len(cum) - 1)
-    return lows[k] + rng.random(n) * (lows[k + 1] - lows[k])
+    x = rng.random(n)
+    k8 = np.zeros(n, dtype=np.uint8)
+    for edge in cum / cum[-1]:  # searchsorted(edges, x, side="right"): how many edges are <= x
+        k8 += x >= edge
+    k = np.minimum(k8, len(cum) - 1).astype(np.intp)
+    return lows[k] + rng.random(n) * np.diff(lows)[k]
 
 
 def _first_report(rng: np.random.Generator, when: np.ndarray, sources: Sequence[tuple[int, Source]]) -> tuple[np.ndarray, np.ndarray]:
@@ -71,8 +75,12 @@ def _first_report(rng: np.random.Generator, when: np.ndarray, sources: Sequence[
         hit = rng.random(n, dtype=np.float32) >= np.float32(src.miss)
         at = when + np.ceil(rng.standard_exponential(n, dtype=np.float32) * np.float32(src.delay_days)).astype(np.int64)
         better = hit & (at < best)
-        best = np.where(better, at, best)
-        who = np.where(better, code, who)
+        at -= best  # best + (at - best) * better: np.where without a branch per row
+        at *= better
+        best += at
+        step = np.uint8(code) - who  # modulo 256: who + step is code
+        step *= better
+        who += step
     return np.minimum(best, NEVER).astype(np.int32), who
 
 
@@ -160,7 +168,8 @@ class Population:
         date = since[row] + offset_days
         u = rng.random(len(row))
         p1, p2 = rates.moves_within_county / rate, (rates.moves_within_county + rates.moves_between_counties) / rate
-        kind = (1 + (u >= p1) + (u >= p2)).astype(np.uint8)
+        kind = (u >= p1).view(np.uint8) + (u >= p2).view(np.uint8)
+        kind += np.uint8(1)
         if geo.n_counties == 1:
             kind[kind == MoveKind.COUNTY] = MoveKind.WITHIN
         # no moves after leaving the state
@@ -184,14 +193,17 @@ class Population:
             frm = r.county[row[cm[sel]]] if level == 0 else new_county[cm[sel - 1]]
             new_county[cm[sel]] = pick_counties(weights, uc[sel], frm)
         # every move starts from the county of the person's latest county move before it
-        last_cm = np.maximum.accumulate(np.where(kind == MoveKind.COUNTY, np.arange(m), -1))
+        county_move = kind == MoveKind.COUNTY
+        last_cm = np.maximum.accumulate(np.arange(1, m + 1) * county_move - 1)  # -1 where not a county move
         prev = np.full(m, -1, dtype=np.int64)
         prev[1:] = last_cm[:-1]
         mine = (prev >= 0) & (prev >= start)
-        origin = np.where(mine, new_county[np.maximum(prev, 0)], r.county[row]).astype(np.uint8)
-        dest_county = np.where(kind == MoveKind.COUNTY, new_county, origin).astype(np.uint8)
-        dest = np.where(kind == MoveKind.AWAY, AWAY, pick_precincts(geo, dest_county, rng.random(m))).astype(np.int16)
-        takes = np.where(kind == MoveKind.WITHIN, rates.moved_updates, np.where(kind == MoveKind.COUNTY, rates.moved_reregisters, 0.0))
+        origin = r.county[row]  # np.where by arithmetic (modulo 256), without a branch per move
+        origin += (new_county[np.maximum(prev, 0)] - origin) * mine
+        dest_county = origin + (new_county - origin) * county_move
+        dest = pick_precincts(geo, dest_county, rng.random(m)).astype(np.int16)
+        dest -= (dest - AWAY) * (kind == MoveKind.AWAY)  # AWAY for moves out of the state
+        takes = np.array([0.0, rates.moved_updates, rates.moved_reregisters, 0.0]).take(kind)  # WITHIN, COUNTY, AWAY
         own = np.flatnonzero(rng.random(m) < takes)
         self_date = np.full(m, NEVER, dtype=np.int64)
         self_date[own] = date[own] + np.ceil(rng.exponential(rates.self_update_days, len(own)))
@@ -211,7 +223,11 @@ class Population:
         moves = self._moves(r, since, offset)
         if convict:
             gone = np.full(r.n, NEVER, dtype=np.int64)
-            np.minimum.at(gone, moves.row - offset, np.where(moves.kind == MoveKind.AWAY, moves.date, NEVER))
+            away = np.flatnonzero(moves.kind == MoveKind.AWAY)
+            first = np.ones(len(away), dtype=bool)  # moves are in (person, date) order: a person's first is the earliest
+            first[1:] = moves.row[away[1:]] != moves.row[away[:-1]]
+            away = away[first]
+            gone[moves.row[away] - offset] = moves.date[away]
             self._convictions(r, since, np.minimum(gone, r.death))
         return moves
 
@@ -311,7 +327,8 @@ class Population:
 
 
 def _take(r: Roll, order: np.ndarray) -> Roll:
-    out = Roll(len(order))
+    out = Roll(0)  # every column is replaced: none filled first
+    out.n = len(order)
     for name, col in r.columns().items():
         setattr(out, name, col[order])
     return out
