@@ -4,7 +4,8 @@
 typed in-memory records:
 
     scenario -> absentee voting before the day (:func:`pollsim.absentee.run_absentee`; §§23-15-621 ff.),
-                which marks the pollbooks VOTED AB (:func:`pollsim.absentee.with_voted_ab`)
+                whose envelopes mark the pollbooks VOTED AB (:func:`pollsim.absentee.with_voted_ab`;
+                the boards' count runs on a thread while the day runs: it needs nothing of the day)
              -> election day (:func:`pollsim.precinct.election_day.run_election_day`)
              -> election night (:func:`pollsim.night.simulate_night`; §23-15-591 ff.)
              -> serial read-in of chosen precincts (:func:`pollsim.night.readin.serial_readin`)
@@ -22,12 +23,12 @@ few voters who did not cast a regular ballot, so they run the same on a streamed
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from pollsim.absentee import AbsenteeRun, run_absentee, with_voted_ab
+from pollsim.absentee import AbsenteeRun, draw_envelopes, run_absentee, with_voted_ab
 from pollsim.audit import RunBallots, run_audit
 from pollsim.audit.ballots import COUNTED_KIND
 from pollsim.audit.package import AnyAuditResult
@@ -177,8 +178,15 @@ def run_election(
     sink=spool), out)``).
     """
     with_absentee = absentee if absentee is not None else scenario.absentee is not None
-    ab = run_absentee(scenario, seed) if with_absentee else None
-    day = run_election_day(with_voted_ab(scenario, ab) if ab is not None else scenario, seed, progress=progress, executor=executor, sink=sink)
+    ab: AbsenteeRun | None = None
+    if with_absentee:  # the day needs only the envelopes' VOTED AB marks: the boards count on a thread meanwhile
+        drawn = draw_envelopes(scenario, seed)
+        with ThreadPoolExecutor(1, thread_name_prefix="absentee") as boards:
+            counted = boards.submit(run_absentee, scenario, seed, drawn)
+            day = run_election_day(with_voted_ab(scenario, drawn), seed, progress=progress, executor=executor, sink=sink)
+            ab = counted.result()
+    else:
+        day = run_election_day(scenario, seed, progress=progress, executor=executor, sink=sink)
     with_night = night if night is not None else len(day.precincts) > 1
     night_result = simulate_night(day, night_seed(seed)) if with_night else None
     with_canvass = canvass if canvass is not None else with_absentee

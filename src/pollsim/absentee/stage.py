@@ -6,7 +6,9 @@
 (:mod:`.envelopes`), checked and counted per county by the resolution board (:mod:`.board`,
 §23-15-639), the ballots' three layers (:mod:`.ballots`), and the injected errors in absentee
 handling (``absentee.errors``). :func:`with_voted_ab` then marks the pollbooks VOTED AB for the
-day (SOS rule 1-17-2.3). It runs before election day, in the data flow's order.
+day (SOS rule 1-17-2.3). It runs before election day, in the data flow's order; the marks need
+only the envelopes (:func:`draw_envelopes`), so the chain (:func:`pollsim.pipeline.run_election`)
+starts the day once they are drawn and lets the boards count while it runs.
 
 Seeds: precinct ``i`` draws its envelopes from ``SeedSequence(root, spawn_key=(3 << 30, i))``,
 county ``k``'s board from ``(3 << 30, 1 << 20, k)``, the non-returned applications' reasons from
@@ -44,14 +46,25 @@ def _counties(precincts: list[PrecinctSpec]) -> tuple[list[str], np.ndarray]:
     return names, np.array([index[p.county] for p in precincts], np.int32)
 
 
-def run_absentee(scenario: Scenario, seed: int) -> AbsenteeRun:
-    """Absentee voting of every precinct of ``scenario`` under root seed ``seed`` (module docstring)."""
+def draw_envelopes(scenario: Scenario, seed: int) -> list[PrecinctEnvelopes]:
+    """Every precinct's envelopes (:mod:`.envelopes`), the first part of :func:`run_absentee`:
+    enough for :func:`with_voted_ab`, so the day can start while the boards count."""
+    spec = scenario.absentee if scenario.absentee is not None else Absentee()
+    cal = Calendar.of(scenario.election.date)
+    return [draw_precinct(_seed(seed, i), spec, p, i, expected_day_ballots(p), cal) for i, p in enumerate(scenario.precincts)]
+
+
+def run_absentee(scenario: Scenario, seed: int, drawn: list[PrecinctEnvelopes] | None = None) -> AbsenteeRun:
+    """Absentee voting of every precinct of ``scenario`` under root seed ``seed`` (module docstring);
+    ``drawn``: the envelopes :func:`draw_envelopes` drew for the same scenario and seed (drawn here
+    when not given)."""
     spec = scenario.absentee if scenario.absentee is not None else Absentee()
     election = build_election(scenario.election)
     cal = Calendar.of(scenario.election.date)
-    drawn: list[PrecinctEnvelopes] = [
-        draw_precinct(_seed(seed, i), spec, p, i, expected_day_ballots(p), cal) for i, p in enumerate(scenario.precincts)
-    ]
+    if drawn is None:
+        drawn = draw_envelopes(scenario, seed)
+    elif len(drawn) != len(scenario.precincts):
+        raise ValueError(f"envelopes drawn for {len(drawn)} precincts, the scenario has {len(scenario.precincts)}")
     env = np.concatenate([d.envelopes for d in drawn])
     count_day = np.concatenate([d.count_day for d in drawn]).astype(np.int64)
     names, precinct_county = _counties(scenario.precincts)
@@ -159,13 +172,15 @@ def inject_errors(run: AbsenteeRun, spec: Absentee, scenario: Scenario) -> Absen
     return run
 
 
-def with_voted_ab(scenario: Scenario, run: AbsenteeRun) -> Scenario:
+def with_voted_ab(scenario: Scenario, run: AbsenteeRun | list[PrecinctEnvelopes]) -> Scenario:
     """The scenario with each precinct's pollbook marking VOTED AB the absentee voters expected at the
     polls (``roll.voted_ab``: their share of the precinct's voters), so the day offers them an
-    affidavit ballot (SOS rule 1-17-2.3)."""
+    affidavit ballot (SOS rule 1-17-2.3). ``run``: the absentee stage, or just its envelopes
+    (:func:`draw_envelopes`: the same marks)."""
+    at_polls = run.per_precinct["at_polls"] if isinstance(run, AbsenteeRun) else [d.at_polls for d in run]
     precincts = []
     for i, p in enumerate(scenario.precincts):
-        expected = run.per_precinct["at_polls"][i]
+        expected = at_polls[i]
         roll = p.roll
         others = sum(v for k, v in roll.model_dump().items() if k != "voted_ab")
         share = min(max(0.0, 1.0 - others), expected / max(1.0, expected_day_ballots(p) + expected))
@@ -173,4 +188,4 @@ def with_voted_ab(scenario: Scenario, run: AbsenteeRun) -> Scenario:
     return scenario.model_copy(update={"precincts": precincts})
 
 
-__all__ = ["DAY", "expected_day_ballots", "inject_errors", "run_absentee", "with_voted_ab"]
+__all__ = ["DAY", "draw_envelopes", "expected_day_ballots", "inject_errors", "run_absentee", "with_voted_ab"]
