@@ -5,6 +5,7 @@ accepted (SOS rule 1-17-2.3)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from pollsim.canvass import AFFIDAVIT_REJECTIONS
 from pollsim.election.roll import RollStatus
@@ -31,3 +32,18 @@ def test_without_absentee_voting_no_voter_is_marked_voted_ab(training):
     run = run_election(training, 6)
     assert run.absentee is None and run.canvass is None
     assert not (run.day.precincts[0].voters["status"] == RollStatus.VOTED_AB).any()
+
+
+def test_the_envelopes_alone_give_the_day_its_voted_ab_marks_and_the_same_count(adams):
+    """The chain starts the day from the drawn envelopes and lets the boards count meanwhile
+    (pipeline.run_election): the marks and the absentee run must be those of the whole stage."""
+    from pollsim.absentee import draw_envelopes, run_absentee, with_voted_ab
+
+    whole = run_absentee(adams, 11)
+    drawn = draw_envelopes(adams, 11)
+    assert [p.roll for p in with_voted_ab(adams, drawn).precincts] == [p.roll for p in with_voted_ab(adams, whole).precincts]
+    again = run_absentee(adams, 11, drawn)
+    assert again.envelopes.tobytes() == whole.envelopes.tobytes() and np.array_equal(again.cvr, whole.cvr)
+    assert all(np.array_equal(again.per_precinct[k], whole.per_precinct[k]) for k in whole.per_precinct)
+    with pytest.raises(ValueError, match="envelopes drawn for"):
+        run_absentee(adams, 11, drawn[:-1])
