@@ -24,7 +24,7 @@ import io
 import os
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -284,7 +284,7 @@ def file_sha256(path: Path | str) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
-def write_npz(path: Path | str, arrays: dict[str, np.ndarray | DeflatedSpool], *, level: int | None = None) -> None:
+def write_npz(path: Path | str, arrays: Mapping[str, np.ndarray | DeflatedSpool], *, level: int | None = None) -> None:
     """Like ``np.savez_compressed`` but byte-reproducible (fixed member timestamps and order) and atomic.
 
     ``level``: the zlib compression level (default zlib's 6; 1 is several times faster for big tables).

@@ -37,7 +37,7 @@ from pollsim.night import NightResult, night_seed, simulate_night
 from pollsim.precinct.election_day import DaySink, ElectionDayRun, run_election_day
 from pollsim.reconcile import PrecinctCounts, ReconciliationReport, flags_at_publications, reconcile_precincts
 from pollsim.reconcile.totals import counts_from_results
-from pollsim.scenario.models import Scenario
+from pollsim.scenario.models import Scenario, build_election
 
 __all__ = ["AuditRequest", "ElectionRun", "ballots_of", "run_election"]
 
@@ -175,14 +175,24 @@ def run_election(
     ``absentee`` section; ``False`` runs the chain without them); ``sink``: where the day's
     results go as precincts finish (:func:`~pollsim.precinct.election_day.run_election_day`; for
     a run directory: ``with pollsim.rundir.DaySpool(out) as spool: write_run(run_election(...,
-    sink=spool), out)``).
+    sink=spool), out)``); a sink with a ``take_absentee(absentee_run, election)`` method (a
+    ``DaySpool``) is handed the absentee stage as soon as the boards have counted, while the day
+    still runs.
     """
     with_absentee = absentee if absentee is not None else scenario.absentee is not None
     ab: AbsenteeRun | None = None
     if with_absentee:  # the day needs only the envelopes' VOTED AB marks: the boards count on a thread meanwhile
         drawn = draw_envelopes(scenario, seed)
+        keep = getattr(sink, "take_absentee", None)  # a run directory being written takes absentee.npz then
+
+        def count() -> AbsenteeRun:
+            ab = run_absentee(scenario, seed, drawn)
+            if keep is not None:
+                keep(ab, build_election(scenario.election))
+            return ab
+
         with ThreadPoolExecutor(1, thread_name_prefix="absentee") as boards:
-            counted = boards.submit(run_absentee, scenario, seed, drawn)
+            counted = boards.submit(count)
             day = run_election_day(with_voted_ab(scenario, drawn), seed, progress=progress, executor=executor, sink=sink)
             ab = counted.result()
     else:

@@ -75,6 +75,8 @@ def test_the_day_streams_chunk_by_chunk_keeps_no_voter_arrays_and_writes_the_sam
     with ProcessPoolExecutor(2) as pool, Watched(tmp_path / "streamed") as spool:
         streamed = run_election(two_counties, 5, executor=pool, sink=spool)
         n = len(streamed.day.precincts)
+        # the absentee stage's archive was written while the day ran, and is the run's
+        assert spool.absentee is not None and spool.absentee[0] is streamed.absentee and (spool.stage / "absentee.npz").is_file()
         # every chunk arrived in scenario order and was spooled as it came
         assert spool.chunks == [(k, min(CHUNK, n - k)) for k in range(0, n, CHUNK)] and len(spool.chunks) > 3
         for full, slim in zip(in_memory.day.precincts, streamed.day.precincts, strict=True):

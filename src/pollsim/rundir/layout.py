@@ -44,6 +44,7 @@ from pollsim.files import csv_text  # noqa: F401 - the run directory's one CSV d
 from pollsim.tabulate import tally_dict
 
 if TYPE_CHECKING:  # the records this module lays out; importing them here would pull in every stage
+    from pollsim.election.definition import Election
     from pollsim.night import NightResult
     from pollsim.precinct import PrecinctResult
     from pollsim.precinct.election_day import ElectionDayRun
@@ -227,6 +228,11 @@ class EventLogTables:
 
     def tables(self) -> dict[str, np.ndarray]:
         return {"device_ids": np.array(self.device_ids), **{name: np.array(list(table)) for name, table in self.codes_of.items()}}
+
+
+def ballot_columns(election: Election) -> np.ndarray:
+    """The ``columns`` of ``ballots.npz`` and ``absentee.npz``: ``CONTEST/CHOICE`` per column."""
+    return np.array([f"{c.contest}/{c.choice}" for c in election.columns])
 
 
 def voter_columns(pi: int, p: PrecinctResult) -> dict[str, np.ndarray]:

@@ -9,16 +9,22 @@ names the file (and the line or array where it can), never a traceback.
 
 :attr:`RunDir.run_sha256` (the SHA-256 of ``summary.json``, which holds every other file's hash)
 identifies the run; derived products record it, and :meth:`RunDir.derived` tells whether one was
-made from this run. Ballot access (streamed matrices, batches) is in :mod:`.ballots`.
+made from this run. Ballot access (streamed matrices, batches) is in :mod:`.ballots`. A reader
+that only reads may have npz arrays inflated once and shared, read-only (:meth:`RunDirBase.share_arrays`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import ctypes
+import functools
 import hashlib
 import io
 import json
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -105,6 +111,7 @@ class RunDirBase:
             raise RunDirError(path, "files: expected a mapping of file name -> SHA-256")
         self.files: dict[str, str] = files
         self._bytes: dict[str, bytes] = {}
+        self._shared: dict[tuple[str, str], np.ndarray] = {}  # (archive, member) -> array, by share_arrays
 
     # ------------------------------------------------------------------ identity
 
@@ -170,7 +177,9 @@ class RunDirBase:
             raise RunDirError(self.dir / name, f"unreadable npz archive ({one_line(exc)})") from None
 
     def load_arrays(self, name: str, members: tuple[str, ...]) -> dict[str, np.ndarray]:
-        """Arrays of an npz archive, loaded whole."""
+        """Arrays of an npz archive, loaded whole (the arrays :meth:`share_arrays` kept, when it kept them all)."""
+        if all((name, m) in self._shared for m in members):
+            return {m: self._shared[(name, m)] for m in members}
         path = self.dir / name
         try:
             with np.load(io.BytesIO(self.read_bytes(name)), allow_pickle=False) as z:
@@ -182,6 +191,17 @@ class RunDirBase:
             raise
         except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as exc:
             raise RunDirError(path, f"unreadable npz archive ({one_line(exc)})") from None
+
+    def share_arrays(self, name: str, members: tuple[str, ...]) -> None:
+        """Inflate ``members`` of the npz archive ``name`` now (:func:`npz_member`) and keep them: :meth:`load_arrays`
+        then returns these arrays, **read-only** and shared, for readers that only read (the report). Threads may share
+        members of one archive at once (inflating lets go of the GIL) once :meth:`read_bytes` has read it. A member this
+        does not read is left to :meth:`load_arrays`, which reads it or names what is wrong."""
+        data = self.read_bytes(name)
+        for member in members:
+            array = npz_member(data, member)
+            if array is not None:
+                self._shared[(name, member)] = array
 
     # ------------------------------------------------------------------ typed tables
 
@@ -307,6 +327,64 @@ class RunDirBase:
             except RunDirError as exc:
                 problems.append(str(exc))
         return problems
+
+
+_LOCAL_HEADER = struct.Struct("<4s22xHH")  # a zip member's local header: signature, ..., name and extra field lengths
+
+
+def npz_member(data: bytes, member: str) -> np.ndarray | None:
+    """The array ``member`` of the npz archive ``data``, read-only: inflated in one call (:func:`_inflate`), or a view of
+    ``data`` (stored). None when there is no such member or not one this reads (another compression, encrypted, another
+    ``.npy`` header version, an object array, a length that does not add up): ``np.load`` reads it, or names the problem."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            info = z.getinfo(f"{member}.npy")
+        signature, name_len, extra_len = _LOCAL_HEADER.unpack_from(data, info.header_offset)
+        if signature != b"PK\x03\x04" or info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            return None
+        raw = np.frombuffer(data, np.uint8, info.compress_size, info.header_offset + _LOCAL_HEADER.size + name_len + extra_len)
+        buf = raw if info.compress_type == zipfile.ZIP_STORED else _inflate(raw, info.file_size)
+        v1 = buf[6:8].tobytes() == b"\x01\x00"  # after the magic b"\x93NUMPY": version 1.0, or 2.0 (a longer header)
+        if len(buf) != info.file_size or buf[:6].tobytes() != np.lib.format.MAGIC_PREFIX or not (v1 or buf[6:8].tobytes() == b"\x02\x00"):
+            return None
+        offset = 10 + int(buf[8:10].view("<u2")[0]) if v1 else 12 + int(buf[8:12].view("<u4")[0])
+        read_header = np.lib.format.read_array_header_1_0 if v1 else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read_header(io.BytesIO(buf[8:offset].tobytes()))
+        if dtype.hasobject or len(buf) - offset != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
+            return None
+        array = buf[offset:].view(dtype)
+    except (KeyError, ValueError, zipfile.BadZipFile, zlib.error, struct.error, EOFError, OverflowError, IndexError):
+        return None
+    array = array.reshape(shape[::-1]).T if fortran else array.reshape(shape)
+    if not array.flags.aligned:  # a stored member at an odd offset: numpy reads aligned arrays faster
+        array = array.copy(order="K")
+    array.flags.writeable = False
+    return array
+
+
+def _inflate(raw: np.ndarray, size: int) -> np.ndarray:
+    """Raw deflate inflated to ``size`` bytes: by libdeflate (about twice as fast), else by zlib (in a stream, as zipfile)."""
+    lib = _libdeflate()
+    if lib is not None and (d := lib.libdeflate_alloc_decompressor()):
+        out, got = np.empty(size, np.uint8), ctypes.c_size_t()
+        status = lib.libdeflate_deflate_decompress(d, raw.ctypes.data, raw.size, out.ctypes.data, size, ctypes.byref(got))  # GIL let go
+        lib.libdeflate_free_decompressor(d)
+        if status == 0 and got.value == size:
+            return out
+    return np.frombuffer(zlib.decompressobj(-15).decompress(raw.data, size), np.uint8)
+
+
+@functools.cache
+def _libdeflate() -> ctypes.CDLL | None:
+    """The system's libdeflate (Debian's libdeflate0), or None: then zlib inflates (the same bytes)."""
+    for name in ("libdeflate.so.0", "libdeflate.so", "libdeflate.dylib"):
+        with contextlib.suppress(OSError):
+            lib = ctypes.CDLL(name)
+            lib.libdeflate_alloc_decompressor.restype = ctypes.c_void_p
+            lib.libdeflate_deflate_decompress.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]
+            lib.libdeflate_free_decompressor.argtypes = [ctypes.c_void_p]
+            return lib
+    return None
 
 
 def write_derived(run: RunDirBase, name: str, data: bytes | str) -> Path:

@@ -42,12 +42,15 @@ from types import TracebackType
 import numpy as np
 
 import pollsim.precinct.election_day as election_day
+from pollsim.absentee import AbsenteeRun
+from pollsim.election.definition import Election
 from pollsim.errors import PollsimError
-from pollsim.files import Deflated, DeflatedSpool, deflate, one_line
+from pollsim.files import Deflated, DeflatedSpool, deflate, file_sha256, one_line, write_npz
 from pollsim.precinct import Outcome, PrecinctResult
 from pollsim.precinct.election_day import LAYERS, STREAMED_LAYERS, precinct_layers
 from pollsim.precinct.result import Streamed
-from pollsim.rundir.layout import FOLDERS, SUMMARY, EventLogTables, voter_columns, wait_stats
+from pollsim.rundir.absentee_layout import absentee_arrays
+from pollsim.rundir.layout import FOLDERS, SUMMARY, EventLogTables, ballot_columns, voter_columns, wait_stats
 from pollsim.rundir.read import RunDirError, is_run_dir
 
 __all__ = ["SPOOL", "DaySpool", "PackedChunk", "check_target", "pack_chunk", "staging"]
@@ -165,6 +168,7 @@ class DaySpool:
         self.arrays: dict[str, dict[str, DeflatedSpool]] = {g: {} for g in GROUPS}
         self.logs = EventLogTables()
         self.tapes: dict[str, str] = {}  # tapes/ file -> SHA-256
+        self.absentee: tuple[AbsenteeRun, str] | None = None  # the absentee run whose absentee.npz is written, its SHA-256
         self.precincts = 0  # precincts taken so far
         self.state = "open"  # open -> written | discarded
         try:
@@ -205,6 +209,15 @@ class DaySpool:
         except OSError as exc:
             self.discard()
             raise PollsimError(f"{self.out}: cannot write the run directory ({one_line(exc)})") from None
+
+    def take_absentee(self, ab: AbsenteeRun, election: Election) -> None:
+        """Write ``absentee.npz`` now, on the caller's thread (the chain calls this from the thread
+        on which the boards count while the day runs, so the archive is compressed during the day,
+        not after it); :func:`~pollsim.rundir.write_run` keeps it when the run's absentee stage is ``ab``."""
+        if self.state != "open":
+            raise PollsimError(f"{self.out}: the run directory being written was {self.state}; start the run again")
+        write_npz(self.stage / "absentee.npz", absentee_arrays(ab, ballot_columns(election)))
+        self.absentee = (ab, file_sha256(self.stage / "absentee.npz"))
 
     def take_day(self, precincts: Sequence[PrecinctResult]) -> None:
         """Spool a day held in memory, packed chunk by chunk as a streamed day would be (the same bytes)."""

@@ -36,6 +36,7 @@ from pollsim.rundir.layout import (
     FOLDERS,
     PRECINCT_COLUMNS,
     SUMMARY,
+    ballot_columns,
     csv_text,
     device_rows,
     digest_of,
@@ -90,7 +91,7 @@ def _write_all(run: ElectionRun, stage: Path, pool: ThreadPoolExecutor, spool: D
     layers = day.layers()
     summ = summary(day, layers, spool.voter_field("wait"))
     text("election.json", json.dumps(day.election.to_dict(), indent=2) + "\n")
-    columns = np.array([f"{c.contest}/{c.choice}" for c in day.election.columns])
+    columns = ballot_columns(day.election)
     npz("ballots.npz", {"columns": columns, "precinct_ids": np.array([p.precinct for p in day.precincts]), **spool.members("ballots")})
     npz("voters.npz", spool.members("voters"))
     text("precincts.csv", csv_text(PRECINCT_COLUMNS, precinct_rows(day)))
@@ -114,7 +115,10 @@ def _write_all(run: ElectionRun, stage: Path, pool: ThreadPoolExecutor, spool: D
     if run.serial_readin is not None:
         summ["serial_readin"] = run.serial_readin
     if run.absentee is not None:
-        npz("absentee.npz", absentee_arrays(run.absentee, columns))
+        if spool.absentee is not None and spool.absentee[0] is run.absentee:  # written while the day ran
+            files["absentee.npz"] = spool.absentee[1]
+        else:
+            npz("absentee.npz", absentee_arrays(run.absentee, columns))
         text("absentee.csv", absentee_csv(run.absentee))
         summ["absentee"] = absentee_summary(run.absentee)
     if run.canvass is not None:
