@@ -15,12 +15,17 @@ Issue 12's target: the statewide report in < 3 s. :func:`test_statewide_report_a
 times the report in alternation with its own first step, reading the run directory's arrays
 (:func:`pollsim.report.gather`), so that load on the shared machine hits both alike: the ratio
 says how much the report adds to reading the run, the best report time is the figure.
+:func:`test_statewide_report_command` does the same for the command itself, ``pollsim report
+RUN`` in a fresh interpreter (start-up, imports, plots drawn in child processes) against a fresh
+interpreter that only reads the run, and prints the load average with each pair.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -91,3 +96,37 @@ def test_statewide_report_against_reading(benchmark, tmp_path):
     print(f"\n{source}: reading the run's arrays best {reading:.2f} s, the report best {report:.2f} s "
           f"(ratio {report / reading:.2f}; target for the report < 3 s)")  # fmt: skip
     assert report / reading < 8  # the report is its reading plus a few times as much drawing, not more
+
+
+@pytest.mark.skipif(not os.environ.get("POLLSIM_BENCH_RUN_DIR"), reason="set POLLSIM_BENCH_RUN_DIR to a statewide run directory")
+def test_statewide_report_command(benchmark, tmp_path):
+    """``pollsim report RUN``, each time in a fresh interpreter, in alternation (5 rounds) with two
+    baselines in fresh interpreters too: a process that only reads the run (``gather``), and one
+    that makes the same page in one process (``render_report`` without child processes, nothing
+    written). Best of each, the ratios, and the load average at each round."""
+    source = Path(os.environ["POLLSIM_BENCH_RUN_DIR"])
+    run = tmp_path / source.name
+    shutil.copytree(source, run, ignore=shutil.ignore_patterns("tapes", "report.html", "plots"))
+    serial = "import sys; from pollsim.report import gather, render_report; render_report(gather(sys.argv[1]))"
+    commands = {"reading": [sys.executable, "-c", "import sys; from pollsim.report import gather; gather(sys.argv[1])", str(run)],
+                "one process": [sys.executable, "-c", serial, str(run)],
+                "command": [sys.executable, "-m", "pollsim.cli", "report", str(run)]}  # fmt: skip
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    loads: list[float] = []
+    subprocess.run(commands["command"], check=True, capture_output=True)  # warm: the file cache
+
+    def rounds() -> None:
+        loads.append(os.getloadavg()[0])
+        for name, command in commands.items():
+            t = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True)
+            times[name].append(time.perf_counter() - t)
+
+    benchmark.pedantic(rounds, rounds=5, iterations=1)
+    best = {name: min(t) for name, t in times.items()}
+    print(f"\n{source}: pollsim report best {best['command']:.2f} s (median {sorted(times['command'])[2]:.2f} s; target < 3 s); "
+          f"the page in one process best {best['one process']:.2f} s (ratio {best['command'] / best['one process']:.2f}); reading the run "
+          f"best {best['reading']:.2f} s (ratio {best['command'] / best['reading']:.2f}); load average {min(loads):.2f}-{max(loads):.2f}")  # fmt: skip
+    assert (run / "report.html").stat().st_size > 0
+    # drawing in child processes pays on a free second core and costs little without one; it also writes the files
+    assert best["command"] < 1.25 * best["one process"]

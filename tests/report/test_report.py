@@ -440,3 +440,59 @@ def test_a_plot_a_child_failed_to_draw_is_drawn_here(full_run, monkeypatch):
     monkeypatch.setattr(plots, "_render", only_here)
     monkeypatch.setattr(forked, "spare_cpus", lambda: 8)
     assert render_report(run, parallel=True) == expected
+    monkeypatch.setattr(forked, "spare_cpus", lambda: 1)  # the plots queued, then handed to children as they free up
+    assert render_report(run, parallel=True) == expected
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="plots are drawn in forked children only where os.fork exists")
+def test_with_one_spare_cpu_every_plot_is_still_drawn_in_a_child(full_run, monkeypatch):
+    """With one CPU to spare the page's tables are made while one child draws; the plots asked
+    for meanwhile wait, and are then handed to children, two at a time, while this process waits."""
+    from pollsim.report import forked
+
+    run = gather(full_run)
+    expected = render_report(run)
+    started, most = [], [0]
+    start = forked._start
+
+    def counted(pending):
+        start(pending)
+        started.append(pending)
+        most[0] = max(most[0], sum(1 for j in forked._jobs or [] if j.running()))
+
+    monkeypatch.setattr(forked, "_start", counted)
+    monkeypatch.setattr(forked, "spare_cpus", lambda: 1)
+    assert render_report(run, parallel=True) == expected
+    assert len(started) == len(expected[1]) >= 6  # every plot, in a child
+    assert most[0] <= 2  # never more children at once than CPUs
+    assert forked._jobs is None and not forked._queue  # nothing left over
+
+
+def test_the_busiest_stations_of_each_kind_are_listed(full_run, monkeypatch):
+    """Past 2 x SHOW_ROWS stations the device table lists the 10 busiest of each kind, busiest first
+    (ties by precinct and station), and counts the untimed ones by kind."""
+    import math
+
+    from pollsim.report.day import device_section
+    from pollsim.report.parts import Plots
+
+    monkeypatch.setattr(parts, "SHOW_ROWS", 2)
+    monkeypatch.setattr(parts, "FOLD_ROWS", 0)
+    run = gather(full_run)
+    uses = device_use(run)
+    timed = [u for u in uses if math.isfinite(u.busy_share)]
+    assert len(uses) > 4 and len(timed) > 10
+    want = []
+    for kind in dict.fromkeys(u.kind for u in timed):
+        want += sorted((u for u in timed if u.kind == kind), key=lambda u: (-u.busy_share, u.precinct, u.device_id))[:10]
+    page = Page(f'<section id="devices">{device_section(run, Plots()).body}</section>')
+    assert [(r[0], r[1]) for r in page.rows("device-use")] == [(u.precinct, u.device_id) for u in want]
+    assert [r[6] for r in page.rows("device-use")] == [f"{100 * u.busy_share:.0f} %" for u in want]
+    assert "device-use-all" not in page.tables
+    run = gather(full_run)
+    run.polls_open[0] = 24 * 60.0  # a precinct never open: its stations' busy share is not known
+    untimed = [u for u in device_use(run) if not math.isfinite(u.busy_share)]
+    assert untimed and all(u.precinct == run.precinct_ids[0] for u in untimed)
+    kinds = sorted({u.kind for u in untimed})
+    note = "Not timed: " + "; ".join(f"{sum(u.kind == k for u in untimed):,} {k} device(s), {sum(u.ballots for u in untimed if u.kind == k):,} ballots" for k in kinds)
+    assert note in device_section(run, Plots()).body

@@ -5,8 +5,8 @@ ones are summarised (county totals, flagged precincts only, the busiest stations
 folded away in a ``<details>`` element up to :data:`FOLD_ROWS` rows, and left to the run's CSV
 files beyond that. The line plot shows each precinct up to :data:`SMALL_LINE_PANELS` precincts,
 else all precincts together and the busiest few; device use becomes a histogram past
-:data:`MAX_BARS` stations. A statewide run (1,765 precincts, 1.3 million voters) makes a page of
-well under 1 MB in a few seconds.
+:data:`MAX_BARS` stations. A statewide run (1,765 precincts, 1.1 million voters) makes a page of
+well under 1 MB in about 2 s on two free cores (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 import pollsim
 from pollsim.report import forked
 from pollsim.report.data import ReportData, ReportError, gather
-from pollsim.report.measures import line_lengths
+from pollsim.report.measures import line_lengths, measure
 from pollsim.report.page import number, page, text
 from pollsim.report.parts import PLOT_NAMES, Plots
 from pollsim.report.roll import roll_section
@@ -102,6 +102,7 @@ def build_report(run_dir: Path) -> Path:
     drawing.start()
     try:
         run = gather(run_dir)
+        measure(run, until=lambda: not drawing.is_alive())  # while matplotlib is being imported
     finally:
         drawing.join()
     html, pngs = render_report(run, parallel=True)

@@ -9,14 +9,13 @@ day showed them (:func:`pollsim.report.parts.incidents`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from pollsim.report import parts, plots
 from pollsim.report.data import ReportData
-from pollsim.report.measures import DeviceUse, Lines, device_use, precinct_p95, wait_percentiles, waits_by_arrival
+from pollsim.report.measures import DeviceUse, Lines, device_table, precinct_p95, wait_percentiles, waits_by_arrival
 from pollsim.report.page import Section, data_table, fact_table, number, paragraph, text
 from pollsim.report.parts import Plots, badge, flagged_count, fold
 
@@ -225,17 +224,17 @@ def _share(u: DeviceUse) -> str:
 
 
 def device_section(run: ReportData, pics: Plots) -> Section:
-    uses = device_use(run)
+    table = device_table(run)
     one = run.n_precincts == 1
-    timed = [u for u in uses if math.isfinite(u.busy_share)]
+    timed = table.timed
     body = [
         paragraph("The share of the open hours (polls open to the close after the last voter) that each station "
                   "had a voter at it: pollbook stations, DREs, and in a paper precinct the marking booths, the BMD and "
                   "the scanner (from the voter starting to feed it to the cast). A station near 100 % is a bottleneck: "
                   "its line grows; one far below the others may be badly placed or out of service.", "lead"),
     ]  # fmt: skip
-    if timed:
-        body.append(pics.add("utilisation", plots.utilisation_plot(uses, one, parts.MAX_BARS), "Busy share of each station", "Device use."))
+    if len(timed):
+        body.append(pics.add("utilisation", plots.utilisation_plot(table, one, parts.MAX_BARS), "Busy share of each station", "Device use."))
     header = ["station"] if one else ["precinct", "station"]
     header += ["kind", "voters / ballots", "busy minutes", "open minutes", "busy share"]
 
@@ -248,23 +247,25 @@ def device_section(run: ReportData, pics: Plots) -> Section:
         return out
 
     cols = len(header) - 4
-    if len(uses) <= 2 * parts.SHOW_ROWS:
-        body.append(data_table(header, rows(uses), text_columns=cols, table_id="device-use"))
+    if len(table) <= 2 * parts.SHOW_ROWS:
+        body.append(data_table(header, rows(table.records()), text_columns=cols, table_id="device-use"))
     else:
         busiest = []
-        kinds = list(dict.fromkeys(u.kind for u in timed))
-        for kind in kinds:
-            busiest += sorted((u for u in timed if u.kind == kind), key=lambda u: (-u.busy_share, u.precinct, u.device_id))[:10]
-        body.append(f"<h3>The busiest stations of {len(uses):,}: up to 10 of each kind</h3>")
+        kinds = table.kind[timed]
+        for kind in dict.fromkeys(kinds.tolist()):
+            of_kind = timed[kinds == kind]
+            share = table.share[of_kind]
+            if len(of_kind) > 10:  # the 10 busiest have at least the 10th largest share
+                of_kind = of_kind[share >= np.partition(share, len(share) - 10)[len(share) - 10]]
+            busiest += sorted(table.records(of_kind), key=lambda u: (-u.busy_share, u.precinct, u.device_id))[:10]
+        body.append(f"<h3>The busiest stations of {len(table):,}: up to 10 of each kind</h3>")
         body.append(data_table(header, rows(busiest), text_columns=cols, table_id="device-use"))
-        untimed = [u for u in uses if not math.isfinite(u.busy_share)]
-        if untimed:
-            by_kind: dict[str, list[int]] = {}
-            for u in untimed:
-                by_kind.setdefault(u.kind, []).append(u.ballots)
-            body.append(paragraph("Not timed: " + "; ".join(f"{len(v):,} {text(k)} device(s), {sum(v):,} ballots" for k, v in sorted(by_kind.items())), "note"))
-        if len(uses) <= parts.FOLD_ROWS:
-            body.append(fold(f"Every station ({len(uses):,})", data_table(header, rows(uses), text_columns=cols, table_id="device-use-all")))
+        untimed = np.flatnonzero(~np.isfinite(table.share))
+        if len(untimed):
+            by_kind = {k: table.ballots[untimed[table.kind[untimed] == k]] for k in sorted(set(table.kind[untimed].tolist()))}
+            body.append(paragraph("Not timed: " + "; ".join(f"{len(v):,} {text(k)} device(s), {int(v.sum()):,} ballots" for k, v in by_kind.items()), "note"))
+        if len(table) <= parts.FOLD_ROWS:
+            body.append(fold(f"Every station ({len(table):,})", data_table(header, rows(table.records()), text_columns=cols, table_id="device-use-all")))
     body.append(incident_block(run, pics))
     return Section("devices", "Device use and incidents", "\n".join(body))
 

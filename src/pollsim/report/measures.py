@@ -23,7 +23,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -56,20 +58,42 @@ class Lines:
         return self.pollbook[:, k] + self.voting[:, k] + self.scanner[:, k]
 
 
-def _in_line(enter: np.ndarray, leave: np.ndarray, precinct: np.ndarray, n: int, t0: float, k: int) -> np.ndarray:
+def _in_line(enter: np.ndarray, leave: np.ndarray, row: np.ndarray, n: int, t0: float, k: int) -> np.ndarray:
     """``out[p, j]``: people of precinct ``p`` who entered a line at or before ``t0 + j`` minutes
-    and had not left it by then (every voter given has both times)."""
-    p = precinct.astype(np.int64) * k
-    flat = np.bincount(p + _minute(enter, t0, k), minlength=n * k) - np.bincount(p + _minute(leave, t0, k), minlength=n * k)
+    and had not left it by then (every voter given has both times; ``row``: each voter's precinct
+    times ``k``)."""
+    flat = np.bincount(_minute(enter, t0, k, row), minlength=n * k)
+    flat -= np.bincount(_minute(leave, t0, k, row), minlength=n * k)
     return np.cumsum(flat.reshape(n, k), axis=1, dtype=np.int32)
 
 
-def _minute(times: np.ndarray, t0: float, k: int) -> np.ndarray:
-    """The first whole minute (``t0 + j``) at or after each time, as ``j`` in 0..k-1."""
-    return np.clip(np.ceil(times - t0 - 1e-9), 0, k - 1).astype(np.int64)
+def _minute(times: np.ndarray, t0: float, k: int, row: np.ndarray | int = 0) -> np.ndarray:
+    """The first whole minute (``t0 + j``) at or after each time, as ``j`` in 0..k-1 (plus ``row``)."""
+    j = np.subtract(times, t0)
+    j -= 1e-9
+    np.ceil(j, out=j)
+    np.clip(j, 0, k - 1, out=j)
+    return j.astype(np.int64) + row
+
+
+def measure(run: ReportData, until: Callable[[], bool] = lambda: False) -> None:
+    """Compute the measures the page needs, each kept on ``run``, the lines first, and stop when
+    ``until()`` says so (no matplotlib needed: :func:`pollsim.report.build_report` does this while
+    matplotlib is still being imported; what is left is computed when the page asks for it)."""
+    for step in (line_lengths, device_table, waits_by_arrival):
+        step(run)
+        if until():
+            return
 
 
 def line_lengths(run: ReportData) -> Lines:
+    """The lines of every precinct, minute by minute (computed once per run)."""
+    if "lines" not in run.measured:
+        run.measured["lines"] = _line_lengths(run)
+    return run.measured["lines"]
+
+
+def _line_lengths(run: ReportData) -> Lines:
     v = run.voters
     n = max(run.n_precincts, 1)
     arrival = v["arrival"]
@@ -78,11 +102,14 @@ def line_lengths(run: ReportData) -> Lines:
     t0 = float(np.floor(min(DAY_START, starts.min() if len(starts) else DAY_START)))
     t1 = float(np.ceil(ends.max())) + 1
     k = int(t1 - t0) + 1
-    p = v["precinct"]
+    row = v["precinct"].astype(np.int64) * k
 
     def line(a: str, b: str) -> np.ndarray:  # a voter counts in a line only with both ends known
-        m = np.isfinite(v[a]) & np.isfinite(v[b])
-        return _in_line(v[a][m], v[b][m], p[m], n, t0, k)
+        m = np.isfinite(v[a])
+        m &= np.isfinite(v[b])
+        if m.all():
+            return _in_line(v[a], v[b], row, n, t0, k)
+        return _in_line(v[a][m], v[b][m], row[m], n, t0, k)
 
     pollbook = line("arrival", "checkin_start")
     voting = line("checkin_end", "vote_start")
@@ -186,28 +213,82 @@ def _marking(run: ReportData) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.n
     return _per_unit(n, p, booth_unit, booth_busy), _per_unit(n, p, bmd_unit, marked)
 
 
+@dataclass(frozen=True)
+class DeviceTable:
+    """Every station of :func:`device_use`, column by column (a statewide run has some 19,000):
+    station ``j`` is ``device_id[j]`` of precinct ``precinct_ids[precinct[j]]``; :meth:`records`
+    makes the :class:`DeviceUse` records of the stations a table shows."""
+
+    precinct_ids: Sequence[str]
+    precinct: np.ndarray  # int64, index into precinct_ids
+    device_id: list[str]
+    kind: np.ndarray  # str
+    ballots: np.ndarray  # int64
+    busy: np.ndarray  # float64 minutes, NaN: not recorded
+    open: np.ndarray  # float64 minutes
+
+    def __len__(self) -> int:
+        return len(self.device_id)
+
+    @cached_property
+    def share(self) -> np.ndarray:
+        """Each station's :attr:`DeviceUse.busy_share` (the same division)."""
+        out = np.full(len(self), np.nan)
+        np.divide(self.busy, self.open, out=out, where=self.open > 0)
+        return out
+
+    @cached_property
+    def timed(self) -> np.ndarray:
+        """Indexes of the stations with a busy share, in order."""
+        return np.flatnonzero(np.isfinite(self.share))
+
+    def records(self, rows: np.ndarray | None = None) -> list[DeviceUse]:
+        """The :class:`DeviceUse` of the stations ``rows`` (all of them, in order, by default)."""
+        rows = np.arange(len(self)) if rows is None else np.asarray(rows, np.int64)
+        ids, dev = self.precinct_ids, self.device_id
+        return [DeviceUse(ids[p], dev[j], k, b, busy, span) for j, p, k, b, busy, span in zip(
+            rows.tolist(), self.precinct[rows].tolist(), self.kind[rows].tolist(), self.ballots[rows].tolist(),
+            self.busy[rows].tolist(), self.open[rows].tolist(), strict=True)]  # fmt: skip
+
+
 def device_use(run: ReportData) -> list[DeviceUse]:
     """Every pollbook station, device and marking booth, precinct by precinct (pollbook stations
     first, then the devices in devices.csv order, then the booths)."""
+    return device_table(run).records()
+
+
+def device_table(run: ReportData) -> DeviceTable:
+    """:func:`device_use` as columns, computed with numpy (a Python loop over the devices.csv rows only; once per run)."""
+    if "devices" not in run.measured:
+        run.measured["devices"] = _device_table(run)
+    return run.measured["devices"]
+
+
+def _device_table(run: ReportData) -> DeviceTable:
     v, n = run.voters, run.n_precincts
-    minutes = open_minutes(run)
     ids = run.precinct_ids
-    out: list[DeviceUse] = []
     pb_busy, pb_voters = _per_unit(n, v["precinct"], v["checkin_station"].astype(np.int64), v["checkin_end"] - v["checkin_start"])
     # voting devices: ballots.npz (precinct, device, voter) -> the voter's start (of feeding, at a scanner) .. cast
     index_of = {pid: i for i, pid in enumerate(ids)}
-    by_precinct: dict[int, list[dict]] = {}
-    for d in run.devices:
+    d_precinct, d_index, d_kind, d_id, d_count = [], [], [], [], []
+    for d in run.devices:  # the rows of known precincts, in file order
         i = index_of.get(d["precinct"])
         if i is not None:
-            by_precinct.setdefault(i, []).append(d)
-    per_precinct = np.array([max((int(d["index"]) + 1 for d in by_precinct.get(i, [])), default=0) for i in range(n)], np.int64)
+            d_precinct.append(i)
+            d_index.append(int(d["index"]))
+            d_kind.append(d["kind"])
+            d_id.append(d["device_id"])
+            d_count.append(int(d["public_count"]))
+    dp, di = np.array(d_precinct, np.int64), np.array(d_index, np.int64)
+    per_precinct = np.zeros(n, np.int64)
+    np.maximum.at(per_precinct, dp, di + 1)
     offsets = np.zeros(n + 1, np.int64)
     offsets[1:] = np.cumsum(per_precinct)
+    slots = offsets[dp] + di
+    kinds = np.array(d_kind, dtype=str)
+    is_scanner = np.char.startswith(kinds, "scan") if len(kinds) else np.zeros(0, bool)
     scanner = np.zeros(int(offsets[-1]), bool)
-    for i, devs in by_precinct.items():
-        for d in devs:
-            scanner[offsets[i] + int(d["index"])] = d["kind"].startswith("scan")
+    scanner[slots] = is_scanner
     voter_offsets = np.zeros(n + 1, np.int64)
     voter_offsets[1:] = np.cumsum(np.bincount(v["precinct"].astype(np.int64), minlength=n))
     b = run.ballots
@@ -218,30 +299,27 @@ def device_use(run: ReportData) -> list[DeviceUse]:
     held = v["vote_end"][row] - began
     dev_busy = np.bincount(slot, weights=np.where(np.isfinite(held), held, 0.0), minlength=int(offsets[-1]))
     (booth_busy, booth_voters), (bmd_busy, bmd_voters) = _marking(run) if run.has_scanner_times else ((np.zeros((n, 0)),) * 2, (np.zeros((n, 0)),) * 2)
-    pollbooks, booths = _by_row(pb_voters, pb_busy), _by_row(booth_voters, booth_busy)
-    dev_busy_at = dev_busy.tolist()
-    for i, (pid, span) in enumerate(zip(ids, minutes.tolist(), strict=True)):
-        for s, voters, busy in pollbooks[i]:
-            out.append(DeviceUse(pid, f"PB-{s + 1}", "pollbook", voters, busy, span))
-        for d in by_precinct.get(i, []):
-            k, kind = offsets[i] + int(d["index"]), d["kind"]
-            if kind == "dre" or (kind.startswith("scan") and run.has_scanner_times):
-                busy = dev_busy_at[k]
-            elif kind == "bmd" and run.has_scanner_times:
-                unit = int(d["device_id"].rsplit("-", 1)[-1]) - 1 if d["device_id"].rsplit("-", 1)[-1].isdigit() else -1
-                busy = float(bmd_busy[i, unit]) if 0 <= unit < bmd_busy.shape[1] else 0.0
-            else:
-                busy = float("nan")
-            out.append(DeviceUse(pid, d["device_id"], kind, int(d["public_count"]), busy, span))
-        for s, voters, busy in booths[i]:
-            out.append(DeviceUse(pid, f"BOOTH-{s + 1}", "booth", voters, busy, span))
-    return out
-
-
-def _by_row(voters: np.ndarray, busy: np.ndarray) -> list[list[tuple[int, int, float]]]:
-    """For each row (precinct) of a (precinct, unit) table: (unit, voters, busy minutes) of the units with voters, in unit order."""
-    out: list[list[tuple[int, int, float]]] = [[] for _ in range(voters.shape[0])]
-    rows, units = np.nonzero(voters)
-    for i, s, v, b in zip(rows.tolist(), units.tolist(), voters[rows, units].tolist(), busy[rows, units].tolist(), strict=True):
-        out[i].append((s, int(v), float(b)))
-    return out
+    busy = np.full(len(d_id), np.nan)
+    timed = (kinds == "dre") | (is_scanner & run.has_scanner_times)
+    busy[timed] = dev_busy[slots[timed]]
+    if run.has_scanner_times:
+        for j in np.flatnonzero(kinds == "bmd").tolist():
+            last = d_id[j].rsplit("-", 1)[-1]
+            unit = int(last) - 1 if last.isdigit() else -1
+            busy[j] = float(bmd_busy[dp[j], unit]) if 0 <= unit < bmd_busy.shape[1] else 0.0
+    pb_rows, pb_units = np.nonzero(pb_voters)
+    booth_rows, booth_units = np.nonzero(booth_voters)
+    # precinct by precinct: its pollbook stations (in unit order), its devices (in file order), its booths
+    precinct = np.concatenate([pb_rows, dp, booth_rows]).astype(np.int64)
+    group = np.repeat([0, 1, 2], [len(pb_rows), len(dp), len(booth_rows)])
+    order = np.lexsort((np.concatenate([pb_units, np.arange(len(dp)), booth_units]), group, precinct))
+    names = [f"PB-{s + 1}" for s in pb_units.tolist()] + d_id + [f"BOOTH-{s + 1}" for s in booth_units.tolist()]
+    return DeviceTable(
+        precinct_ids=ids,
+        precinct=precinct[order],
+        device_id=[names[j] for j in order.tolist()],
+        kind=np.concatenate([np.full(len(pb_rows), "pollbook"), kinds, np.full(len(booth_rows), "booth")])[order],
+        ballots=np.concatenate([pb_voters[pb_rows, pb_units], np.array(d_count, np.int64), booth_voters[booth_rows, booth_units]]).astype(np.int64)[order],
+        busy=np.concatenate([pb_busy[pb_rows, pb_units], busy, booth_busy[booth_rows, booth_units]]).astype(np.float64)[order],
+        open=open_minutes(run)[precinct[order]],
+    )

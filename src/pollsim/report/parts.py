@@ -3,6 +3,7 @@ the incidents as the report shows them."""
 
 from __future__ import annotations
 
+from pollsim.report import forked
 from pollsim.report.data import ReportData
 from pollsim.report.forked import Pending
 from pollsim.report.page import image, text
@@ -22,8 +23,8 @@ WARN_SHARE = 0.05  # more than this share of voters over WAIT_LIMIT: a plain war
 class Plots:
     """The PNGs made so far, by name (written to ``plots/NAME.png``).
 
-    A plot still being drawn by a child process (:class:`~pollsim.report.forked.Pending`) stands
-    in the page as a marker until :meth:`finish` puts the picture in its place."""
+    A plot not drawn yet (:class:`~pollsim.report.forked.Pending`: a child process draws it, or it
+    waits for one) stands in the page as a marker until :meth:`finish` puts the picture in its place."""
 
     def __init__(self) -> None:
         self.made: dict[str, bytes] = {}
@@ -37,9 +38,11 @@ class Plots:
         return image(png, alt, caption, name)
 
     def finish(self, html: str) -> str:
-        """``html`` with every pending plot collected and embedded (:attr:`made` then holds its PNG)."""
+        """``html`` with every pending plot drawn (:func:`~pollsim.report.forked.drain`), collected
+        and embedded (:attr:`made` then holds its PNG)."""
+        forked.drain()
         for name, (png, alt, caption) in self.pending.items():
-            self.made[name] = done = png.job.result()
+            self.made[name] = done = png.result()
             html = html.replace(_marker(name), image(done, alt, caption, name), 1)
         self.pending.clear()
         return html

@@ -10,7 +10,6 @@ side and ``HH:MM`` on the axes, on the run directory's clock (:func:`pollsim.run
 from __future__ import annotations
 
 import io
-import math
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, cast
 
@@ -23,7 +22,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator, Perce
 
 from pollsim.report import forked
 from pollsim.report.data import AuditTrace
-from pollsim.report.measures import DeviceUse, Lines
+from pollsim.report.measures import DeviceTable, Lines
 from pollsim.rundir import hhmm
 
 BLUE, ORANGE, GREEN, RED, PURPLE, SKY, YELLOW, GREY = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#777777"
@@ -243,10 +242,11 @@ def arrival_plot(arrival: np.ndarray, waits: np.ndarray, windows: Sequence[tuple
 
 
 # ------------------------------------------------------------------ devices
-def utilisation_plot(uses: Sequence[DeviceUse], one_precinct: bool, max_bars: int) -> bytes:
+def utilisation_plot(table: DeviceTable, one_precinct: bool, max_bars: int) -> bytes:
     """Bars per station (few stations), else histograms of busy share by kind."""
-    timed = [u for u in uses if math.isfinite(u.busy_share)]
-    if len(timed) <= max_bars:
+    if len(table.timed) <= max_bars:
+        timed = table.records(table.timed)
+
         def draw(fig: Figure) -> None:
             ax = fig.subplots()
             labels = [u.device_id if one_precinct else u.label for u in timed]
@@ -263,12 +263,13 @@ def utilisation_plot(uses: Sequence[DeviceUse], one_precinct: bool, max_bars: in
             ax.legend(handles=handles, loc="lower right")
 
         return render(draw, 10, 0.8 + 0.24 * max(len(timed), 3))
+    kinds, shares_all = table.kind[table.timed], 100 * table.share[table.timed]
 
     def draw_hist(fig: Figure) -> None:
         ax = fig.subplots()
         edges = np.linspace(0, 100, 41)
         for kind, name in KIND_NAMES.items():
-            shares = np.array([100 * u.busy_share for u in timed if u.kind == kind])
+            shares = shares_all[kinds == kind]
             if len(shares):
                 counts, _ = np.histogram(np.clip(shares, 0, 100), edges)
                 ax.stairs(counts, edges, color=KIND_COLOURS[kind], lw=1.8, label=f"{name}s ({len(shares):,}, median {np.median(shares):.0f} %)")
@@ -276,7 +277,7 @@ def utilisation_plot(uses: Sequence[DeviceUse], one_precinct: bool, max_bars: in
         ax.set_xlabel("share of the open hours with a voter at the station")
         ax.set_ylabel("stations")
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_title(f"Busy share across {len(timed):,} stations", loc="left")
+        ax.set_title(f"Busy share across {len(kinds):,} stations", loc="left")
         ax.legend(loc="upper left")
 
     return render(draw_hist, 10, 3.6, PLAIN)
