@@ -89,25 +89,15 @@ class MemoryStore:
         self._stored = end
         self._new_cvr, self._new_paper, self._new_time, self._new_test = [], [], [], []
 
-    @property
-    def cvr(self) -> np.ndarray:
-        self._settle()
-        return self._cvr
+    cvr = property(lambda self: self._settled("_cvr"), doc="Every stored ballot's electronic record (rows settled first).")
+    paper = property(lambda self: self._settled("_paper"), doc="Every stored ballot's paper record (rows settled first).")
+    cast_time = property(lambda self: self._settled("_cast_time"), doc="When each stored ballot was cast (rows settled first).")
+    test = property(lambda self: self._settled("_test"), doc="Whether each stored ballot was a test ballot (rows settled first).")
 
-    @property
-    def paper(self) -> np.ndarray:
+    def _settled(self, column: str) -> np.ndarray:
+        """A column of the store, with the rows handed over since the last read copied in."""
         self._settle()
-        return self._paper
-
-    @property
-    def cast_time(self) -> np.ndarray:
-        self._settle()
-        return self._cast_time
-
-    @property
-    def test(self) -> np.ndarray:
-        self._settle()
-        return self._test
+        return getattr(self, column)
 
     def record_ballot(self, time: float, cvr_row, paper_row, test: bool) -> int:
         """Store one cast ballot and bump the counters; returns its row index."""
