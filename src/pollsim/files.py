@@ -124,15 +124,31 @@ class Deflated:
     data: bytes
 
 
-def deflate(part: np.ndarray, level: int = 6) -> Deflated:
+LEVEL = 1
+"""The zlib level of every archive pollsim writes (a run's ``.npz`` files, the roll's). On pollsim's
+tables level 1 takes a third of the CPU time of zlib's default 6 for files about 7 % larger
+(docs/performance.md, "Compression level"): a statewide run compresses 230 MB of arrays."""
+
+
+def _raw(a: np.ndarray) -> np.ndarray:
+    """``a``'s bytes in C order, as ``uint8`` (a view when ``a`` is C-contiguous)."""
+    if a.dtype.hasobject:
+        raise ValueError("an array of Python objects cannot be written (pollsim archives hold no pickles)")
+    return np.ascontiguousarray(a).reshape(-1).view(np.uint8)
+
+
+def _joinable(raw: np.ndarray, level: int) -> bytes:
+    """``raw`` as raw deflate ending in a sync flush: byte-aligned, not final, so it joins others."""
+    if not len(raw):
+        return b""
+    z = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return z.compress(raw) + z.flush(zlib.Z_SYNC_FLUSH)
+
+
+def deflate(part: np.ndarray, level: int = LEVEL) -> Deflated:
     """``part``'s raw C-order bytes deflated at zlib ``level`` as one joinable piece (:class:`Deflated`)."""
-    part = np.ascontiguousarray(part)
-    raw = part.data.cast("B") if part.size else b""
-    data = b""
-    if len(raw):
-        z = zlib.compressobj(level, zlib.DEFLATED, -15)
-        data = z.compress(raw) + z.flush(zlib.Z_SYNC_FLUSH)
-    return Deflated(np.lib.format.dtype_to_descr(part.dtype), part.shape[1:], len(part), len(raw), zlib.crc32(raw), data)
+    raw = _raw(part)
+    return Deflated(np.lib.format.dtype_to_descr(part.dtype), part.shape[1:], len(part), len(raw), zlib.crc32(raw), _joinable(raw, level))
 
 
 _POLY = 0xEDB88320  # CRC-32's polynomial, reflected
@@ -240,33 +256,44 @@ class DeflatedSpool:
 
     def header(self) -> bytes:
         """The ``.npy`` header ``np.lib.format.write_array`` writes for the whole array."""
+        return _npy_header({"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False, "shape": self.shape})
+
+
+def _npy_header(d: dict) -> bytes:
+    """The ``.npy`` header ``np.lib.format.write_array`` writes for an array described by ``d``
+    (format 1.0, or 2.0 when the header is too long for 1.0)."""
+    buf = io.BytesIO()
+    try:
+        np.lib.format.write_array_header_1_0(buf, d)
+    except ValueError:
         buf = io.BytesIO()
-        np.lib.format.write_array_header_1_0(buf, {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False, "shape": self.shape})
-        return buf.getvalue()
+        np.lib.format.write_array_header_2_0(buf, d)
+    return buf.getvalue()
 
 
-def _write_deflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo, spool: DeflatedSpool) -> None:
-    """Add ``spool`` to ``zf`` as the member ``info`` without inflating it: its ``.npy`` header as
-    one more piece, the spooled pieces, then the final empty block (what ``ZipFile.open(info, "w")``
-    would write, but from data already deflated: zipfile has no public way to take that, so the
-    header is written with ``ZipInfo.FileHeader`` and patched with the sizes afterwards, as
-    ``ZipFile`` itself does on a seekable file)."""
-    head = deflate(np.frombuffer(spool.header(), np.uint8))
+def _write_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, header: bytes, crc: int, size: int, blocks: Iterable[bytes], level: int) -> None:
+    """Add the ``.npy`` member ``info`` to ``zf`` from data already deflated: its ``header``, as one
+    more piece, then ``blocks`` (joinable raw deflate of ``size`` bytes whose CRC-32 is ``crc``),
+    then the final empty block. This is what ``ZipFile.open(info, "w")`` would write, but
+    zipfile has no public way to take deflated data, so the header is written with
+    ``ZipInfo.FileHeader`` and patched with the sizes afterwards, as ``ZipFile`` itself does on a
+    seekable file."""
+    head = deflate(np.frombuffer(header, np.uint8), level)
     fp = zf.fp
     if fp is None:
         raise ValueError("the archive is closed")
-    info.flag_bits, info.CRC = 0, crc32_combine(head.crc, spool.crc, spool.size)
-    info.file_size, info.compress_size = head.size + spool.size, 0
+    info.flag_bits, info.CRC = 0, crc32_combine(head.crc, crc, size)
+    info.file_size, info.compress_size = head.size + size, 0
     zip64 = info.file_size * 1.05 > zipfile.ZIP64_LIMIT
     fp.seek(zf.start_dir)
     info.header_offset = fp.tell()
     fp.write(info.FileHeader(zip64))
     fp.write(head.data)
     written = len(head.data)
-    for block in spool.blocks():
+    for block in blocks:
         fp.write(block)
         written += len(block)
-    final = zlib.compressobj(6, zlib.DEFLATED, -15).flush()  # the last block, empty
+    final = zlib.compressobj(level, zlib.DEFLATED, -15).flush()  # the last block, empty
     fp.write(final)
     info.compress_size = written + len(final)
     end = fp.tell()
@@ -284,12 +311,14 @@ def file_sha256(path: Path | str) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
-def write_npz(path: Path | str, arrays: Mapping[str, np.ndarray | DeflatedSpool], *, level: int | None = None) -> None:
+def write_npz(path: Path | str, arrays: Mapping[str, np.ndarray | DeflatedSpool], *, level: int = LEVEL) -> None:
     """Like ``np.savez_compressed`` but byte-reproducible (fixed member timestamps and order) and atomic.
 
-    ``level``: the zlib compression level (default zlib's 6; 1 is several times faster for big tables).
-    A :class:`DeflatedSpool` is copied from its file as the pieces it was deflated in (never
-    inflated); its member holds the same array, in different deflate bytes than one stream would give.
+    ``level``: the zlib compression level (:data:`LEVEL`). Every member is written as a
+    :class:`DeflatedSpool` is (:func:`_write_member`): its ``.npy`` header and its data deflated
+    apart, then joined, so an array and the same array spooled in pieces are written alike; a
+    spool is copied from its file as the pieces it was deflated in (never inflated). ``np.load``
+    (or any zip reader) reads the members; their deflate bytes differ from one stream's.
     """
     with atomic_open(path, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, arr in arrays.items():
@@ -297,12 +326,9 @@ def write_npz(path: Path | str, arrays: Mapping[str, np.ndarray | DeflatedSpool]
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             if isinstance(arr, DeflatedSpool):
-                _write_deflated(zf, info, arr)
+                _write_member(zf, info, arr.header(), arr.crc, arr.size, arr.blocks(), level)
                 continue
-            if level is None:  # streamed into the archive: no second copy of a large array in memory
-                with zf.open(info, "w") as member:
-                    np.lib.format.write_array(member, np.ascontiguousarray(arr), allow_pickle=False)
-                continue
-            buf = io.BytesIO()
-            np.lib.format.write_array(buf, np.ascontiguousarray(arr), allow_pickle=False)
-            zf.writestr(info, buf.getvalue(), compresslevel=level)
+            arr = np.asarray(arr)
+            raw = _raw(arr)
+            header = _npy_header(np.lib.format.header_data_from_array_1_0(arr if arr.flags.c_contiguous else np.ascontiguousarray(arr)))
+            _write_member(zf, info, header, zlib.crc32(raw), len(raw), [_joinable(raw, level)], level)

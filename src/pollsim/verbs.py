@@ -31,20 +31,22 @@ def validate(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     from contextlib import ExitStack
 
-    from rich.console import Console
-    from rich.progress import Progress
-
-    from pollsim.pipeline import run_election
-    from pollsim.rundir import DaySpool, write_run
-    from pollsim.rundir.write import check_target
-    from pollsim.scale import executor
+    from pollsim.scale import executor  # light: the pool starts before the chain's modules are imported
 
     if args.serial < 0:
         raise PollsimError(f"--serial {args.serial}: the number of precincts to read over serial must be 0 or more")
     with ExitStack() as pool:
-        # the workers start (and import the precinct day) while this process reads the scenario
-        # and the roll and runs the stages before the day; the pool is closed before the writing
+        # the workers start (and import the precinct day) while this process imports the chain,
+        # reads the scenario and the roll and runs the stages before the day; the pool is closed
+        # before the writing
         ex = pool.enter_context(executor(args.workers, args.engine, args.scheduler))
+        from rich.console import Console
+        from rich.progress import Progress
+
+        from pollsim.pipeline import run_election
+        from pollsim.rundir import DaySpool, write_run
+        from pollsim.rundir.write import check_target
+
         scenario, roll = _run_inputs(args)
         seed = scenario.seed if args.seed is None else args.seed
         out = Path(args.out) if args.out else Path("runs") / scenario.scenario

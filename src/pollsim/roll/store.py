@@ -115,7 +115,7 @@ class RollWriter:
 
     def _npz(self, name: str, arrays: dict[str, np.ndarray]) -> None:
         members: dict[str, Any] = dict(arrays)  # write_npz also takes spooled arrays
-        write_npz(self.stage / name, members, level=1)
+        write_npz(self.stage / name, members)
         self.files[name] = _sha((self.stage / name).read_bytes())
 
     def election(self, rec: ElectionRecord) -> None:
