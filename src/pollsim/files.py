@@ -130,14 +130,14 @@ tables level 1 takes a third of the CPU time of zlib's default 6 for files about
 (docs/performance.md, "Compression level"): a statewide run compresses 230 MB of arrays."""
 
 
-def _raw(a: np.ndarray) -> np.ndarray:
-    """``a``'s bytes in C order, as ``uint8`` (a view when ``a`` is C-contiguous)."""
+def _raw(a: np.ndarray) -> memoryview:
+    """``a``'s bytes in C order (a view when ``a`` is C-contiguous)."""
     if a.dtype.hasobject:
         raise ValueError("an array of Python objects cannot be written (pollsim archives hold no pickles)")
-    return np.ascontiguousarray(a).reshape(-1).view(np.uint8)
+    return np.ascontiguousarray(a).reshape(-1).view(np.uint8).data
 
 
-def _joinable(raw: np.ndarray, level: int) -> bytes:
+def _joinable(raw: memoryview, level: int) -> bytes:
     """``raw`` as raw deflate ending in a sync flush: byte-aligned, not final, so it joins others."""
     if not len(raw):
         return b""

@@ -5,7 +5,8 @@ typed in-memory records:
 
     scenario -> absentee voting before the day (:func:`pollsim.absentee.run_absentee`; §§23-15-621 ff.),
                 whose envelopes mark the pollbooks VOTED AB (:func:`pollsim.absentee.with_voted_ab`;
-                the boards' count runs on a thread while the day runs: it needs nothing of the day)
+                drawn a chunk of precincts at a time as the chunks go to the day, and the boards'
+                count runs on a thread while the day runs: it needs nothing of the day)
              -> election day (:func:`pollsim.precinct.election_day.run_election_day`)
              -> election night (:func:`pollsim.night.simulate_night`; §23-15-591 ff.)
              -> serial read-in of chosen precincts (:func:`pollsim.night.readin.serial_readin`)
@@ -23,12 +24,13 @@ few voters who did not cast a regular ballot, so they run the same on a streamed
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from pollsim.absentee import AbsenteeRun, draw_envelopes, run_absentee, with_voted_ab
+from pollsim.absentee import AbsenteeRun, draw_envelopes, run_absentee, voted_ab
+from pollsim.absentee.envelopes import PrecinctEnvelopes
 from pollsim.audit import RunBallots, run_audit
 from pollsim.audit.ballots import COUNTED_KIND
 from pollsim.audit.package import AnyAuditResult
@@ -37,7 +39,7 @@ from pollsim.night import NightResult, night_seed, simulate_night
 from pollsim.precinct.election_day import DaySink, ElectionDayRun, run_election_day
 from pollsim.reconcile import PrecinctCounts, ReconciliationReport, flags_at_publications, reconcile_precincts
 from pollsim.reconcile.totals import counts_from_results
-from pollsim.scenario.models import Scenario, build_election
+from pollsim.scenario.models import PrecinctSpec, Scenario, build_election
 
 __all__ = ["AuditRequest", "ElectionRun", "ballots_of", "run_election"]
 
@@ -181,8 +183,11 @@ def run_election(
     """
     with_absentee = absentee if absentee is not None else scenario.absentee is not None
     ab: AbsenteeRun | None = None
-    if with_absentee:  # the day needs only the envelopes' VOTED AB marks: the boards count on a thread meanwhile
-        drawn = draw_envelopes(scenario, seed)
+    if with_absentee:
+        # The day needs only the envelopes' VOTED AB marks. Each chunk of precincts has its
+        # envelopes drawn as it goes to the day (the first chunks simulate while the later ones are
+        # drawn); once all are drawn the boards count on a thread while the day runs.
+        drawn: list[PrecinctEnvelopes] = []
         keep = getattr(sink, "take_absentee", None)  # a run directory being written takes absentee.npz then
 
         def count() -> AbsenteeRun:
@@ -192,9 +197,17 @@ def run_election(
             return ab
 
         with ThreadPoolExecutor(1, thread_name_prefix="absentee") as boards:
-            counted = boards.submit(count)
-            day = run_election_day(with_voted_ab(scenario, drawn), seed, progress=progress, executor=executor, sink=sink)
-            ab = counted.result()
+            counted: list[Future[AbsenteeRun]] = []
+
+            def marked(first: int, precincts: list[PrecinctSpec]) -> list[PrecinctSpec]:
+                part = draw_envelopes(scenario, seed, first, first + len(precincts))
+                drawn.extend(part)
+                if len(drawn) == len(scenario.precincts):
+                    counted.append(boards.submit(count))
+                return voted_ab(precincts, [d.at_polls for d in part])
+
+            day = run_election_day(scenario, seed, progress=progress, executor=executor, sink=sink, prepare=marked)
+            ab = counted[0].result() if counted else count()
     else:
         day = run_election_day(scenario, seed, progress=progress, executor=executor, sink=sink)
     with_night = night if night is not None else len(day.precincts) > 1

@@ -47,3 +47,39 @@ def test_the_envelopes_alone_give_the_day_its_voted_ab_marks_and_the_same_count(
     assert all(np.array_equal(again.per_precinct[k], whole.per_precinct[k]) for k in whole.per_precinct)
     with pytest.raises(ValueError, match="envelopes drawn for"):
         run_absentee(adams, 11, drawn[:-1])
+
+
+def test_envelopes_drawn_in_parts_are_the_envelopes_drawn_at_once(adams):
+    """Each precinct draws from its own seed, so the chain may draw a chunk at a time."""
+    from pollsim.absentee import draw_envelopes
+
+    whole = draw_envelopes(adams, 3)
+    parts = draw_envelopes(adams, 3, 0, 7) + draw_envelopes(adams, 3, 7)
+    assert len(parts) == len(whole) == len(adams.precincts)
+    assert [d.envelopes.tobytes() for d in parts] == [d.envelopes.tobytes() for d in whole]
+    assert [d.at_polls for d in parts] == [d.at_polls for d in whole]
+
+
+def test_the_chain_marks_each_chunk_as_it_goes_to_the_day_and_counts_what_drawing_first_gives():
+    """With an executor the chain draws a chunk's envelopes just before the chunk goes out, so the
+    first precincts simulate while the rest are drawn, and the boards start once all are drawn
+    (pipeline.run_election). Two Mississippi counties of 43 precincts make two chunks: the marks,
+    every precinct's day and the absentee count must be those of drawing everything first, on a
+    real two-worker pool as in process."""
+    from pollsim.absentee import run_absentee, with_voted_ab
+    from pollsim.precinct.election_day import CHUNK, run_election_day
+    from pollsim.scale import executor
+    from tests.absentee.conftest import mississippi
+
+    sc = mississippi(["Itawamba", "Prentiss"])
+    assert len(sc.precincts) > CHUNK
+    whole = run_absentee(sc, 5)
+    marked = with_voted_ab(sc, whole)
+    first = run_election_day(marked, 5)
+    with executor(2) as pool:
+        pooled = run_election(sc, 5, executor=pool, night=False, canvass=False)
+    here = run_election(sc, 5, night=False, canvass=False)
+    for run in (pooled, here):
+        assert [p.roll for p in run.day.scenario.precincts] == [p.roll for p in marked.precincts]
+        assert run.absentee is not None and run.absentee.envelopes.tobytes() == whole.envelopes.tobytes()
+        assert all(a.voters.tobytes() == b.voters.tobytes() and np.array_equal(a.cvr, b.cvr) for a, b in zip(run.day.precincts, first.precincts, strict=True))

@@ -39,6 +39,34 @@ def test_process_pool_and_dask_cluster_agree_with_a_single_process(small_state):
     assert same(here, pooled) and same(here, dasked)
 
 
+def test_a_day_prepared_chunk_by_chunk_is_asked_in_scenario_order_and_simulates_what_it_was_given(small_state):
+    """``run_election_day(prepare=...)`` asks for each chunk once, in scenario order, as it goes to
+    the executor (the chain marks the pollbooks VOTED AB this way), and the day is that of the
+    prepared precincts, on a pool as in process."""
+    from pollsim.precinct.election_day import CHUNK
+
+    def marked(precincts):
+        return [p.model_copy(update={"roll": p.roll.model_copy(update={"voted_ab": 0.05})}) for p in precincts]
+
+    asked: list[tuple[int, list[str]]] = []
+
+    def prepare(first, precincts):
+        asked.append((first, [p.id for p in precincts]))
+        return marked(precincts)
+
+    whole = small_state.model_copy(update={"precincts": marked(small_state.precincts)})
+    expected = run_election_day(whole, 3)
+    assert not same(expected, run_election_day(small_state, 3))  # the marks change the day
+    chunks = [(k, [p.id for p in small_state.precincts[k : k + CHUNK]]) for k in range(0, len(small_state.precincts), CHUNK)]
+    assert len(chunks) > 1
+    with executor(2, "process") as pool:
+        pooled = run_election_day(small_state, 3, executor=pool, prepare=prepare)
+    assert asked == chunks and same(pooled, expected) and pooled.scenario.precincts == whole.precincts
+    asked.clear()
+    here = run_election_day(small_state, 3, prepare=prepare)
+    assert asked == chunks and same(here, expected) and here.scenario.precincts == whole.precincts
+
+
 def test_run_directories_are_byte_identical_for_any_worker_count(tmp_path, small_state):
     scen = tmp_path / "s.yaml"
     d = yaml.safe_load((SCENARIOS / "ms-2024-general.yaml").read_text())

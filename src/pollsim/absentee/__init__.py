@@ -14,9 +14,9 @@ The stage's front door is :func:`run_absentee` (a scenario and a root seed in, a
 
 from pollsim.absentee.calendar import business_days_after, in_person_deadline, legal_holidays, mail_deadline
 from pollsim.absentee.record import BATCH_DTYPE, ENVELOPE_DTYPE, AbsenteeRun, Kind, Status
-from pollsim.absentee.stage import draw_envelopes, expected_day_ballots, run_absentee, with_voted_ab
+from pollsim.absentee.stage import draw_envelopes, expected_day_ballots, run_absentee, voted_ab, with_voted_ab
 
 __all__ = [
     "BATCH_DTYPE", "ENVELOPE_DTYPE", "AbsenteeRun", "Kind", "Status", "business_days_after", "expected_day_ballots",
-    "draw_envelopes", "in_person_deadline", "legal_holidays", "mail_deadline", "run_absentee", "with_voted_ab",
+    "draw_envelopes", "in_person_deadline", "legal_holidays", "mail_deadline", "run_absentee", "voted_ab", "with_voted_ab",
 ]  # fmt: skip

@@ -18,6 +18,8 @@ one process. So the output depends on the root seed alone, never on worker count
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from pollsim.absentee.ballots import mark_all
@@ -46,12 +48,15 @@ def _counties(precincts: list[PrecinctSpec]) -> tuple[list[str], np.ndarray]:
     return names, np.array([index[p.county] for p in precincts], np.int32)
 
 
-def draw_envelopes(scenario: Scenario, seed: int) -> list[PrecinctEnvelopes]:
+def draw_envelopes(scenario: Scenario, seed: int, first: int = 0, stop: int | None = None) -> list[PrecinctEnvelopes]:
     """Every precinct's envelopes (:mod:`.envelopes`), the first part of :func:`run_absentee`:
-    enough for :func:`with_voted_ab`, so the day can start while the boards count."""
+    enough for :func:`with_voted_ab`, so the day can start while the boards count. ``first``,
+    ``stop``: only precincts ``first`` to ``stop - 1`` (each precinct draws from its own seed, so
+    the envelopes drawn in parts are the envelopes drawn at once)."""
     spec = scenario.absentee if scenario.absentee is not None else Absentee()
     cal = Calendar.of(scenario.election.date)
-    return [draw_precinct(_seed(seed, i), spec, p, i, expected_day_ballots(p), cal) for i, p in enumerate(scenario.precincts)]
+    part = scenario.precincts[first:stop]
+    return [draw_precinct(_seed(seed, i), spec, p, i, expected_day_ballots(p), cal) for i, p in enumerate(part, first)]
 
 
 def run_absentee(scenario: Scenario, seed: int, drawn: list[PrecinctEnvelopes] | None = None) -> AbsenteeRun:
@@ -178,14 +183,20 @@ def with_voted_ab(scenario: Scenario, run: AbsenteeRun | list[PrecinctEnvelopes]
     affidavit ballot (SOS rule 1-17-2.3). ``run``: the absentee stage, or just its envelopes
     (:func:`draw_envelopes`: the same marks)."""
     at_polls = run.per_precinct["at_polls"] if isinstance(run, AbsenteeRun) else [d.at_polls for d in run]
-    precincts = []
-    for i, p in enumerate(scenario.precincts):
-        expected = at_polls[i]
+    return scenario.model_copy(update={"precincts": voted_ab(scenario.precincts, at_polls)})
+
+
+def voted_ab(precincts: Sequence[PrecinctSpec], at_polls: Sequence[float] | np.ndarray) -> list[PrecinctSpec]:
+    """:func:`with_voted_ab` of some precincts: each marks VOTED AB its share of the absentee
+    voters expected at its polls (``at_polls``, in the same order); the chain marks the precincts
+    chunk by chunk as it hands them to the day (:func:`pollsim.pipeline.run_election`)."""
+    out = []
+    for p, expected in zip(precincts, at_polls, strict=True):
         roll = p.roll
         others = sum(v for k, v in roll.model_dump().items() if k != "voted_ab")
         share = min(max(0.0, 1.0 - others), expected / max(1.0, expected_day_ballots(p) + expected))
-        precincts.append(p.model_copy(update={"roll": roll.model_copy(update={"voted_ab": float(share)})}))
-    return scenario.model_copy(update={"precincts": precincts})
+        out.append(p.model_copy(update={"roll": roll.model_copy(update={"voted_ab": float(share)})}))
+    return out
 
 
-__all__ = ["DAY", "draw_envelopes", "expected_day_ballots", "inject_errors", "run_absentee", "with_voted_ab"]
+__all__ = ["DAY", "draw_envelopes", "expected_day_ballots", "inject_errors", "run_absentee", "voted_ab", "with_voted_ab"]

@@ -35,7 +35,7 @@ import numpy as np
 
 from pollsim.election.definition import Election
 from pollsim.precinct import VOTER_DTYPE, PrecinctResult, simulate_precinct
-from pollsim.scenario.models import Scenario, build_election
+from pollsim.scenario.models import PrecinctSpec, Scenario, build_election
 
 #: Precincts per task: big enough to amortise sending the scenario, small enough to balance load.
 CHUNK = 25
@@ -133,12 +133,25 @@ def run_election_day(
     progress: Callable[[int], None] | None = None,
     executor: Executor | None = None,
     sink: DaySink | None = None,
+    prepare: Callable[[int, list[PrecinctSpec]], list[PrecinctSpec]] | None = None,
 ) -> ElectionDayRun:
     """Simulate every precinct's day; ``progress(k)`` is called as precincts finish; ``sink``:
-    where the results go as they arrive (module docstring)."""
+    where the results go as they arrive (module docstring).
+
+    ``prepare(first, precincts)``: the precincts from index ``first`` as they are to be simulated,
+    asked for chunk by chunk (:data:`CHUNK`) in scenario order, each chunk just before it goes to
+    the executor (so the first chunks run while the later ones are prepared), or all of them
+    before the first is simulated without one; the day's scenario is then the prepared one. The
+    chain marks the pollbooks VOTED AB this way (:func:`pollsim.absentee.voted_ab`).
+    """
     election = build_election(scenario.election)
     n = len(scenario.precincts)
     results: list[PrecinctResult] = []
+    specs = list(scenario.precincts)
+
+    def prepared(first: int) -> list[PrecinctSpec]:
+        part = specs[first : first + CHUNK]
+        return part if prepare is None else prepare(first, part)
 
     pack = sink.pack if sink is not None else None
 
@@ -146,6 +159,8 @@ def run_election_day(
         results.extend(sink.take(len(results), chunk) if sink is not None else chunk)
 
     if executor is None:
+        if prepare is not None:
+            scenario = scenario.model_copy(update={"precincts": [p for first in range(0, n, CHUNK) for p in prepared(first)]})
         chunk: list[PrecinctResult] = []
         for index, spec in enumerate(scenario.precincts):
             chunk.append(simulate_precinct(scenario, election, spec, precinct_seed(seed, index)))
@@ -156,9 +171,13 @@ def run_election_day(
                 progress(index + 1)
         return ElectionDayRun(scenario, election, seed, results, sink)
     futures: deque[Future[Any]] = deque()
+    day: list[PrecinctSpec] = []
     for start in range(0, n, CHUNK):
-        part = scenario.model_copy(update={"precincts": scenario.precincts[start : start + CHUNK]})
+        part = scenario.model_copy(update={"precincts": prepared(start)})
+        day += part.precincts
         futures.append(executor.submit(simulate_chunk, part, election, seed, start, pack))
+    if prepare is not None:
+        scenario = scenario.model_copy(update={"precincts": day})
     while futures:  # in scenario order, whatever order they finish in
         arrived(futures.popleft().result())  # the future goes: its full results are the sink's now
         if progress is not None:
