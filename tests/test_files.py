@@ -7,6 +7,7 @@ member, ``np.load`` and the Info-ZIP ``unzip -t`` where it is installed.
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 import zipfile
@@ -86,3 +87,45 @@ def test_info_zip_reads_the_joined_member(tmp_path):
     write_npz(tmp_path / "a.npz", {"joined": spool})
     check = subprocess.run(["unzip", "-t", str(tmp_path / "a.npz")], capture_output=True, text=True)
     assert check.returncode == 0 and "No errors detected" in check.stdout
+
+
+def _stored(path, member: str) -> bytes:
+    """A member's compressed bytes as they are in the file (after its local header)."""
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo(member)
+    with open(path, "rb") as f:
+        f.seek(info.header_offset)
+        local = f.read(30)
+        f.seek(info.header_offset + 30 + int.from_bytes(local[26:28], "little") + int.from_bytes(local[28:30], "little"))
+        return f.read(info.compress_size)
+
+
+def test_an_array_is_written_at_pollsims_level_as_its_header_and_data_joined(tmp_path):
+    """write_npz deflates each member at files.LEVEL as two joinable pieces, the ``.npy`` header
+    ``np.lib.format.write_array`` writes, then the data, then the final empty block
+    (docs/reference.md): the stored bytes are made again here from zlib and numpy alone; another
+    level gives other bytes."""
+    from pollsim.files import LEVEL
+
+    a = np.arange(60_000, dtype=np.int64) % 97
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, a)
+    header = buf.getvalue()[: -a.nbytes]
+
+    def piece(data: bytes, level: int) -> bytes:
+        z = zlib.compressobj(level, zlib.DEFLATED, -15)
+        return z.compress(data) + z.flush(zlib.Z_SYNC_FLUSH)
+
+    for level in (LEVEL, 6):
+        path = tmp_path / f"a{level}.npz"
+        write_npz(path, {"a": a}, level=level)
+        expected = piece(header, level) + piece(a.tobytes(), level) + zlib.compressobj(level, zlib.DEFLATED, -15).flush()
+        assert _stored(path, "a.npy") == expected
+        assert np.array_equal(np.load(path)["a"], a)
+    assert _stored(tmp_path / f"a{LEVEL}.npz", "a.npy") != _stored(tmp_path / "a6.npz", "a.npy")
+
+
+def test_an_array_of_python_objects_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="Python objects"):
+        write_npz(tmp_path / "o.npz", {"o": np.array([object(), 1], dtype=object)})
+    assert not (tmp_path / "o.npz").exists()
