@@ -8,7 +8,7 @@ Every array of the run's ``.npz`` files (``ballots``, ``voters``, ``eventlog``, 
 deflate, one piece per array), the levels interleaved round by round so the machine's drift falls
 on all of them alike; the CPU time (``time.process_time``) of each level is the median over the
 rounds, the size is the sum of the pieces. pollsim writes at ``pollsim.files.LEVEL``; the table is
-what chose it (docs/performance.md, "Compression level").
+what chose it (docs/performance.md, "Statewide day (issue 12)").
 """
 
 from __future__ import annotations

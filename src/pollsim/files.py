@@ -127,7 +127,7 @@ class Deflated:
 LEVEL = 1
 """The zlib level of every archive pollsim writes (a run's ``.npz`` files, the roll's). On pollsim's
 tables level 1 takes about half the CPU time of zlib's default 6 for files about 7 % larger
-(docs/performance.md, "Compression level"): a statewide run compresses 230 MB of arrays."""
+(docs/performance.md, "Statewide day (issue 12)"): a statewide run compresses 230 MB of arrays."""
 
 
 def _raw(a: np.ndarray) -> memoryview:
